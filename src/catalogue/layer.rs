@@ -1,0 +1,159 @@
+//! A sigmoid layer `z = σ(Wx)`, `W ∈ ℝ^{m×n}` (Murphy, PML 1, sec. 13.4.3, eq. 13.73 and its
+//! erratum): the Jacobian with respect to the input (`diag(z∘(1−z)) W`) and with respect to
+//! the weights (the outer-product / Kronecker form).
+
+use nalgebra::{DMatrix, DVector};
+use num_dual::DualNum;
+
+use super::{matvec, sigmoid, sigmoid_derivative};
+use crate::report::{matrix_literal, vec_literal};
+use crate::{AnalyticJacobian, VectorFn};
+
+/// `z = σ(Wx)` as a function of the input `x ∈ ℝⁿ`, `W ∈ ℝ^{m×n}` fixed:
+/// `∂z/∂x = diag(z∘(1 − z)) W` (an `m×n` Jacobian, row `i` = `z_i(1 − z_i) W_{i,:}`; PML 1,
+/// eq. 13.73 and its erratum: a diagonal matrix times `W`, not an outer product and not
+/// `Wᵀ`).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::{AnalyticJacobian, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+/// let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+/// assert_eq!(layer.jacobian(&x).shape(), (2, 3));
+/// Oracle::default().check(&layer, &x).unwrap();
+///
+/// // Deep saturation: z rounds to 1, z(1 − z) to 0; accepted, with a precision-loss note.
+/// let saturated = SigmoidLayer::new(DMatrix::from_row_slice(1, 1, &[50.0]));
+/// let agreement = Oracle::default().check(&saturated, &DVector::from_vec(vec![8.0])).unwrap();
+/// assert_eq!(agreement.precision_loss_entries(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigmoidLayer {
+    /// The weights `W` (`m×n`).
+    pub w: DMatrix<f64>,
+}
+
+impl SigmoidLayer {
+    /// A layer with weights `W`.
+    #[must_use]
+    pub fn new(w: DMatrix<f64>) -> Self {
+        SigmoidLayer { w }
+    }
+}
+
+impl VectorFn for SigmoidLayer {
+    fn input_dim(&self) -> usize {
+        self.w.ncols()
+    }
+    fn output_dim(&self) -> usize {
+        self.w.nrows()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        matvec(&self.w, x).map(sigmoid)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        Some(format!("SigmoidLayer::new({})", matrix_literal(&self.w)))
+    }
+}
+
+impl AnalyticJacobian for SigmoidLayer {
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        let s = matvec(&self.w, x).map(sigmoid_derivative);
+        // diag(s) W: scale row i by s_i, walking W column by column.
+        let mut j = self.w.clone();
+        for mut col in j.column_iter_mut() {
+            col.component_mul_assign(&s);
+        }
+        j
+    }
+}
+
+/// `z = σ(Wx)` as a function of the weights, flattened column-major (nalgebra's storage order:
+/// `θ = vec(W)`, `W_{jk} = θ[j + k·m]`), input `x ∈ ℝⁿ` fixed.
+///
+/// `∂z_i/∂W_{jk} = δ_ij z_i(1 − z_i) x_k`, i.e. the `m × mn` Jacobian is the Kronecker product
+/// `xᵀ ⊗ diag(z∘(1 − z))`; for a loss `L` with upstream `δ = ∂L/∂z` this is the outer
+/// product `∂L/∂W = (δ∘z∘(1 − z)) xᵀ` (PML 1, sec. 13.4.3 and its erratum).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayerWeights;
+/// use jacobian_oracle::{AnalyticJacobian, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let map = SigmoidLayerWeights::new(2, DVector::from_vec(vec![1.0, -2.0, 0.5]));
+/// let w = DMatrix::from_row_slice(2, 3, &[0.1, 0.2, 0.3, -0.4, 0.5, -0.6]);
+/// let theta = DVector::from_column_slice(w.as_slice()); // vec(W), column-major
+/// assert_eq!(map.jacobian(&theta).shape(), (2, 6));
+/// Oracle::default().check(&map, &theta).unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigmoidLayerWeights {
+    /// `m`, the number of outputs (rows of `W`).
+    pub rows: usize,
+    /// The fixed input `x`.
+    pub x: DVector<f64>,
+}
+
+impl SigmoidLayerWeights {
+    /// The layer with `rows` outputs seen as a function of `vec(W)`, at input `x`.
+    #[must_use]
+    pub fn new(rows: usize, x: DVector<f64>) -> Self {
+        SigmoidLayerWeights { rows, x }
+    }
+
+    /// `vec(W)` back as the `m×n` matrix `W`.
+    #[must_use]
+    pub fn unflatten<D: nalgebra::Scalar>(&self, theta: &DVector<D>) -> DMatrix<D> {
+        DMatrix::from_column_slice(self.rows, self.x.len(), theta.as_slice())
+    }
+
+    fn preactivation<D: DualNum<Primitive = f64> + Copy>(&self, theta: &DVector<D>) -> DVector<D> {
+        let m = self.rows;
+        let mut a = DVector::from_element(m, D::zero());
+        for (k, &xk) in self.x.iter().enumerate() {
+            for i in 0..m {
+                a[i] += theta[i + k * m] * xk;
+            }
+        }
+        a
+    }
+}
+
+impl VectorFn for SigmoidLayerWeights {
+    fn input_dim(&self) -> usize {
+        self.rows * self.x.len()
+    }
+    fn output_dim(&self) -> usize {
+        self.rows
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, theta: &DVector<D>) -> DVector<D> {
+        self.preactivation(theta).map(sigmoid)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        Some(format!(
+            "SigmoidLayerWeights::new({}, DVector::from_vec({}))",
+            self.rows,
+            vec_literal(&self.x)
+        ))
+    }
+}
+
+impl AnalyticJacobian for SigmoidLayerWeights {
+    fn jacobian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        let m = self.rows;
+        let s = self.preactivation(theta).map(sigmoid_derivative);
+        let mut j = DMatrix::zeros(m, m * self.x.len());
+        for (k, &xk) in self.x.iter().enumerate() {
+            for i in 0..m {
+                j[(i, i + k * m)] = s[i] * xk;
+            }
+        }
+        j
+    }
+}

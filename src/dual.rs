@@ -1,0 +1,109 @@
+//! The exact reference: forward-mode automatic differentiation with dual numbers.
+//!
+//! The Jacobian of a runtime-sized map is `n` forward passes of `eval::<Dual64>`, pass `j`
+//! seeded with `ε` on `x_j`; the `ε` parts of the outputs are column `j`. Scalar duals are
+//! `Copy`, so arithmetic allocates nothing; the input vector of duals is allocated once and
+//! re-seeded in place, so each pass allocates only what `eval` returns.
+
+use nalgebra::{DMatrix, DVector};
+use num_dual::{Dual2_64, Dual64};
+
+use crate::{CheckError, VectorFn};
+
+/// `f(x)` and its Jacobian from dual numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DualJacobian {
+    /// `f(x)`, the real parts of the first pass.
+    pub value: DVector<f64>,
+    /// The `m×n` Jacobian, exact to rounding of `eval`'s own arithmetic.
+    pub jacobian: DMatrix<f64>,
+}
+
+/// The Jacobian of `f` at `x` by `n` seeded forward passes with [`Dual64`].
+///
+/// Checks that every pass returns `output_dim()` values and that the value and derivatives
+/// are finite (a non-finite derivative with a finite value is the num-dual `tanh` trap, or
+/// another overflow on the dual path).
+///
+/// # Errors
+///
+/// [`CheckError::EvalLength`], [`CheckError::NonFiniteEval`], [`CheckError::NonFiniteDual`].
+/// `x` must already have length `input_dim()` and be finite (see [`crate::Oracle::check`]).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::dual::dual_jacobian;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(1, 2, &[2.0, -1.0]));
+/// let r = dual_jacobian(&layer, &DVector::from_vec(vec![0.0, 0.0])).unwrap();
+/// assert_eq!(r.value[0], 0.5);
+/// // σ'(0) = 1/4, times W
+/// assert_eq!(r.jacobian[(0, 0)], 0.5);
+/// assert_eq!(r.jacobian[(0, 1)], -0.25);
+/// ```
+pub fn dual_jacobian<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+) -> Result<DualJacobian, CheckError> {
+    let n = x.len();
+    let m = f.output_dim();
+    let mut seeded: DVector<Dual64> = x.map(Dual64::from_re);
+    let mut jacobian = DMatrix::zeros(m, n);
+    let mut value = DVector::zeros(0);
+    for j in 0..n {
+        seeded[j].eps = 1.0;
+        let out = f.eval(&seeded);
+        seeded[j].eps = 0.0;
+        if out.len() != m {
+            return Err(CheckError::EvalLength {
+                expected: m,
+                found: out.len(),
+                scalar: "Dual64",
+            });
+        }
+        if j == 0 {
+            value = out.map(|d| d.re);
+            if let Some((index, &v)) = value.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(CheckError::NonFiniteEval { index, value: v });
+            }
+        }
+        for (i, (dst, d)) in jacobian.column_mut(j).iter_mut().zip(out.iter()).enumerate() {
+            if !d.eps.is_finite() {
+                return Err(CheckError::NonFiniteDual {
+                    row: i,
+                    col: j,
+                    value: d.eps,
+                });
+            }
+            *dst = d.eps;
+        }
+    }
+    Ok(DualJacobian { value, jacobian })
+}
+
+/// The second derivatives `∂²f_i/∂x_j²` for all outputs `i`, from one [`Dual2_64`] pass
+/// seeded on `x_j`.
+///
+/// The oracle uses them to bound what the rounding error of a computed output does to a
+/// derivative formula written in terms of that output (see [`crate::tolerance`]).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::Sigmoid;
+/// use jacobian_oracle::dual::curvature_column;
+/// use nalgebra::DVector;
+///
+/// // σ''(0) = 0
+/// let c = curvature_column(&Sigmoid, &DVector::from_vec(vec![0.0]), 0);
+/// assert_eq!(c[0], 0.0);
+/// ```
+#[must_use]
+pub fn curvature_column<F: VectorFn + ?Sized>(f: &F, x: &DVector<f64>, j: usize) -> DVector<f64> {
+    let mut seeded: DVector<Dual2_64> = x.map(Dual2_64::from_re);
+    seeded[j].v1 = 1.0;
+    f.eval(&seeded).map(|d| d.v2)
+}

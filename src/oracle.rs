@@ -1,0 +1,567 @@
+//! [`Oracle`]: the configured judge, and [`Oracle::check`], the three-witness check of an
+//! analytic Jacobian.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::dual::{curvature_column, dual_jacobian};
+use crate::fd::{self, Stencil};
+use crate::report::{
+    Agreement, CannotJudge, EntryStat, EvalDerivative, Evaluations, FiniteDifference, Mismatch,
+    NotJudgeable, Note, Tolerance, Witnesses,
+};
+use crate::tolerance::{
+    DEFAULT_ULPS, FD_SAFETY, NOISE_SIGMAS, SENSITIVITY_SAFETY, UNDERFLOW_FLOOR, forward_error,
+};
+use crate::{AnalyticJacobian, CheckError, VectorFn};
+
+/// The judge: checks hand-written derivatives against dual numbers and finite differences.
+///
+/// `Oracle::default()` uses the tolerances of [`crate::tolerance`], each derived from an
+/// error model; the `with_*` methods tune them. An `Oracle` is a few numbers: it is `Copy`,
+/// `Send` and `Sync`, and one can be shared by parallel tests.
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::Oracle;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+/// let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+/// let agreement = Oracle::default().check(&layer, &x).unwrap();
+/// assert!(agreement.worst_analytic.ratio() < 1.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Oracle {
+    ulps: f64,
+    sensitivity_safety: f64,
+    fd_safety: f64,
+    finite_differences: bool,
+}
+
+impl Default for Oracle {
+    fn default() -> Self {
+        Oracle {
+            ulps: DEFAULT_ULPS,
+            sensitivity_safety: SENSITIVITY_SAFETY,
+            fd_safety: FD_SAFETY,
+            finite_differences: true,
+        }
+    }
+}
+
+/// The state of the finite-difference witness at one entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FdState {
+    Agree,
+    Noisy,
+    Unavailable,
+    NonSmooth { forward: f64, backward: f64 },
+    Disagree,
+}
+
+/// One entry whose analytic or finite-difference verdict is not a plain agreement.
+#[derive(Debug, Clone, Copy)]
+struct Flagged {
+    witnesses: Witnesses,
+    analytic_ok: bool,
+    analytic_ratio: f64,
+    tolerance: Tolerance,
+    fd: FdState,
+    fd_agrees_with_analytic: bool,
+}
+
+impl Oracle {
+    /// An oracle with the default tolerances (same as `Oracle::default()`).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Relative tolerance of analytic vs dual in units of `f64::EPSILON`
+    /// (default [`DEFAULT_ULPS`] = 32). Must be finite and ≥ 1, else checks return
+    /// [`CheckError::InvalidOracle`].
+    ///
+    /// ```
+    /// let strict = jacobian_oracle::Oracle::default().with_ulps(8.0);
+    /// assert_eq!(strict.ulps(), 8.0);
+    /// ```
+    #[must_use]
+    pub fn with_ulps(mut self, ulps: f64) -> Self {
+        self.ulps = ulps;
+        self
+    }
+
+    /// Safety factor on the rounding-sensitivity term (default [`SENSITIVITY_SAFETY`] = 4).
+    /// Must be finite and ≥ 0 (0 turns the term off: every precision loss becomes a mismatch).
+    ///
+    /// ```
+    /// let o = jacobian_oracle::Oracle::default().with_sensitivity_safety(0.0);
+    /// assert_eq!(o.sensitivity_safety(), 0.0);
+    /// ```
+    #[must_use]
+    pub fn with_sensitivity_safety(mut self, safety: f64) -> Self {
+        self.sensitivity_safety = safety;
+        self
+    }
+
+    /// Safety factor on the finite-difference error estimate (default [`FD_SAFETY`] = 4).
+    /// Must be finite and ≥ 1.
+    ///
+    /// ```
+    /// let o = jacobian_oracle::Oracle::default().with_fd_safety(8.0);
+    /// assert_eq!(o.fd_safety(), 8.0);
+    /// ```
+    #[must_use]
+    pub fn with_fd_safety(mut self, safety: f64) -> Self {
+        self.fd_safety = safety;
+        self
+    }
+
+    /// Turns the finite-difference witness on or off (default on). Without it the dual
+    /// reference is trusted alone: faster (about a third of the evaluations), but an `eval`
+    /// that is not differentiated correctly goes unnoticed.
+    ///
+    /// ```
+    /// let o = jacobian_oracle::Oracle::default().with_finite_differences(false);
+    /// assert!(!o.finite_differences());
+    /// ```
+    #[must_use]
+    pub fn with_finite_differences(mut self, on: bool) -> Self {
+        self.finite_differences = on;
+        self
+    }
+
+    /// The relative tolerance in ulps.
+    #[must_use]
+    pub fn ulps(&self) -> f64 {
+        self.ulps
+    }
+
+    /// The safety factor on the rounding-sensitivity term.
+    #[must_use]
+    pub fn sensitivity_safety(&self) -> f64 {
+        self.sensitivity_safety
+    }
+
+    /// The safety factor on the finite-difference error estimate.
+    #[must_use]
+    pub fn fd_safety(&self) -> f64 {
+        self.fd_safety
+    }
+
+    /// Whether the finite-difference witness runs.
+    #[must_use]
+    pub fn finite_differences(&self) -> bool {
+        self.finite_differences
+    }
+
+    fn validate(&self) -> Result<(), CheckError> {
+        let bad = |parameter: &'static str, value: f64| CheckError::InvalidOracle { parameter, value };
+        if !(self.ulps.is_finite() && self.ulps >= 1.0) {
+            return Err(bad("ulps", self.ulps));
+        }
+        if !(self.sensitivity_safety.is_finite() && self.sensitivity_safety >= 0.0) {
+            return Err(bad("sensitivity_safety", self.sensitivity_safety));
+        }
+        if !(self.fd_safety.is_finite() && self.fd_safety >= 1.0) {
+            return Err(bad("fd_safety", self.fd_safety));
+        }
+        Ok(())
+    }
+
+    /// Checks the analytic Jacobian of `f` at `x` against forward-mode AD (dual numbers) and
+    /// central finite differences.
+    ///
+    /// Cost: one `eval::<f64>`, one analytic Jacobian, `n` dual passes and `4n` `f64`
+    /// evaluations; entries that do not agree at once get a second-order pass per column
+    /// (for the rounding-sensitivity tolerance) or a noise measurement and one-sided
+    /// differences (16 + 2 evaluations per column).
+    ///
+    /// A panic inside `eval` or `jacobian` is not caught here: it propagates to the caller
+    /// (inside `proptest!`, the runner catches it and shrinks the input that caused it).
+    ///
+    /// # Errors
+    ///
+    /// A [`CheckError`] naming what is wrong: the verdicts `Mismatch` (analytic wrong),
+    /// `EvalDerivative` (`eval` not differentiated correctly) and `CannotJudge` (non-smooth
+    /// point), or a bad-input variant (`x` of the wrong length or not finite, an empty map, an
+    /// analytic Jacobian or `eval` output of the wrong shape, a non-finite `eval`).
+    pub fn check<F: AnalyticJacobian + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        self.validate()?;
+        let (m, n) = validate_input(f, x)?;
+        let f0 = eval_f64(f, x, m)?;
+        let analytic = f.jacobian(x);
+        if analytic.shape() != (m, n) {
+            return Err(CheckError::AnalyticShape {
+                expected: (m, n),
+                found: analytic.shape(),
+            });
+        }
+        let reference = dual_jacobian(f, x)?;
+        let evaluations = Evaluations {
+            f64_evals: 1,
+            dual_evals: n,
+            second_order_evals: 0,
+        };
+        self.judge(f, x, &f0, &analytic, &reference.jacobian, evaluations)
+    }
+
+    /// Compares the analytic matrix with the dual reference entry by entry, and the dual
+    /// reference with finite differences, then turns the per-entry states into a verdict.
+    fn judge<F: VectorFn + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        f0: &DVector<f64>,
+        analytic: &DMatrix<f64>,
+        dual: &DMatrix<f64>,
+        mut evaluations: Evaluations,
+    ) -> Result<Agreement, CheckError> {
+        let (m, n) = dual.shape();
+        let delta_f = forward_errors(f0, dual, x);
+        let mut eval = |p: &DVector<f64>| f.eval::<f64>(p);
+
+        let mut flagged: Vec<Flagged> = Vec::new();
+        let mut worst_analytic = EntryStat {
+            row: 0,
+            col: 0,
+            abs_error: 0.0,
+            bound: UNDERFLOW_FLOOR,
+        };
+        let mut worst_rel_error: f64 = 0.0;
+        let mut worst_fd: Option<EntryStat> = None;
+        let (mut precision_loss, mut worst_loss) = (0usize, 0.0f64);
+        let (mut noisy, mut non_smooth_ok, mut fd_unavailable_cols) = (0usize, 0usize, 0usize);
+
+        for j in 0..n {
+            let mut stencil = if self.finite_differences {
+                let s = Stencil::new(&mut eval, x, j, f0);
+                evaluations.f64_evals += 4;
+                if s.is_none() {
+                    fd_unavailable_cols += 1;
+                }
+                s
+            } else {
+                None
+            };
+            let mut curvature: Option<DVector<f64>> = None;
+            let mut noise: Option<Option<DVector<f64>>> = None;
+            let mut widened: Option<bool> = None;
+
+            for i in 0..m {
+                let (a, d) = (analytic[(i, j)], dual[(i, j)]);
+                let err = (a - d).abs();
+                let relative = self.ulps * f64::EPSILON * d.abs();
+                let mut tolerance = Tolerance {
+                    total: relative + UNDERFLOW_FLOOR,
+                    relative,
+                    sensitivity: 0.0,
+                    floor: UNDERFLOW_FLOOR,
+                };
+                let mut analytic_ok = a.is_finite() && err <= tolerance.total;
+                if a.is_finite() && !analytic_ok {
+                    let c = curvature.get_or_insert_with(|| {
+                        evaluations.second_order_evals += 1;
+                        curvature_column(f, x, j)
+                    });
+                    let ratio = if d != 0.0 && c.len() == m {
+                        (c[i] / d).abs()
+                    } else {
+                        0.0
+                    };
+                    let sensitivity = self.sensitivity_safety * ratio * delta_f[i];
+                    if sensitivity.is_finite() {
+                        tolerance.sensitivity = sensitivity;
+                        tolerance.total += sensitivity;
+                    }
+                    analytic_ok = err <= tolerance.total;
+                    if analytic_ok {
+                        precision_loss += 1;
+                        worst_loss = worst_loss.max(rel_error(err, d));
+                    }
+                }
+                let analytic_ratio = if a.is_finite() {
+                    err / tolerance.total
+                } else {
+                    f64::INFINITY
+                };
+                if analytic_ok {
+                    if analytic_ratio > worst_analytic.ratio() {
+                        worst_analytic = EntryStat {
+                            row: i,
+                            col: j,
+                            abs_error: err,
+                            bound: tolerance.total,
+                        };
+                    }
+                    if tolerance.sensitivity == 0.0 && d != 0.0 && d.is_normal() {
+                        worst_rel_error = worst_rel_error.max(rel_error(err, d));
+                    }
+                }
+
+                // The finite-difference witness.
+                let mut fd_value = None;
+                let fd_state = match stencil.as_mut() {
+                    None => FdState::Unavailable,
+                    Some(s) => {
+                        let h = s.h;
+                        let (r, trunc) = s.richardson(i);
+                        let guard = self.ulps * f64::EPSILON * d.abs() + UNDERFLOW_FLOOR;
+                        let estimate = trunc + 1.5 * delta_f[i] / h;
+                        let mut fdv = FiniteDifference {
+                            value: r,
+                            error_estimate: estimate,
+                            step: h,
+                            measured_noise: None,
+                        };
+                        let gap = (r - d).abs();
+                        let state = if gap <= self.fd_safety * estimate + guard {
+                            let stat = EntryStat {
+                                row: i,
+                                col: j,
+                                abs_error: gap,
+                                bound: estimate.max(guard),
+                            };
+                            if worst_fd.is_none_or(|w| stat.ratio() > w.ratio()) {
+                                worst_fd = Some(stat);
+                            }
+                            FdState::Agree
+                        } else {
+                            // Escalate: measure the noise of f, then look for a kink.
+                            let sigma = noise
+                                .get_or_insert_with(|| {
+                                    evaluations.f64_evals += 2 * 8;
+                                    fd::noise(&mut eval, x, j, f0)
+                                })
+                                .as_ref()
+                                .map(|s| s[i]);
+                            let wide = *widened.get_or_insert_with(|| {
+                                evaluations.f64_evals += 2;
+                                s.widen(&mut eval, x).is_some()
+                            });
+                            match (sigma, wide) {
+                                (Some(sigma), true) => {
+                                    let delta = delta_f[i].max(NOISE_SIGMAS * sigma);
+                                    fdv.measured_noise = Some(sigma);
+                                    fdv.error_estimate = trunc + 1.5 * delta / h;
+                                    let [(fw, efw), (bw, ebw)] = s.one_sided(i);
+                                    let kink_bound =
+                                        self.fd_safety * (efw + ebw + 8.0 * delta / h) + guard;
+                                    if (fw - bw).abs() > kink_bound {
+                                        FdState::NonSmooth {
+                                            forward: fw,
+                                            backward: bw,
+                                        }
+                                    } else if gap <= self.fd_safety * fdv.error_estimate + guard {
+                                        FdState::Noisy
+                                    } else {
+                                        FdState::Disagree
+                                    }
+                                }
+                                _ => FdState::Unavailable,
+                            }
+                        };
+                        fd_value = Some(fdv);
+                        state
+                    }
+                };
+                match fd_state {
+                    FdState::Noisy => noisy += 1,
+                    FdState::NonSmooth { .. } if analytic_ok => non_smooth_ok += 1,
+                    _ => {}
+                }
+                let fd_plain = matches!(fd_state, FdState::Agree | FdState::Unavailable);
+                if !analytic_ok || !(fd_plain || fd_state == FdState::Noisy) {
+                    let fd_agrees_with_analytic = fd_value.is_some_and(|fd| {
+                        (fd.value - a).abs()
+                            <= self.fd_safety * fd.error_estimate
+                                + self.ulps * f64::EPSILON * a.abs()
+                                + UNDERFLOW_FLOOR
+                    });
+                    flagged.push(Flagged {
+                        witnesses: Witnesses {
+                            row: i,
+                            col: j,
+                            analytic: a,
+                            dual: d,
+                            finite_difference: fd_value,
+                        },
+                        analytic_ok,
+                        analytic_ratio,
+                        tolerance,
+                        fd: fd_state,
+                        fd_agrees_with_analytic,
+                    });
+                }
+            }
+        }
+
+        let map_expr = f.rust_expr();
+        // 1. The analytic side is wrong where the dual reference is vouched for.
+        let trusted_wrong = flagged.iter().filter(|e| {
+            !e.analytic_ok
+                && matches!(e.fd, FdState::Agree | FdState::Noisy | FdState::Unavailable)
+        });
+        if let Some(worst) = trusted_wrong
+            .clone()
+            .max_by(|p, q| p.analytic_ratio.total_cmp(&q.analytic_ratio))
+        {
+            let w = worst.witnesses;
+            let err = (w.analytic - w.dual).abs();
+            return Err(CheckError::Mismatch(Box::new(Mismatch {
+                shape: (m, n),
+                witnesses: w,
+                abs_error: if w.analytic.is_finite() {
+                    err
+                } else {
+                    f64::INFINITY
+                },
+                rel_error: if w.analytic.is_finite() {
+                    rel_error(err, w.dual)
+                } else {
+                    f64::INFINITY
+                },
+                tolerance: worst.tolerance,
+                wrong_entries: trusted_wrong.count(),
+                x: x.clone(),
+                map_expr,
+            })));
+        }
+        // 2. The dual reference disagrees with finite differences at a smooth point.
+        let eval_wrong = flagged.iter().filter(|e| e.fd == FdState::Disagree);
+        if let Some(worst) = eval_wrong.clone().max_by(|p, q| {
+            fd_gap(&p.witnesses).total_cmp(&fd_gap(&q.witnesses))
+        }) {
+            return Err(CheckError::EvalDerivative(Box::new(EvalDerivative {
+                shape: (m, n),
+                witnesses: worst.witnesses,
+                analytic_agrees_with_fd: worst.fd_agrees_with_analytic,
+                disagreeing_entries: eval_wrong.count(),
+                x: x.clone(),
+                map_expr,
+            })));
+        }
+        // 3. The analytic side disagrees only at non-smooth points.
+        if let Some(worst) = flagged.iter().find(|e| !e.analytic_ok) {
+            let one_sided = match worst.fd {
+                FdState::NonSmooth { forward, backward } => (forward, backward),
+                _ => (f64::NAN, f64::NAN),
+            };
+            return Err(CheckError::CannotJudge(Box::new(CannotJudge {
+                reason: NotJudgeable::NonSmooth,
+                shape: (m, n),
+                witnesses: worst.witnesses,
+                one_sided,
+                x: x.clone(),
+            })));
+        }
+
+        let mut notes = Vec::new();
+        if precision_loss > 0 {
+            notes.push(Note::PrecisionLoss {
+                entries: precision_loss,
+                worst_rel_error: worst_loss,
+            });
+        }
+        if noisy > 0 {
+            notes.push(Note::NoisyFiniteDifferences { entries: noisy });
+        }
+        if fd_unavailable_cols > 0 {
+            notes.push(Note::FiniteDifferencesUnavailable {
+                columns: fd_unavailable_cols,
+            });
+        }
+        if non_smooth_ok > 0 {
+            notes.push(Note::NonSmooth {
+                entries: non_smooth_ok,
+            });
+        }
+        Ok(Agreement {
+            shape: (m, n),
+            worst_analytic,
+            worst_rel_error,
+            worst_fd,
+            notes,
+            evaluations,
+        })
+    }
+}
+
+fn fd_gap(w: &Witnesses) -> f64 {
+    w.finite_difference
+        .map_or(0.0, |fd| (fd.value - w.dual).abs() / fd.error_estimate.max(f64::MIN_POSITIVE))
+}
+
+/// `|err| / |reference|`, infinite when the reference is 0 and the error is not.
+fn rel_error(err: f64, reference: f64) -> f64 {
+    if reference != 0.0 {
+        err / reference.abs()
+    } else if err == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Dimensions of the map, and `x` checked against them.
+fn validate_input<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+) -> Result<(usize, usize), CheckError> {
+    let (n, m) = (f.input_dim(), f.output_dim());
+    if n == 0 || m == 0 {
+        return Err(CheckError::EmptyMap {
+            input_dim: n,
+            output_dim: m,
+        });
+    }
+    if x.len() != n {
+        return Err(CheckError::InputLength {
+            expected: n,
+            found: x.len(),
+        });
+    }
+    if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(CheckError::NonFiniteInput { index, value });
+    }
+    Ok((m, n))
+}
+
+/// `f(x)` in `f64`, checked for length and finiteness.
+fn eval_f64<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    m: usize,
+) -> Result<DVector<f64>, CheckError> {
+    let f0 = f.eval::<f64>(x);
+    if f0.len() != m {
+        return Err(CheckError::EvalLength {
+            expected: m,
+            found: f0.len(),
+            scalar: "f64",
+        });
+    }
+    if let Some((index, &value)) = f0.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(CheckError::NonFiniteEval { index, value });
+    }
+    Ok(f0)
+}
+
+/// `Δf_i` for every output: [`forward_error`] with `Σ_k |D_ik|·|x_k|` accumulated column by
+/// column (nalgebra is column-major: no strided row walks).
+fn forward_errors(f0: &DVector<f64>, dual: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+    let mut sums = DVector::zeros(dual.nrows());
+    for (col, xk) in dual.column_iter().zip(x.iter()) {
+        let w = xk.abs();
+        for (s, d) in sums.iter_mut().zip(col.iter()) {
+            *s += d.abs() * w;
+        }
+    }
+    DVector::from_fn(f0.len(), |i, _| forward_error(f0[i], sums[i], x.len()))
+}

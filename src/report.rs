@@ -1,0 +1,461 @@
+//! What a check reports: an [`Agreement`] on success, and for each kind of failure the
+//! entry, the values of the three witnesses, the errors, the tolerance and why, the input,
+//! and a paste-ready Rust snippet that reproduces it.
+
+use std::fmt;
+
+use nalgebra::DVector;
+
+/// The finite-difference witness at one entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FiniteDifference {
+    /// Richardson-extrapolated central difference.
+    pub value: f64,
+    /// Its error estimate: Richardson's truncation estimate plus the rounding (noise) term.
+    pub error_estimate: f64,
+    /// The step `h` used for this column.
+    pub step: f64,
+    /// Noise of `f_i` along `x_j`, when it was measured (only for entries where the first
+    /// estimate did not explain the disagreement).
+    pub measured_noise: Option<f64>,
+}
+
+/// The three witnesses at one Jacobian entry `(row, col)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Witnesses {
+    /// Output index `i`.
+    pub row: usize,
+    /// Input index `j`.
+    pub col: usize,
+    /// The hand-written value.
+    pub analytic: f64,
+    /// The dual-number (forward-mode AD) value of `eval`'s derivative.
+    pub dual: f64,
+    /// The finite-difference value, when it could be computed (`None` when `x ± h` or
+    /// `f(x ± h)` overflows, or finite differences are turned off).
+    pub finite_difference: Option<FiniteDifference>,
+}
+
+impl fmt::Display for Witnesses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "  analytic           = {:+.17e}", self.analytic)?;
+        writeln!(f, "  dual (forward AD)  = {:+.17e}", self.dual)?;
+        match &self.finite_difference {
+            Some(fd) => {
+                write!(
+                    f,
+                    "  finite difference  = {:+.17e} ± {:.2e} (Richardson, h = {:.3e}",
+                    fd.value, fd.error_estimate, fd.step
+                )?;
+                if let Some(noise) = fd.measured_noise {
+                    write!(f, ", measured noise of f {noise:.2e}")?;
+                }
+                writeln!(f, ")")
+            }
+            None => writeln!(f, "  finite difference  = unavailable (x ± h or f(x ± h) overflows)"),
+        }
+    }
+}
+
+/// The tolerance an analytic entry was held to, and where each part comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// The total: `relative + sensitivity + floor`.
+    pub total: f64,
+    /// `ulps · ε · |dual|`: rounding of a well-conditioned entry on both sides.
+    pub relative: f64,
+    /// `safety · |∂²f_i/∂x_j² / ∂f_i/∂x_j| · Δf_i`: what the rounding error `Δf_i` of the
+    /// computed output does to an entry derived from it (the textbook `z(1−z)` in saturation).
+    /// Zero when it was not needed.
+    pub sensitivity: f64,
+    /// `f64::MIN_POSITIVE`: below the smallest normal number there is no relative precision.
+    pub floor: f64,
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:.3e} = {:.3e} (ulps·ε·|dual|) + {:.3e} (rounding sensitivity of f) + {:.1e} (underflow floor)",
+            self.total, self.relative, self.sensitivity, self.floor
+        )
+    }
+}
+
+/// A wrong analytic Jacobian: the worst entry, and how many entries are wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// `(output_dim, input_dim)`.
+    pub shape: (usize, usize),
+    /// The worst entry (largest error relative to its tolerance).
+    pub witnesses: Witnesses,
+    /// `|analytic − dual|`.
+    pub abs_error: f64,
+    /// `|analytic − dual| / |dual|` (infinite when dual is 0).
+    pub rel_error: f64,
+    /// The tolerance at that entry.
+    pub tolerance: Tolerance,
+    /// How many entries exceed their tolerance.
+    pub wrong_entries: usize,
+    /// The input `x`.
+    pub x: DVector<f64>,
+    /// A Rust expression rebuilding the map ([`VectorFn::rust_expr`](crate::VectorFn::rust_expr)).
+    pub map_expr: Option<String>,
+}
+
+impl Mismatch {
+    /// A paste-ready Rust snippet that reproduces this failure.
+    #[must_use]
+    pub fn snippet(&self) -> String {
+        snippet(self.map_expr.as_deref(), &self.x, "check")
+    }
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = &self.witnesses;
+        writeln!(
+            f,
+            "the analytic Jacobian is wrong: entry ({}, {}) of the {}×{} Jacobian (∂f_{}/∂x_{}); \
+             {} of {} entries exceed their tolerance",
+            w.row,
+            w.col,
+            self.shape.0,
+            self.shape.1,
+            w.row,
+            w.col,
+            self.wrong_entries,
+            self.shape.0 * self.shape.1
+        )?;
+        write!(f, "{w}")?;
+        writeln!(
+            f,
+            "  |analytic − dual| = {:.3e} (relative {:.3e}); tolerance {}",
+            self.abs_error, self.rel_error, self.tolerance
+        )?;
+        let fd_view = match &w.finite_difference {
+            Some(fd) if (fd.value - w.dual).abs() <= fd.error_estimate.max(f64::MIN_POSITIVE) => {
+                "finite differences agree with the dual reference"
+            }
+            Some(_) => "finite differences agree with the dual reference within their safety margin",
+            None => "finite differences were not available here; the dual reference decides",
+        };
+        writeln!(f, "  verdict: analytic disagrees with dual; {fd_view}")?;
+        writeln!(f, "  x = {}", vec_literal(&self.x))?;
+        writeln!(f, "reproduce:")?;
+        write!(f, "{}", indent(&self.snippet()))
+    }
+}
+
+/// `eval`'s dual-number derivative disagrees with finite differences at a smooth point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalDerivative {
+    /// `(output_dim, input_dim)`.
+    pub shape: (usize, usize),
+    /// The worst entry.
+    pub witnesses: Witnesses,
+    /// Whether the analytic Jacobian agrees with finite differences there (then the dual
+    /// path of `eval` is the likely culprit, and the analytic side is probably right).
+    pub analytic_agrees_with_fd: bool,
+    /// How many entries disagree.
+    pub disagreeing_entries: usize,
+    /// The input `x`.
+    pub x: DVector<f64>,
+    /// A Rust expression rebuilding the map.
+    pub map_expr: Option<String>,
+}
+
+impl EvalDerivative {
+    /// A paste-ready Rust snippet that reproduces this failure.
+    #[must_use]
+    pub fn snippet(&self) -> String {
+        snippet(self.map_expr.as_deref(), &self.x, "check")
+    }
+}
+
+impl fmt::Display for EvalDerivative {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = &self.witnesses;
+        writeln!(
+            f,
+            "eval is not differentiated correctly: at entry ({}, {}) of the {}×{} Jacobian the \
+             dual-number derivative disagrees with finite differences at a smooth point \
+             ({} entries disagree); the analytic Jacobian is not judged",
+            w.row, w.col, self.shape.0, self.shape.1, self.disagreeing_entries
+        )?;
+        write!(f, "{w}")?;
+        let hint = if self.analytic_agrees_with_fd {
+            "the analytic value agrees with finite differences: a value in eval is probably \
+             computed off the dual path (through .re() or a plain f64)"
+        } else {
+            "none of the three witnesses agree: check eval's dual path first"
+        };
+        writeln!(f, "  verdict: dual disagrees with finite differences; {hint}")?;
+        writeln!(f, "  x = {}", vec_literal(&self.x))?;
+        writeln!(f, "reproduce:")?;
+        write!(f, "{}", indent(&self.snippet()))
+    }
+}
+
+/// Why a point cannot be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotJudgeable {
+    /// The one-sided derivatives at `x` disagree: a kink or jump lies within the
+    /// finite-difference stencil, so `f` is not differentiable there (or nearly not).
+    NonSmooth,
+}
+
+/// A point where the analytic Jacobian disagrees with the dual reference but the point is not
+/// smooth, so no verdict is possible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CannotJudge {
+    /// Why.
+    pub reason: NotJudgeable,
+    /// `(output_dim, input_dim)`.
+    pub shape: (usize, usize),
+    /// The entry.
+    pub witnesses: Witnesses,
+    /// One-sided (forward, backward) second-order differences at the entry.
+    pub one_sided: (f64, f64),
+    /// The input `x`.
+    pub x: DVector<f64>,
+}
+
+impl fmt::Display for CannotJudge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = &self.witnesses;
+        writeln!(
+            f,
+            "cannot judge at this point: f_{} is not smooth along x_{} near x (one-sided \
+             derivatives {:+.6e} and {:+.6e} differ), and the analytic value disagrees with the \
+             dual one there",
+            w.row, w.col, self.one_sided.0, self.one_sided.1
+        )?;
+        write!(f, "{w}")?;
+        writeln!(f, "  x = {}", vec_literal(&self.x))
+    }
+}
+
+/// Where an entry agreed, and how: the statistics of a passing check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EntryStat {
+    /// Output index.
+    pub row: usize,
+    /// Input index.
+    pub col: usize,
+    /// Absolute error against the dual reference.
+    pub abs_error: f64,
+    /// The bound it was held to (tolerance or error estimate).
+    pub bound: f64,
+}
+
+impl EntryStat {
+    /// `abs_error / bound`: below 1 passes.
+    #[must_use]
+    pub fn ratio(&self) -> f64 {
+        if self.bound > 0.0 {
+            self.abs_error / self.bound
+        } else if self.abs_error == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// Something worth knowing about a passing check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Note {
+    /// Entries that agree only within the rounding sensitivity of `f`, not to a few ulps:
+    /// the analytic formula loses relative precision there (e.g. `z(1−z)` in saturation).
+    PrecisionLoss {
+        /// How many entries.
+        entries: usize,
+        /// The worst relative error among them.
+        worst_rel_error: f64,
+    },
+    /// Entries where finite differences agreed only after the noise of `f` was measured
+    /// (for instance an additive offset in `eval`).
+    NoisyFiniteDifferences {
+        /// How many entries.
+        entries: usize,
+    },
+    /// Columns where finite differences could not be computed (`x ± h` or `f(x ± h)`
+    /// overflows); the dual reference decided alone.
+    FiniteDifferencesUnavailable {
+        /// How many columns.
+        columns: usize,
+    },
+    /// Entries at non-smooth points where the analytic value agrees with the dual one.
+    NonSmooth {
+        /// How many entries.
+        entries: usize,
+    },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::PrecisionLoss {
+                entries,
+                worst_rel_error,
+            } => write!(
+                f,
+                "{entries} entries agree only within the rounding sensitivity of f (worst \
+                 relative error {worst_rel_error:.2e}): the formula loses relative precision there"
+            ),
+            Note::NoisyFiniteDifferences { entries } => write!(
+                f,
+                "{entries} entries: finite differences agree only within the measured noise of f"
+            ),
+            Note::FiniteDifferencesUnavailable { columns } => write!(
+                f,
+                "{columns} columns: finite differences unavailable (overflow); dual reference alone"
+            ),
+            Note::NonSmooth { entries } => write!(
+                f,
+                "{entries} entries at non-smooth points (analytic agrees with dual)"
+            ),
+        }
+    }
+}
+
+/// Evaluation counts of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Evaluations {
+    /// `eval::<f64>` calls.
+    pub f64_evals: usize,
+    /// `eval::<Dual64>` calls (one per seeded column).
+    pub dual_evals: usize,
+    /// `eval::<Dual2_64>` calls (second-order passes, only where a tolerance needed them).
+    pub second_order_evals: usize,
+}
+
+/// A passing check: the analytic Jacobian agrees with the dual reference everywhere, and the
+/// dual reference is vouched for by finite differences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agreement {
+    /// `(output_dim, input_dim)`.
+    pub shape: (usize, usize),
+    /// The entry closest to its analytic-vs-dual tolerance.
+    pub worst_analytic: EntryStat,
+    /// The largest relative analytic-vs-dual error among entries that are well-conditioned
+    /// (passed on the ulps tolerance alone, `dual` normal and nonzero).
+    pub worst_rel_error: f64,
+    /// The entry closest to its finite-difference error estimate (dual vs finite
+    /// differences), if finite differences ran. Its `bound` is the estimate without the
+    /// safety factor, so its ratio may exceed 1 and still pass.
+    pub worst_fd: Option<EntryStat>,
+    /// Notes: precision loss, noisy or unavailable finite differences, non-smooth points.
+    pub notes: Vec<Note>,
+    /// What the check cost.
+    pub evaluations: Evaluations,
+}
+
+impl Agreement {
+    /// Entries that agree only within the rounding sensitivity of `f` (precision loss).
+    #[must_use]
+    pub fn precision_loss_entries(&self) -> usize {
+        self.notes
+            .iter()
+            .map(|n| match n {
+                Note::PrecisionLoss { entries, .. } => *entries,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Entries at non-smooth points.
+    #[must_use]
+    pub fn non_smooth_entries(&self) -> usize {
+        self.notes
+            .iter()
+            .map(|n| match n {
+                Note::NonSmooth { entries } => *entries,
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+impl fmt::Display for Agreement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "agreement on the {}×{} Jacobian: worst analytic-vs-dual error {:.2e} at ({}, {}) \
+             ({:.2} of tolerance), worst well-conditioned relative error {:.2e}",
+            self.shape.0,
+            self.shape.1,
+            self.worst_analytic.abs_error,
+            self.worst_analytic.row,
+            self.worst_analytic.col,
+            self.worst_analytic.ratio(),
+            self.worst_rel_error
+        )?;
+        if let Some(fd) = &self.worst_fd {
+            write!(
+                f,
+                "; finite differences within {:.2}× their error estimate",
+                fd.ratio()
+            )?;
+        }
+        for note in &self.notes {
+            write!(f, "\n  note: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `vec![a, b, …]` with every value printed so that it parses back to the same `f64`.
+#[must_use]
+pub fn vec_literal(v: &DVector<f64>) -> String {
+    let items: Vec<String> = v.iter().map(|x| float_literal(*x)).collect();
+    format!("vec![{}]", items.join(", "))
+}
+
+/// A Rust literal for `x` that parses back to the same `f64` (shortest round trip).
+#[must_use]
+pub fn float_literal(x: f64) -> String {
+    if x.is_nan() {
+        "f64::NAN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "f64::INFINITY" } else { "f64::NEG_INFINITY" }.into()
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// `DMatrix::from_row_slice(r, c, &[…])`, row by row, every value round-tripping.
+#[must_use]
+pub fn matrix_literal(w: &nalgebra::DMatrix<f64>) -> String {
+    let items: Vec<String> = w
+        .row_iter()
+        .flat_map(|row| row.iter().map(|v| float_literal(*v)).collect::<Vec<_>>())
+        .collect();
+    format!(
+        "DMatrix::from_row_slice({}, {}, &[{}])",
+        w.nrows(),
+        w.ncols(),
+        items.join(", ")
+    )
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// The reproduction snippet: rebuild the map, rebuild `x`, run the same check.
+pub(crate) fn snippet(map_expr: Option<&str>, x: &DVector<f64>, method: &str) -> String {
+    let map = map_expr.unwrap_or("/* your map, as constructed in the failing test */");
+    format!(
+        "use jacobian_oracle::{{catalogue::*, mutants::*, Oracle}};\n\
+         use nalgebra::{{DMatrix, DVector}};\n\
+         let f = {map};\n\
+         let x = DVector::from_vec({});\n\
+         let result = Oracle::default().{method}(&f, &x);\n\
+         assert!(result.is_ok(), \"{{}}\", result.unwrap_err());\n",
+        vec_literal(x)
+    )
+}

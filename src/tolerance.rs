@@ -1,0 +1,69 @@
+//! Tolerances, each derived from an error model and named with its reason.
+//!
+//! **Analytic vs dual** (decides correctness). An entry passes when
+//! `|A − D| ≤ ulps·ε·|D| + S + floor`, where
+//!
+//! * `ulps·ε·|D|` ([`DEFAULT_ULPS`]) covers the rounding of a well-conditioned entry computed
+//!   by a few dozen correctly rounded operations on each side;
+//! * `S` is the *rounding sensitivity*: hand-written derivatives are usually expressed through
+//!   the computed output (`σ' = z(1−z)`, `tanh' = 1 − z²`, `softmax' = diag(p) − ppᵀ`), and the
+//!   output carries a rounding error `Δf_i` ([`forward_error`]). Moving `f_i` by `Δf_i` along
+//!   `x_j` moves the entry by `|∂²f_i/∂x_j² / ∂f_i/∂x_j|·Δf_i` (chain rule), so
+//!   `S = SENSITIVITY_SAFETY · |C_ij/D_ij| · Δf_i` with `C_ij = ∂²f_i/∂x_j²` from one
+//!   second-order dual pass. It is computed only for entries that fail the ulps test, and an
+//!   entry that passes only thanks to it is reported as a precision-loss note. For the sigmoid
+//!   layer, `C/D = (1−2z)W_ij`, so `S ≈ 4·ε·|W_ij|`: the textbook `z(1−z)` (exact to
+//!   `ε|W_ij|` in absolute terms, but with no relative precision once `z` rounds to 1) passes,
+//!   while a `1e-10` relative error in a well-conditioned entry stays far above it;
+//! * `floor = f64::MIN_POSITIVE`: below the smallest normal number there is no relative
+//!   precision to speak of.
+//!
+//! **Dual vs finite differences** (validates `eval`). The Richardson value `R` passes when
+//! `|R − D| ≤ FD_SAFETY·(|D(h) − D(2h)|/3 + 1.5·Δ/h) + ulps·ε·|D|`, where `Δ` is the rounding
+//! of `f_i` ([`forward_error`], or [`NOISE_SIGMAS`] times the measured noise of `f` when the
+//! first estimate does not explain the disagreement): `R = (4D(h) − D(2h))/3` amplifies an
+//! error `Δ` in each value by at most `(4/3 + 1/6)/h = 1.5/h`.
+
+/// Relative tolerance of analytic vs dual, in units of `f64::EPSILON`: each side computes an
+/// entry through a few dozen correctly rounded operations (≤ ½ ulp each).
+pub const DEFAULT_ULPS: f64 = 32.0;
+
+/// Safety factor on the rounding sensitivity `|C/D|·Δf`: `Δf` is itself an estimate (the
+/// output of a stable sigmoid is within about 2 ulps, its product with other factors adds a
+/// few more).
+pub const SENSITIVITY_SAFETY: f64 = 4.0;
+
+/// Safety factor on the finite-difference error estimate: Richardson's estimate is accurate to
+/// a factor of about 2 when the `h²` term dominates; 4 also covers the next order and the
+/// spread of rounding.
+pub const FD_SAFETY: f64 = 4.0;
+
+/// A measured noise level (a standard deviation) times this is taken as a bound: 4σ is
+/// exceeded with probability below 1e-4 per value, and the bound is multiplied by
+/// [`FD_SAFETY`] on top.
+pub const NOISE_SIGMAS: f64 = 4.0;
+
+/// Ulps of `|f_i|` allowed for the last operations of `eval` (an `exp`, a division, a sum).
+pub const OUTPUT_ULPS: f64 = 4.0;
+
+/// Absolute floor of every tolerance: the smallest normal `f64`.
+pub const UNDERFLOW_FLOOR: f64 = f64::MIN_POSITIVE;
+
+/// The forward rounding error model of a computed output:
+/// `Δf_i = ε·(OUTPUT_ULPS·|f_i| + n·Σ_k |∂f_i/∂x_k|·|x_k|)`.
+///
+/// The first term is the rounding of the last operations; the second propagates the rounding
+/// of the inner products and sums that feed `f_i` (`γ_n ≈ nε` times the sum of the absolute
+/// terms, Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1), written
+/// through the Jacobian row: an inner product's rounding is a relative perturbation of at most
+/// `γ_n` in each `x_k`.
+///
+/// ```
+/// use jacobian_oracle::tolerance::forward_error;
+/// // f = 1, no dependence on x: four ulps.
+/// assert_eq!(forward_error(1.0, 0.0, 3), 4.0 * f64::EPSILON);
+/// ```
+#[must_use]
+pub fn forward_error(value: f64, abs_row_times_x: f64, n: usize) -> f64 {
+    f64::EPSILON * (OUTPUT_ULPS * value.abs() + n as f64 * abs_row_times_x)
+}

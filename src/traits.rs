@@ -1,0 +1,97 @@
+//! The two traits a map implements to be checked: [`VectorFn`] (the map, written once,
+//! generic over the scalar) and [`AnalyticJacobian`] (the hand-written derivative under test).
+
+use nalgebra::{DMatrix, DVector};
+use num_dual::DualNum;
+
+/// A map `f: ℝⁿ → ℝᵐ`, written once, generic over the scalar, so the oracle can run it on
+/// `f64` (values and finite differences) and on dual numbers (forward-mode AD).
+///
+/// # Writing `eval`
+///
+/// Everything that depends on `x` must stay on the dual path: use the scalar `D` for every
+/// intermediate, and branch only on `a.re()` to pick between formulas that are both right on
+/// their branch. A value computed from `x[j].re()` and wrapped back with `D::from(..)`
+/// silently drops its derivative; the oracle reports that as
+/// [`CheckError::EvalDerivative`](crate::CheckError::EvalDerivative).
+///
+/// Known trap (num-dual 0.15): `tanh` of a dual number is computed through `sinh`/`cosh`,
+/// so its derivative is NaN from `|a| ≈ 355` and its value from `|a| ≈ 711`. Write a stable
+/// form instead (for example `1 − 2/(1 + e^{2a})` for `a ≥ 0`, mirrored for `a < 0`).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::VectorFn;
+/// use nalgebra::DVector;
+/// use num_dual::DualNum;
+///
+/// /// f(x) = (x₀·x₁, sin x₀)
+/// struct Product;
+/// impl VectorFn for Product {
+///     fn input_dim(&self) -> usize { 2 }
+///     fn output_dim(&self) -> usize { 2 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         DVector::from_vec(vec![x[0] * x[1], x[0].sin()])
+///     }
+/// }
+/// let y = Product.eval(&DVector::from_vec(vec![2.0, 3.0]));
+/// assert_eq!(y[0], 6.0);
+/// ```
+pub trait VectorFn {
+    /// `n`, the length of the input `x`.
+    fn input_dim(&self) -> usize;
+
+    /// `m`, the length of the output `f(x)`.
+    fn output_dim(&self) -> usize;
+
+    /// `f(x)`, for any scalar: `f64` or a dual number.
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D>;
+
+    /// A Rust expression that rebuilds this map, such as
+    /// `SigmoidLayer::new(DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 1.0]))`.
+    ///
+    /// Used in the paste-ready reproduction snippet of a failure report. The default,
+    /// `None`, leaves a placeholder for the user to fill in.
+    ///
+    /// ```
+    /// use jacobian_oracle::VectorFn;
+    /// use jacobian_oracle::catalogue::Sigmoid;
+    /// assert_eq!(Sigmoid.rust_expr().as_deref(), Some("Sigmoid"));
+    /// ```
+    fn rust_expr(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The implementation under test: the `m×n` Jacobian of a [`VectorFn`] at `x`,
+/// row `i` = `∂f_i/∂x`.
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
+/// use nalgebra::{DMatrix, DVector};
+/// use num_dual::DualNum;
+///
+/// /// f(x) = x ∘ x, with Jacobian diag(2x).
+/// struct Square;
+/// impl VectorFn for Square {
+///     fn input_dim(&self) -> usize { 3 }
+///     fn output_dim(&self) -> usize { 3 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         x.map(|xi| xi * xi)
+///     }
+/// }
+/// impl AnalyticJacobian for Square {
+///     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+///         DMatrix::from_diagonal(&(x * 2.0))
+///     }
+/// }
+/// let x = DVector::from_vec(vec![1.0, -2.0, 0.5]);
+/// assert!(Oracle::default().check(&Square, &x).is_ok());
+/// ```
+pub trait AnalyticJacobian: VectorFn {
+    /// The hand-written `m×n` Jacobian at `x`.
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64>;
+}
