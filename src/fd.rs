@@ -83,15 +83,31 @@ pub struct Stencil {
 }
 
 impl Stencil {
-    /// Evaluates `f` at `x ± h e_j` and `x ± 2h e_j`, with `f(x) = f0`. Returns `None` when
-    /// the step or a point overflows, or `f` is not finite at one of the points.
+    /// Evaluates `f` at `x ± h e_j` and `x ± 2h e_j` with the default [`step`], with
+    /// `f(x) = f0`. Returns `None` when the step or a point overflows, or `f` is not finite at
+    /// one of the points.
     pub fn new(
         eval: &mut Eval<'_>,
         x: &DVector<f64>,
         j: usize,
         f0: &DVector<f64>,
     ) -> Option<Stencil> {
-        let h = step(x[j])?;
+        Stencil::with_step(eval, x, j, f0, step(x[j])?)
+    }
+
+    /// As [`Stencil::new`], with the step `h` given; it is made representable as
+    /// `(x_j + h) − x_j`.
+    pub fn with_step(
+        eval: &mut Eval<'_>,
+        x: &DVector<f64>,
+        j: usize,
+        f0: &DVector<f64>,
+        h: f64,
+    ) -> Option<Stencil> {
+        let h = (x[j] + h) - x[j];
+        if !(h.is_finite() && h > 0.0) {
+            return None;
+        }
         let mut s = Stencil {
             j,
             h,

@@ -1,1 +1,384 @@
-//! (in progress)
+//! Known-wrong formulas: the mistakes people actually make around PML 1, eq. 13.73, kept here
+//! to prove the oracle's power. Each mutant has the right `eval` and a wrong Jacobian; the
+//! mutant suite asserts that every one is caught and shrunk to its minimal shape.
+//!
+//! | mutant | wrong formula | smallest `W` that shows it |
+//! |---|---|---|
+//! | `transposed_w` | `diag(σ') Wᵀ` | 2×2 (square only) |
+//! | `diagonal_on_wrong_side` | `W diag(σ')` | 2×2 (square only) |
+//! | `missing_one_minus_z` | `diag(z) W` | 1×1 |
+//! | `derivative_at_input` | `σ'(x_j) W_ij` | 1×1 |
+//! | `derivative_at_output` | `σ'(z_i) W_ij` | 1×1 |
+//! | `outer_product` | `σ' xᵀ` (the `∂L/∂W` form) | 1×1 |
+//! | `sum_of_rows` | every row `Wᵀσ'` (gradient of `Σz`) | 2×1 |
+//! | `sign_error` | `−diag(σ') W` | 1×1 |
+//! | `shifted_column` | `σ'_i W_{i,j+1}` | 1×2 |
+//! | `shifted_row` | `σ'_{i+1} W_ij` | 2×1 |
+//! | `weights_row_major` | `∂z/∂vec(W)` with a row-major `vec` (`diag(σ') ⊗ xᵀ`) | 2×2 |
+//! | `weights_missing_delta` | `∂z_i/∂W_jk = σ'_i x_k` for every `j` | 2×1 |
+//! | `neuron_swapped` | `∂z/∂x = z(1−z) x` (the `∂z/∂w` form) | 1×1 |
+
+use nalgebra::{DMatrix, DVector};
+use num_dual::DualNum;
+
+use crate::catalogue::{SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, matvec, sigmoid_derivative};
+use crate::report::{matrix_literal, vec_literal};
+use crate::{AnalyticJacobian, VectorFn};
+
+/// A wrong Jacobian of the sigmoid layer `z = σ(Wx)` with respect to `x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerMutantKind {
+    /// `diag(σ') Wᵀ`: `W` transposed (only type-checks when `W` is square).
+    TransposedW,
+    /// `W diag(σ')`: the diagonal multiplied on the wrong side (square `W` only).
+    DiagonalOnWrongSide,
+    /// `diag(z) W`: the `(1 − z)` factor dropped.
+    MissingOneMinusZ,
+    /// `σ'(x_j) W_ij`: the derivative taken at the input instead of the pre-activation.
+    DerivativeAtInput,
+    /// `σ'(z_i) W_ij`: the derivative formula applied to the output `z` (σ applied twice).
+    DerivativeAtOutput,
+    /// `σ' xᵀ`: the outer-product form of `∂L/∂W` used for `∂z/∂x`.
+    OuterProduct,
+    /// Every row `Wᵀσ'`: the gradient of the scalar `Σ_i z_i` used for a vector output.
+    SumOfRows,
+    /// `−diag(σ') W`: a sign error.
+    SignError,
+    /// `σ'_i W_{i,(j+1) mod n}`: a wrong column index.
+    ShiftedColumn,
+    /// `σ'_{(i+1) mod m} W_ij`: a wrong row index.
+    ShiftedRow,
+}
+
+impl LayerMutantKind {
+    /// Every layer mutant.
+    pub const ALL: [LayerMutantKind; 10] = [
+        LayerMutantKind::TransposedW,
+        LayerMutantKind::DiagonalOnWrongSide,
+        LayerMutantKind::MissingOneMinusZ,
+        LayerMutantKind::DerivativeAtInput,
+        LayerMutantKind::DerivativeAtOutput,
+        LayerMutantKind::OuterProduct,
+        LayerMutantKind::SumOfRows,
+        LayerMutantKind::SignError,
+        LayerMutantKind::ShiftedColumn,
+        LayerMutantKind::ShiftedRow,
+    ];
+
+    /// The snake-case name used in reports.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerMutantKind::TransposedW => "transposed_w",
+            LayerMutantKind::DiagonalOnWrongSide => "diagonal_on_wrong_side",
+            LayerMutantKind::MissingOneMinusZ => "missing_one_minus_z",
+            LayerMutantKind::DerivativeAtInput => "derivative_at_input",
+            LayerMutantKind::DerivativeAtOutput => "derivative_at_output",
+            LayerMutantKind::OuterProduct => "outer_product",
+            LayerMutantKind::SumOfRows => "sum_of_rows",
+            LayerMutantKind::SignError => "sign_error",
+            LayerMutantKind::ShiftedColumn => "shifted_column",
+            LayerMutantKind::ShiftedRow => "shifted_row",
+        }
+    }
+
+    /// The wrong formula, as written.
+    #[must_use]
+    pub fn formula(self) -> &'static str {
+        match self {
+            LayerMutantKind::TransposedW => "diag(σ'(Wx)) Wᵀ",
+            LayerMutantKind::DiagonalOnWrongSide => "W diag(σ'(Wx))",
+            LayerMutantKind::MissingOneMinusZ => "diag(z) W",
+            LayerMutantKind::DerivativeAtInput => "σ'(x_j) W_ij",
+            LayerMutantKind::DerivativeAtOutput => "σ'(z_i) W_ij",
+            LayerMutantKind::OuterProduct => "σ'(Wx) xᵀ",
+            LayerMutantKind::SumOfRows => "1 (Wᵀσ'(Wx))ᵀ",
+            LayerMutantKind::SignError => "−diag(σ'(Wx)) W",
+            LayerMutantKind::ShiftedColumn => "σ'(a_i) W_{i,j+1}",
+            LayerMutantKind::ShiftedRow => "σ'(a_{i+1}) W_ij",
+        }
+    }
+
+    /// Whether the formula only type-checks for a square `W`.
+    #[must_use]
+    pub fn square_only(self) -> bool {
+        matches!(
+            self,
+            LayerMutantKind::TransposedW | LayerMutantKind::DiagonalOnWrongSide
+        )
+    }
+
+    /// The smallest shape of `W` at which the formula differs from the right one.
+    #[must_use]
+    pub fn minimal_shape(self) -> (usize, usize) {
+        match self {
+            LayerMutantKind::TransposedW | LayerMutantKind::DiagonalOnWrongSide => (2, 2),
+            LayerMutantKind::SumOfRows | LayerMutantKind::ShiftedRow => (2, 1),
+            LayerMutantKind::ShiftedColumn => (1, 2),
+            _ => (1, 1),
+        }
+    }
+}
+
+/// The sigmoid layer `z = σ(Wx)` with a wrong Jacobian with respect to `x`.
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let m = LayerMutant::new(LayerMutantKind::SignError, DMatrix::from_row_slice(1, 1, &[1.0]));
+/// let err = Oracle::default().check(&m, &DVector::from_vec(vec![0.0])).unwrap_err();
+/// assert!(matches!(err, CheckError::Mismatch(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerMutant {
+    /// Which mistake.
+    pub kind: LayerMutantKind,
+    /// The right map (its `eval` is used unchanged).
+    pub layer: SigmoidLayer,
+}
+
+impl LayerMutant {
+    /// The layer with weights `w` and the mistake `kind`.
+    #[must_use]
+    pub fn new(kind: LayerMutantKind, w: DMatrix<f64>) -> Self {
+        LayerMutant {
+            kind,
+            layer: SigmoidLayer::new(w),
+        }
+    }
+}
+
+impl VectorFn for LayerMutant {
+    fn input_dim(&self) -> usize {
+        self.layer.input_dim()
+    }
+    fn output_dim(&self) -> usize {
+        self.layer.output_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        self.layer.eval(x)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        Some(format!(
+            "LayerMutant::new(LayerMutantKind::{:?}, {})",
+            self.kind,
+            matrix_literal(&self.layer.w)
+        ))
+    }
+}
+
+impl AnalyticJacobian for LayerMutant {
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        let w = &self.layer.w;
+        let (m, n) = w.shape();
+        let a = matvec(w, x);
+        let s = a.map(sigmoid_derivative);
+        match self.kind {
+            LayerMutantKind::TransposedW => {
+                // Only meaningful for square W; for other shapes index within bounds.
+                DMatrix::from_fn(m, n, |i, j| s[i] * w[(j % m, i % n)])
+            }
+            LayerMutantKind::DiagonalOnWrongSide => {
+                DMatrix::from_fn(m, n, |i, j| w[(i, j)] * s[j % m])
+            }
+            LayerMutantKind::MissingOneMinusZ => {
+                let z = a.map(crate::catalogue::sigmoid);
+                DMatrix::from_fn(m, n, |i, j| z[i] * w[(i, j)])
+            }
+            LayerMutantKind::DerivativeAtInput => {
+                DMatrix::from_fn(m, n, |i, j| sigmoid_derivative(x[j]) * w[(i, j)])
+            }
+            LayerMutantKind::DerivativeAtOutput => {
+                let z = a.map(crate::catalogue::sigmoid);
+                DMatrix::from_fn(m, n, |i, j| sigmoid_derivative(z[i]) * w[(i, j)])
+            }
+            LayerMutantKind::OuterProduct => DMatrix::from_fn(m, n, |i, j| s[i] * x[j]),
+            LayerMutantKind::SumOfRows => {
+                let g = w.tr_mul(&s);
+                DMatrix::from_fn(m, n, |_, j| g[j])
+            }
+            LayerMutantKind::SignError => DMatrix::from_fn(m, n, |i, j| -s[i] * w[(i, j)]),
+            LayerMutantKind::ShiftedColumn => {
+                DMatrix::from_fn(m, n, |i, j| s[i] * w[(i, (j + 1) % n)])
+            }
+            LayerMutantKind::ShiftedRow => DMatrix::from_fn(m, n, |i, j| s[(i + 1) % m] * w[(i, j)]),
+        }
+    }
+}
+
+/// A wrong Jacobian of `z = σ(Wx)` with respect to `vec(W)` (column-major).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WeightsMutantKind {
+    /// The Kronecker factors in the wrong order, i.e. a row-major `vec(W)`:
+    /// `∂z_i/∂θ[i·n + k] = σ'_i x_k`.
+    RowMajor,
+    /// The Kronecker delta dropped: `∂z_i/∂W_jk = σ'_i x_k` for every `j`.
+    MissingDelta,
+}
+
+impl WeightsMutantKind {
+    /// Every weights mutant.
+    pub const ALL: [WeightsMutantKind; 2] = [WeightsMutantKind::RowMajor, WeightsMutantKind::MissingDelta];
+
+    /// The snake-case name used in reports.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightsMutantKind::RowMajor => "weights_row_major",
+            WeightsMutantKind::MissingDelta => "weights_missing_delta",
+        }
+    }
+
+    /// The wrong formula, as written.
+    #[must_use]
+    pub fn formula(self) -> &'static str {
+        match self {
+            WeightsMutantKind::RowMajor => "diag(σ') ⊗ xᵀ (row-major vec(W))",
+            WeightsMutantKind::MissingDelta => "∂z_i/∂W_jk = σ'_i x_k for all j",
+        }
+    }
+
+    /// The smallest shape of `W` at which the formula differs from the right one.
+    #[must_use]
+    pub fn minimal_shape(self) -> (usize, usize) {
+        match self {
+            WeightsMutantKind::RowMajor => (2, 2),
+            WeightsMutantKind::MissingDelta => (2, 1),
+        }
+    }
+}
+
+/// `z = σ(Wx)` as a function of `vec(W)`, with a wrong Jacobian.
+///
+/// ```
+/// use jacobian_oracle::mutants::{WeightsMutant, WeightsMutantKind};
+/// use jacobian_oracle::Oracle;
+/// use nalgebra::DVector;
+///
+/// let m = WeightsMutant::new(WeightsMutantKind::MissingDelta, 2, DVector::from_vec(vec![1.0]));
+/// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![0.5, -1.0])).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightsMutant {
+    /// Which mistake.
+    pub kind: WeightsMutantKind,
+    /// The right map.
+    pub map: SigmoidLayerWeights,
+}
+
+impl WeightsMutant {
+    /// The layer with `rows` outputs at input `x`, as a function of `vec(W)`, with the
+    /// mistake `kind`.
+    #[must_use]
+    pub fn new(kind: WeightsMutantKind, rows: usize, x: DVector<f64>) -> Self {
+        WeightsMutant {
+            kind,
+            map: SigmoidLayerWeights::new(rows, x),
+        }
+    }
+}
+
+impl VectorFn for WeightsMutant {
+    fn input_dim(&self) -> usize {
+        self.map.input_dim()
+    }
+    fn output_dim(&self) -> usize {
+        self.map.output_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, theta: &DVector<D>) -> DVector<D> {
+        self.map.eval(theta)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        Some(format!(
+            "WeightsMutant::new(WeightsMutantKind::{:?}, {}, DVector::from_vec({}))",
+            self.kind,
+            self.map.rows,
+            vec_literal(&self.map.x)
+        ))
+    }
+}
+
+impl AnalyticJacobian for WeightsMutant {
+    fn jacobian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
+        let m = self.map.rows;
+        let x = &self.map.x;
+        let n = x.len();
+        let w = self.map.unflatten(theta);
+        let s = matvec(&w, x).map(sigmoid_derivative);
+        let mut jac = DMatrix::zeros(m, m * n);
+        for i in 0..m {
+            for k in 0..n {
+                match self.kind {
+                    WeightsMutantKind::RowMajor => jac[(i, i * n + k)] = s[i] * x[k],
+                    WeightsMutantKind::MissingDelta => {
+                        for j in 0..m {
+                            jac[(i, j + k * m)] = s[i] * x[k];
+                        }
+                    }
+                }
+            }
+        }
+        jac
+    }
+}
+
+/// The neuron `z = σ(wᵀx)` with `∂z/∂x = z(1−z) x` — the weight gradient's form used for the
+/// input gradient (the `x`/`w` mix-up of eq. 13.73).
+///
+/// ```
+/// use jacobian_oracle::mutants::NeuronSwapped;
+/// use jacobian_oracle::Oracle;
+/// use nalgebra::DVector;
+///
+/// let m = NeuronSwapped::new(DVector::from_vec(vec![2.0]));
+/// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![1.0])).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeuronSwapped {
+    /// The right map.
+    pub neuron: SigmoidNeuron,
+}
+
+impl NeuronSwapped {
+    /// The neuron with weights `w`.
+    #[must_use]
+    pub fn new(w: DVector<f64>) -> Self {
+        NeuronSwapped {
+            neuron: SigmoidNeuron::new(w),
+        }
+    }
+
+    /// The snake-case name used in reports.
+    pub const NAME: &'static str = "neuron_swapped";
+    /// The wrong formula.
+    pub const FORMULA: &'static str = "∂z/∂x = z(1−z) x";
+}
+
+impl VectorFn for NeuronSwapped {
+    fn input_dim(&self) -> usize {
+        self.neuron.input_dim()
+    }
+    fn output_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        self.neuron.eval(x)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        Some(format!(
+            "NeuronSwapped::new(DVector::from_vec({}))",
+            vec_literal(&self.neuron.w)
+        ))
+    }
+}
+
+impl AnalyticJacobian for NeuronSwapped {
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        let s = sigmoid_derivative(crate::catalogue::dot(&self.neuron.w, x));
+        DMatrix::from_fn(1, x.len(), |_, j| s * x[j])
+    }
+}

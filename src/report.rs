@@ -282,6 +282,18 @@ pub enum Note {
         /// How many entries.
         entries: usize,
     },
+    /// Entries where finite differences agreed only at a smaller step than the default (the
+    /// function varies on a scale much smaller than `max(1, |x_j|)`).
+    RefinedStep {
+        /// How many entries.
+        entries: usize,
+    },
+    /// Entries where finite differences did not converge as the step shrank (the function
+    /// varies on a scale below the smallest step tried); the dual reference decided alone.
+    FiniteDifferencesNotConverged {
+        /// How many entries.
+        entries: usize,
+    },
     /// Columns where finite differences could not be computed (`x ± h` or `f(x ± h)`
     /// overflows); the dual reference decided alone.
     FiniteDifferencesUnavailable {
@@ -309,6 +321,14 @@ impl fmt::Display for Note {
             Note::NoisyFiniteDifferences { entries } => write!(
                 f,
                 "{entries} entries: finite differences agree only within the measured noise of f"
+            ),
+            Note::RefinedStep { entries } => write!(
+                f,
+                "{entries} entries: finite differences agree only at a smaller step"
+            ),
+            Note::FiniteDifferencesNotConverged { entries } => write!(
+                f,
+                "{entries} entries: finite differences did not converge; dual reference alone"
             ),
             Note::FiniteDifferencesUnavailable { columns } => write!(
                 f,

@@ -1,1 +1,390 @@
-//! (in progress)
+//! The catalogue and the mutants as runnable property checks, with a fixed seed: what the
+//! report binary (`cargo run --release`) prints, and what the tests assert on.
+//!
+//! Every catalogue map is checked on `cases` random [`LayerCase`]s and must pass; every
+//! mutant is run until the oracle catches it, and proptest shrinks the failure to a minimal
+//! counterexample.
+//!
+//! ```
+//! use jacobian_oracle::suite::{run_map, catalogue, SuiteConfig};
+//! let config = SuiteConfig { cases: 16, ..SuiteConfig::default() };
+//! let layer = catalogue().into_iter().find(|e| e.name == "sigmoid_layer_x").unwrap();
+//! let report = run_map(&layer, &config);
+//! assert!(report.passed(), "{:?}", report.failure);
+//! assert_eq!(report.cases, 16);
+//! ```
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use nalgebra::DVector;
+use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+
+use crate::catalogue::{
+    Sigmoid, SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, SigmoidNeuronWeights,
+};
+use crate::mutants::{LayerMutant, LayerMutantKind, NeuronSwapped, WeightsMutant, WeightsMutantKind};
+use crate::report::Agreement;
+use crate::strategy::{LayerCase, Regime, layer_case};
+use crate::{AnalyticJacobian, CheckError, Oracle};
+
+/// How the suite runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SuiteConfig {
+    /// Random cases per catalogue map (and the most a mutant may need to be caught).
+    pub cases: u32,
+    /// The seed of every runner (each entry derives its own stream from it and its name).
+    pub seed: u64,
+    /// Largest number of rows and columns of `W`.
+    pub max_dim: usize,
+}
+
+/// The default seed of the report.
+pub const DEFAULT_SEED: u64 = 0x5EED_1373;
+
+impl Default for SuiteConfig {
+    fn default() -> Self {
+        SuiteConfig {
+            cases: 256,
+            seed: DEFAULT_SEED,
+            max_dim: crate::strategy::DEFAULT_MAX_DIM,
+        }
+    }
+}
+
+type CheckFn = Box<dyn Fn(&Oracle, &LayerCase) -> Result<Agreement, CheckError> + Send + Sync>;
+
+/// One runnable entry: a map (or mutant) built from a [`LayerCase`] and checked.
+pub struct Entry {
+    /// Snake-case name.
+    pub name: &'static str,
+    /// The formula (for a mutant, the wrong one).
+    pub formula: &'static str,
+    /// Whether cases must have a square `W`.
+    pub square: bool,
+    /// For a mutant, the smallest shape of `W` that shows the mistake.
+    pub minimal_shape: Option<(usize, usize)>,
+    check: CheckFn,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("formula", &self.formula)
+            .field("square", &self.square)
+            .field("minimal_shape", &self.minimal_shape)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Entry {
+    /// Checks this entry's map on one case.
+    ///
+    /// # Errors
+    ///
+    /// The oracle's verdict, as from [`Oracle::check`].
+    pub fn check(&self, oracle: &Oracle, case: &LayerCase) -> Result<Agreement, CheckError> {
+        (self.check)(oracle, case)
+    }
+}
+
+fn entry<F: AnalyticJacobian + 'static>(
+    name: &'static str,
+    formula: &'static str,
+    build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
+) -> Entry {
+    Entry {
+        name,
+        formula,
+        square: false,
+        minimal_shape: None,
+        check: Box::new(move |oracle, case| {
+            let (f, x) = build(case);
+            oracle.check(&f, &x)
+        }),
+    }
+}
+
+/// The five maps of the seed example, built from a case `(W, x)`:
+///
+/// * `sigmoid`: the scalar `σ` at `a = (Wx)₀`;
+/// * `sigmoid_neuron_x`, `sigmoid_neuron_w`: `σ(wᵀx)` with `w` the first row of `W`, as a
+///   function of `x` and of `w`;
+/// * `sigmoid_layer_x`, `sigmoid_layer_w`: `σ(Wx)` as a function of `x` and of `vec(W)`.
+#[must_use]
+pub fn catalogue() -> Vec<Entry> {
+    vec![
+        entry("sigmoid", "σ'(a) = σ(a)(1−σ(a))", |c| {
+            (Sigmoid, DVector::from_element(1, c.preactivation()[0]))
+        }),
+        entry("sigmoid_neuron_x", "∂z/∂x = z(1−z) w", |c| {
+            (SigmoidNeuron::new(c.w.row(0).transpose()), c.x.clone())
+        }),
+        entry("sigmoid_neuron_w", "∂z/∂w = z(1−z) x", |c| {
+            (SigmoidNeuronWeights::new(c.x.clone()), c.w.row(0).transpose())
+        }),
+        entry("sigmoid_layer_x", "∂z/∂x = diag(z∘(1−z)) W", |c| {
+            (SigmoidLayer::new(c.w.clone()), c.x.clone())
+        }),
+        entry("sigmoid_layer_w", "∂z/∂vec(W) = xᵀ ⊗ diag(z∘(1−z))", |c| {
+            (
+                SigmoidLayerWeights::new(c.w.nrows(), c.x.clone()),
+                DVector::from_column_slice(c.w.as_slice()),
+            )
+        }),
+    ]
+}
+
+/// Every mutant of [`crate::mutants`], built from a case `(W, x)`.
+#[must_use]
+pub fn mutants() -> Vec<Entry> {
+    let mut out = Vec::new();
+    for kind in LayerMutantKind::ALL {
+        let mut e = entry(kind.name(), kind.formula(), move |c| {
+            (LayerMutant::new(kind, c.w.clone()), c.x.clone())
+        });
+        e.square = kind.square_only();
+        e.minimal_shape = Some(kind.minimal_shape());
+        out.push(e);
+    }
+    for kind in WeightsMutantKind::ALL {
+        let mut e = entry(kind.name(), kind.formula(), move |c| {
+            (
+                WeightsMutant::new(kind, c.w.nrows(), c.x.clone()),
+                DVector::from_column_slice(c.w.as_slice()),
+            )
+        });
+        e.minimal_shape = Some(kind.minimal_shape());
+        out.push(e);
+    }
+    let mut e = entry(NeuronSwapped::NAME, NeuronSwapped::FORMULA, |c| {
+        (NeuronSwapped::new(c.w.row(0).transpose()), c.x.clone())
+    });
+    e.minimal_shape = Some((1, 1));
+    out.push(e);
+    out
+}
+
+/// The runner of one entry: `cases` cases, no failure persistence (the report is
+/// reproducible from its seed alone), a random stream derived from the seed and the name.
+fn runner(config: &SuiteConfig, name: &str) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    // FNV-1a of the name, mixed with the seed: a distinct, stable stream per entry.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ config.seed;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let v = h.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    let proptest_config = Config {
+        cases: config.cases,
+        failure_persistence: None,
+        max_global_rejects: config.cases.saturating_mul(4).max(1024),
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(proptest_config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+fn strategy_for(e: &Entry, config: &SuiteConfig) -> crate::strategy::LayerCaseStrategy {
+    let s = layer_case().max_dim(config.max_dim.max(1));
+    if e.square { s.square() } else { s }
+}
+
+/// What a catalogue map did over its cases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapReport {
+    /// The map's name.
+    pub name: &'static str,
+    /// The formula checked.
+    pub formula: &'static str,
+    /// Cases checked (not counting shrinking).
+    pub cases: u32,
+    /// Distinct shapes of `W` covered.
+    pub shapes: BTreeSet<(usize, usize)>,
+    /// Cases per regime, in [`Regime::ALL`] order.
+    pub regimes: [u32; 5],
+    /// Largest relative analytic-vs-dual error among well-conditioned entries.
+    pub worst_rel_error: f64,
+    /// Largest analytic-vs-dual error as a fraction of its tolerance (< 1 passes).
+    pub worst_tolerance_ratio: f64,
+    /// Largest dual-vs-finite-difference gap as a multiple of its error estimate (passes
+    /// below the safety factor, 4 by default).
+    pub worst_fd_ratio: f64,
+    /// Entries that passed with a precision-loss note (e.g. `z(1−z)` in saturation).
+    pub precision_loss_entries: u64,
+    /// Cases that could not be judged (non-smooth points).
+    pub cannot_judge: u32,
+    /// The failure, if the map failed: the minimal case and the oracle's message.
+    pub failure: Option<String>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+impl MapReport {
+    /// Whether every case passed.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Checks a catalogue map on `config.cases` cases.
+#[must_use]
+pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
+    let start = Instant::now();
+    let oracle = Oracle::default();
+    let report = RefCell::new(MapReport {
+        name: e.name,
+        formula: e.formula,
+        cases: 0,
+        shapes: BTreeSet::new(),
+        regimes: [0; 5],
+        worst_rel_error: 0.0,
+        worst_tolerance_ratio: 0.0,
+        worst_fd_ratio: 0.0,
+        precision_loss_entries: 0,
+        cannot_judge: 0,
+        failure: None,
+        seconds: 0.0,
+    });
+    let failed = RefCell::new(false);
+    let result = runner(config, e.name).run(&strategy_for(e, config), |case| {
+        let outcome = e.check(&oracle, &case);
+        if *failed.borrow() {
+            // Shrinking: do not count these in the statistics.
+            return outcome.map(|_| ()).map_err(CheckError::into_test_case_error);
+        }
+        let mut r = report.borrow_mut();
+        r.cases += 1;
+        r.shapes.insert(case.shape());
+        if let Some(k) = Regime::ALL.iter().position(|&g| g == case.regime) {
+            r.regimes[k] += 1;
+        }
+        match outcome {
+            Ok(a) => {
+                r.worst_rel_error = r.worst_rel_error.max(a.worst_rel_error);
+                r.worst_tolerance_ratio = r.worst_tolerance_ratio.max(a.worst_analytic.ratio());
+                if let Some(fd) = a.worst_fd {
+                    r.worst_fd_ratio = r.worst_fd_ratio.max(fd.ratio());
+                }
+                r.precision_loss_entries += a.precision_loss_entries() as u64;
+                Ok(())
+            }
+            Err(err) => {
+                if err.is_cannot_judge() {
+                    r.cannot_judge += 1;
+                } else {
+                    *failed.borrow_mut() = true;
+                }
+                Err(err.into_test_case_error())
+            }
+        }
+    });
+    let mut r = report.into_inner();
+    if let Err(e) = result {
+        r.failure = Some(match e {
+            TestError::Fail(reason, case) => format!("{reason}\nminimal case: {case:?}"),
+            TestError::Abort(reason) => format!("aborted: {reason}"),
+        });
+    }
+    r.seconds = start.elapsed().as_secs_f64();
+    r
+}
+
+/// What a mutant did: caught or missed, and its minimal counterexample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MutantReport {
+    /// The mutant's name.
+    pub name: &'static str,
+    /// The wrong formula.
+    pub formula: &'static str,
+    /// Cases run until the first failure (all of them if missed).
+    pub cases: u32,
+    /// The shrunk counterexample, if caught.
+    pub minimal: Option<LayerCase>,
+    /// The kind of error it was caught with (`"mismatch"`, …).
+    pub caught_by: Option<&'static str>,
+    /// The oracle's message for the minimal counterexample.
+    pub message: Option<String>,
+    /// The smallest shape of `W` that shows the mistake.
+    pub expected_shape: (usize, usize),
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+impl MutantReport {
+    /// Whether the mutant was caught.
+    #[must_use]
+    pub fn caught(&self) -> bool {
+        self.minimal.is_some()
+    }
+
+    /// The shape of the minimal counterexample's `W`.
+    #[must_use]
+    pub fn minimal_shape(&self) -> Option<(usize, usize)> {
+        self.minimal.as_ref().map(LayerCase::shape)
+    }
+}
+
+/// The name of a [`CheckError`] variant, in snake case.
+#[must_use]
+pub fn error_kind(e: &CheckError) -> &'static str {
+    match e {
+        CheckError::Mismatch(_) => "mismatch",
+        CheckError::EvalDerivative(_) => "eval_derivative",
+        CheckError::CannotJudge(_) => "cannot_judge",
+        CheckError::EmptyMap { .. } => "empty_map",
+        CheckError::InputLength { .. } => "input_length",
+        CheckError::NonFiniteInput { .. } => "non_finite_input",
+        CheckError::EvalLength { .. } => "eval_length",
+        CheckError::NonFiniteEval { .. } => "non_finite_eval",
+        CheckError::NonFiniteDual { .. } => "non_finite_dual",
+        CheckError::InvalidOracle { .. } => "invalid_oracle",
+        CheckError::AnalyticShape { .. } => "analytic_shape",
+    }
+}
+
+/// Runs a mutant until the oracle catches it (at most `config.cases` cases) and shrinks the
+/// failure.
+#[must_use]
+pub fn run_mutant(e: &Entry, config: &SuiteConfig) -> MutantReport {
+    let start = Instant::now();
+    let oracle = Oracle::default();
+    let cases = RefCell::new(0u32);
+    let caught = RefCell::new(false);
+    let result = runner(config, e.name).run(&strategy_for(e, config), |case| {
+        if !*caught.borrow() {
+            *cases.borrow_mut() += 1;
+        }
+        let outcome = e.check(&oracle, &case);
+        if outcome.as_ref().is_err_and(|err| !err.is_cannot_judge()) {
+            *caught.borrow_mut() = true;
+        }
+        outcome.map(|_| ()).map_err(CheckError::into_test_case_error)
+    });
+    let (minimal, caught_by, message) = match result {
+        Err(TestError::Fail(_, case)) => {
+            let err = e.check(&oracle, &case).err();
+            (
+                Some(case),
+                err.as_ref().map(error_kind),
+                err.map(|e| e.to_string()),
+            )
+        }
+        _ => (None, None, None),
+    };
+    MutantReport {
+        name: e.name,
+        formula: e.formula,
+        cases: cases.into_inner(),
+        minimal,
+        caught_by,
+        message,
+        expected_shape: e.minimal_shape.unwrap_or((1, 1)),
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
