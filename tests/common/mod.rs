@@ -1,0 +1,22 @@
+//! Shared test configuration: failures persist to the top-level `proptest-regressions/`
+//! (proptest's default would put them beside each test file), and `PROPTEST_CASES` in the
+//! environment overrides the per-test case count.
+#![allow(dead_code)]
+
+use proptest::test_runner::{Config, FileFailurePersistence};
+
+/// A proptest config with `cases` cases (unless `PROPTEST_CASES` is set) whose failures are
+/// saved to `path` (relative to the crate root, where `cargo test` runs integration tests),
+/// e.g. `"proptest-regressions/catalogue.txt"`.
+pub fn config(path: &'static str, cases: u32) -> Config {
+    let default = Config::default();
+    Config {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            default.cases
+        } else {
+            cases
+        },
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(path))),
+        ..default
+    }
+}
