@@ -28,6 +28,10 @@ struct Args {
     /// Print JSON Lines (one object per map or mutant) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Testing aid: also check a known-wrong formula as if it were a catalogue map, to show
+    /// the report fails (exit status 1).
+    #[arg(long, hide = true)]
+    inject_wrong_map: bool,
 }
 
 fn main() -> ExitCode {
@@ -65,7 +69,11 @@ fn try_main() -> std::io::Result<bool> {
         )?;
     }
     let mut maps = Vec::new();
-    for e in catalogue() {
+    let mut entries = catalogue();
+    if args.inject_wrong_map {
+        entries.extend(mutants().into_iter().filter(|e| e.name == "sign_error"));
+    }
+    for e in entries {
         let r = run_map(&e, &config);
         ok &= r.passed();
         print_map(&mut out, &r, args.json)?;

@@ -1,0 +1,103 @@
+//! The report binary: JSON Lines with the promised fields, a deterministic output for a fixed
+//! seed, and an exit status that fails when a map fails.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn report(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jacobian-oracle"))
+        .args(args)
+        .output()
+        .expect("the report binary runs");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8(out.stdout).expect("utf-8"),
+    )
+}
+
+fn lines(json: &str) -> Vec<Value> {
+    json.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn json_lines_have_one_object_per_map_and_mutant() {
+    let (code, out) = report(&["--json", "--cases", "32"]);
+    assert_eq!(code, 0, "{out}");
+    let objs = lines(&out);
+    let maps: Vec<&Value> = objs.iter().filter(|o| o["kind"] == "map").collect();
+    let mutants: Vec<&Value> = objs.iter().filter(|o| o["kind"] == "mutant").collect();
+    assert_eq!(maps.len(), jacobian_oracle::suite::catalogue().len());
+    assert_eq!(mutants.len(), jacobian_oracle::suite::mutants().len());
+    assert_eq!(maps.len() + mutants.len(), objs.len());
+    for m in &maps {
+        assert!(m["map"].is_string());
+        assert_eq!(m["cases"], 32);
+        assert_eq!(m["verdict"], "pass", "{m}");
+        assert!(m["worst_rel_error"].as_f64().unwrap() < 1e-13, "{m}");
+        assert!(m["worst_tolerance_ratio"].as_f64().unwrap() <= 1.0, "{m}");
+    }
+    for m in &mutants {
+        assert_eq!(m["verdict"], "caught", "{m}");
+        assert_eq!(m["rows"], m["expected_rows"], "{m}");
+        assert_eq!(m["cols"], m["expected_cols"], "{m}");
+        assert!(m["cases"].as_u64().unwrap() >= 1);
+        assert_eq!(m["caught_by"], "mismatch");
+    }
+    let names: Vec<&str> = objs.iter().map(|o| o["map"].as_str().unwrap()).collect();
+    for expected in ["sigmoid", "sigmoid_layer_x", "sigmoid_layer_w", "transposed_w", "sign_error"] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report() {
+    let args = ["--json", "--cases", "16", "--seed", "42", "--max-dim", "4"];
+    let (_, first) = report(&args);
+    let (_, second) = report(&args);
+    assert_eq!(first, second);
+    for m in lines(&first).iter().filter(|o| o["kind"] == "map") {
+        assert!(m["max_rows"].as_u64().unwrap() <= 4, "{m}");
+        assert!(m["max_cols"].as_u64().unwrap() <= 4, "{m}");
+    }
+    let (_, other) = report(&["--json", "--cases", "16", "--seed", "43", "--max-dim", "4"]);
+    assert_ne!(first, other, "a different seed draws different cases");
+}
+
+#[test]
+fn the_table_names_every_map_and_mutant() {
+    let (code, out) = report(&["--cases", "8"]);
+    assert_eq!(code, 0, "{out}");
+    for e in jacobian_oracle::suite::catalogue()
+        .iter()
+        .chain(jacobian_oracle::suite::mutants().iter())
+    {
+        assert!(out.contains(e.name), "{} missing from\n{out}", e.name);
+    }
+    assert!(out.contains("every map passes and every mutant is caught"));
+}
+
+#[test]
+fn a_failing_map_fails_the_report() {
+    let (code, out) = report(&["--json", "--cases", "8", "--inject-wrong-map"]);
+    assert_eq!(code, 1, "{out}");
+    let failing: Vec<Value> = lines(&out)
+        .into_iter()
+        .filter(|o| o["kind"] == "map" && o["verdict"] == "fail")
+        .collect();
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0]["map"], "sign_error");
+    assert!(failing[0]["failure"].as_str().unwrap().contains("minimal case"));
+}
+
+#[test]
+fn bad_flags_are_rejected() {
+    let (code, _) = report(&["--cases", "0"]);
+    assert_eq!(code, 2);
+    let (code, _) = report(&["--max-dim", "0"]);
+    assert_eq!(code, 2);
+    let (code, _) = report(&["--seed", "minus-one"]);
+    assert_eq!(code, 2);
+}
