@@ -70,7 +70,12 @@ pub fn dual_jacobian<F: VectorFn + ?Sized>(
                 return Err(CheckError::NonFiniteEval { index, value: v });
             }
         }
-        for (i, (dst, d)) in jacobian.column_mut(j).iter_mut().zip(out.iter()).enumerate() {
+        for (i, (dst, d)) in jacobian
+            .column_mut(j)
+            .iter_mut()
+            .zip(out.iter())
+            .enumerate()
+        {
             if !d.eps.is_finite() {
                 return Err(CheckError::NonFiniteDual {
                     row: i,

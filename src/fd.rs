@@ -35,7 +35,6 @@ pub fn step(xj: f64) -> Option<f64> {
     (h.is_finite() && h > 0.0).then_some(h)
 }
 
-
 /// The multiples of `h` at which a [`Stencil`] evaluates `f`.
 const KS: [i32; 7] = [-4, -2, -1, 0, 1, 2, 4];
 
@@ -178,8 +177,8 @@ impl Stencil {
         let f0 = self.at(0, i);
         let side = |s: i32| {
             let one = (-3.0 * f0 + 4.0 * self.at(s, i) - self.at(2 * s, i)) / (2.0 * self.off(s));
-            let two = (-3.0 * f0 + 4.0 * self.at(2 * s, i) - self.at(4 * s, i))
-                / (2.0 * self.off(2 * s));
+            let two =
+                (-3.0 * f0 + 4.0 * self.at(2 * s, i) - self.at(4 * s, i)) / (2.0 * self.off(2 * s));
             (one, (one - two).abs() / 3.0)
         };
         [side(1), side(-1)]

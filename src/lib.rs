@@ -82,12 +82,12 @@
 //!
 //! proptest! {
 //!     #![proptest_config(ProptestConfig::with_cases(32))]
-//!     #[test]
+//!     // In a test file this function carries `#[test]`.
 //!     fn sigmoid_layer_jacobian(case in layer_case()) {
 //!         Oracle::default().check(&SigmoidLayer::new(case.w.clone()), &case.x)?;
 //!     }
 //! }
-//! # sigmoid_layer_jacobian();
+//! sigmoid_layer_jacobian();
 //! ```
 #![deny(missing_docs)]
 

@@ -112,7 +112,12 @@ fn try_main() -> std::io::Result<bool> {
             secs
         )?;
         for m in maps.iter().filter(|m| !m.passed()) {
-            writeln!(out, "\n{} failed:\n{}", m.name, m.failure.as_deref().unwrap_or(""))?;
+            writeln!(
+                out,
+                "\n{} failed:\n{}",
+                m.name,
+                m.failure.as_deref().unwrap_or("")
+            )?;
         }
     }
     Ok(ok)
@@ -186,10 +191,9 @@ fn print_mutant(out: &mut impl Write, r: &MutantReport, json: bool) -> std::io::
     } else {
         let shape_s = shape.map_or("-".to_string(), |(m, n)| format!("{m}×{n}"));
         let expected = format!("{}×{}", r.expected_shape.0, r.expected_shape.1);
-        let example = r
-            .minimal
-            .as_ref()
-            .map_or("-".to_string(), |c| format!("W = {}, x = {}", rows(&c.w), cols(&c.x)));
+        let example = r.minimal.as_ref().map_or("-".to_string(), |c| {
+            format!("W = {}, x = {}", rows(&c.w), cols(&c.x))
+        });
         writeln!(
             out,
             "{:<24} {:<36} {:>5}  {:<7} {:>7} {:>8}  {}",

@@ -21,7 +21,9 @@
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
-use crate::catalogue::{SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, matvec, sigmoid_derivative};
+use crate::catalogue::{
+    SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, matvec, sigmoid_derivative,
+};
 use crate::report::{matrix_literal, vec_literal};
 use crate::{AnalyticJacobian, VectorFn};
 
@@ -205,7 +207,9 @@ impl AnalyticJacobian for LayerMutant {
             LayerMutantKind::ShiftedColumn => {
                 DMatrix::from_fn(m, n, |i, j| s[i] * w[(i, (j + 1) % n)])
             }
-            LayerMutantKind::ShiftedRow => DMatrix::from_fn(m, n, |i, j| s[(i + 1) % m] * w[(i, j)]),
+            LayerMutantKind::ShiftedRow => {
+                DMatrix::from_fn(m, n, |i, j| s[(i + 1) % m] * w[(i, j)])
+            }
         }
     }
 }
@@ -222,7 +226,8 @@ pub enum WeightsMutantKind {
 
 impl WeightsMutantKind {
     /// Every weights mutant.
-    pub const ALL: [WeightsMutantKind; 2] = [WeightsMutantKind::RowMajor, WeightsMutantKind::MissingDelta];
+    pub const ALL: [WeightsMutantKind; 2] =
+        [WeightsMutantKind::RowMajor, WeightsMutantKind::MissingDelta];
 
     /// The snake-case name used in reports.
     #[must_use]

@@ -64,7 +64,10 @@ enum FdState {
     Unavailable,
     /// Did not converge as the step shrank: no verdict from this witness.
     NotConverged,
-    NonSmooth { forward: f64, backward: f64 },
+    NonSmooth {
+        forward: f64,
+        backward: f64,
+    },
     Disagree,
 }
 
@@ -179,7 +182,8 @@ impl Oracle {
     }
 
     fn validate(&self) -> Result<(), CheckError> {
-        let bad = |parameter: &'static str, value: f64| CheckError::InvalidOracle { parameter, value };
+        let bad =
+            |parameter: &'static str, value: f64| CheckError::InvalidOracle { parameter, value };
         if !(self.ulps.is_finite() && self.ulps >= 1.0) {
             return Err(bad("ulps", self.ulps));
         }
@@ -236,7 +240,10 @@ impl Oracle {
     /// The finite-difference witness at entry `(i, j)`: the first estimate, then (once per
     /// column) the measured noise of `f`, smaller steps, and finally the one-sided test for a
     /// kink at the smallest step.
-    #[expect(clippy::too_many_arguments, reason = "internal helper over one column's state")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal helper over one column's state"
+    )]
     fn fd_witness(
         &self,
         i: usize,
@@ -307,7 +314,9 @@ impl Oracle {
             .iter()
             .enumerate()
             .map(|(l, fd)| {
-                let cross = fds.get(l + 1).map_or(0.0, |next| (fd.value - next.value).abs());
+                let cross = fds
+                    .get(l + 1)
+                    .map_or(0.0, |next| (fd.value - next.value).abs());
                 FiniteDifference {
                     error_estimate: fd.error_estimate.max(cross),
                     ..*fd
@@ -571,9 +580,10 @@ impl Oracle {
         }
         // 2. The dual reference disagrees with finite differences at a smooth point.
         let eval_wrong = flagged.iter().filter(|e| e.fd == FdState::Disagree);
-        if let Some(worst) = eval_wrong.clone().max_by(|p, q| {
-            fd_gap(&p.witnesses).total_cmp(&fd_gap(&q.witnesses))
-        }) {
+        if let Some(worst) = eval_wrong
+            .clone()
+            .max_by(|p, q| fd_gap(&p.witnesses).total_cmp(&fd_gap(&q.witnesses)))
+        {
             return Err(CheckError::EvalDerivative(Box::new(EvalDerivative {
                 shape: (m, n),
                 witnesses: worst.witnesses,
@@ -638,8 +648,9 @@ impl Oracle {
 }
 
 fn fd_gap(w: &Witnesses) -> f64 {
-    w.finite_difference
-        .map_or(0.0, |fd| (fd.value - w.dual).abs() / fd.error_estimate.max(f64::MIN_POSITIVE))
+    w.finite_difference.map_or(0.0, |fd| {
+        (fd.value - w.dual).abs() / fd.error_estimate.max(f64::MIN_POSITIVE)
+    })
 }
 
 /// `|err| / |reference|`, infinite when the reference is 0 and the error is not.

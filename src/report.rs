@@ -52,7 +52,10 @@ impl fmt::Display for Witnesses {
                 }
                 writeln!(f, ")")
             }
-            None => writeln!(f, "  finite difference  = unavailable (x ± h or f(x ± h) overflows)"),
+            None => writeln!(
+                f,
+                "  finite difference  = unavailable (x ± h or f(x ± h) overflows)"
+            ),
         }
     }
 }
@@ -137,7 +140,9 @@ impl fmt::Display for Mismatch {
             Some(fd) if (fd.value - w.dual).abs() <= fd.error_estimate.max(f64::MIN_POSITIVE) => {
                 "finite differences agree with the dual reference"
             }
-            Some(_) => "finite differences agree with the dual reference within their safety margin",
+            Some(_) => {
+                "finite differences agree with the dual reference within their safety margin"
+            }
             None => "finite differences were not available here; the dual reference decides",
         };
         writeln!(f, "  verdict: analytic disagrees with dual; {fd_view}")?;
@@ -190,7 +195,10 @@ impl fmt::Display for EvalDerivative {
         } else {
             "none of the three witnesses agree: check eval's dual path first"
         };
-        writeln!(f, "  verdict: dual disagrees with finite differences; {hint}")?;
+        writeln!(
+            f,
+            "  verdict: dual disagrees with finite differences; {hint}"
+        )?;
         writeln!(f, "  x = {}", vec_literal(&self.x))?;
         writeln!(f, "reproduce:")?;
         write!(f, "{}", indent(&self.snippet()))
@@ -441,7 +449,12 @@ pub fn float_literal(x: f64) -> String {
     if x.is_nan() {
         "f64::NAN".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "f64::INFINITY" } else { "f64::NEG_INFINITY" }.into()
+        if x > 0.0 {
+            "f64::INFINITY"
+        } else {
+            "f64::NEG_INFINITY"
+        }
+        .into()
     } else {
         format!("{x:?}")
     }

@@ -24,7 +24,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner
 use crate::catalogue::{
     Sigmoid, SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, SigmoidNeuronWeights,
 };
-use crate::mutants::{LayerMutant, LayerMutantKind, NeuronSwapped, WeightsMutant, WeightsMutantKind};
+use crate::mutants::{
+    LayerMutant, LayerMutantKind, NeuronSwapped, WeightsMutant, WeightsMutantKind,
+};
 use crate::report::Agreement;
 use crate::strategy::{LayerCase, Regime, layer_case};
 use crate::{AnalyticJacobian, CheckError, Oracle};
@@ -123,17 +125,24 @@ pub fn catalogue() -> Vec<Entry> {
             (SigmoidNeuron::new(c.w.row(0).transpose()), c.x.clone())
         }),
         entry("sigmoid_neuron_w", "∂z/∂w = z(1−z) x", |c| {
-            (SigmoidNeuronWeights::new(c.x.clone()), c.w.row(0).transpose())
+            (
+                SigmoidNeuronWeights::new(c.x.clone()),
+                c.w.row(0).transpose(),
+            )
         }),
         entry("sigmoid_layer_x", "∂z/∂x = diag(z∘(1−z)) W", |c| {
             (SigmoidLayer::new(c.w.clone()), c.x.clone())
         }),
-        entry("sigmoid_layer_w", "∂z/∂vec(W) = xᵀ ⊗ diag(z∘(1−z))", |c| {
-            (
-                SigmoidLayerWeights::new(c.w.nrows(), c.x.clone()),
-                DVector::from_column_slice(c.w.as_slice()),
-            )
-        }),
+        entry(
+            "sigmoid_layer_w",
+            "∂z/∂vec(W) = xᵀ ⊗ diag(z∘(1−z))",
+            |c| {
+                (
+                    SigmoidLayerWeights::new(c.w.nrows(), c.x.clone()),
+                    DVector::from_column_slice(c.w.as_slice()),
+                )
+            },
+        ),
     ]
 }
 
@@ -186,7 +195,10 @@ fn runner(config: &SuiteConfig, name: &str) -> TestRunner {
         max_global_rejects: config.cases.saturating_mul(4).max(1024),
         ..Config::default()
     };
-    TestRunner::new_with_rng(proptest_config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+    TestRunner::new_with_rng(
+        proptest_config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
 }
 
 fn strategy_for(e: &Entry, config: &SuiteConfig) -> crate::strategy::LayerCaseStrategy {
@@ -256,7 +268,9 @@ pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
         let outcome = e.check(&oracle, &case);
         if *failed.borrow() {
             // Shrinking: do not count these in the statistics.
-            return outcome.map(|_| ()).map_err(CheckError::into_test_case_error);
+            return outcome
+                .map(|_| ())
+                .map_err(CheckError::into_test_case_error);
         }
         let mut r = report.borrow_mut();
         r.cases += 1;
@@ -364,7 +378,9 @@ pub fn run_mutant(e: &Entry, config: &SuiteConfig) -> MutantReport {
         if outcome.as_ref().is_err_and(|err| !err.is_cannot_judge()) {
             *caught.borrow_mut() = true;
         }
-        outcome.map(|_| ()).map_err(CheckError::into_test_case_error)
+        outcome
+            .map(|_| ())
+            .map_err(CheckError::into_test_case_error)
     });
     let (minimal, caught_by, message) = match result {
         Err(TestError::Fail(_, case)) => {

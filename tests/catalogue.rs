@@ -96,15 +96,21 @@ fn deep_saturation_is_a_note_not_a_failure() {
     }
     // Negative saturation: z is accurate, 1−z is 1: no precision is lost.
     for a in [-38.0, -300.0, -700.0] {
-        let agreement = oracle.check(&Sigmoid, &DVector::from_element(1, a)).unwrap();
+        let agreement = oracle
+            .check(&Sigmoid, &DVector::from_element(1, a))
+            .unwrap();
         assert_eq!(agreement.precision_loss_entries(), 0, "a = {a}");
     }
     // σ'(740) ≈ 4e-322 is subnormal: below the underflow floor there is no relative
     // precision to lose, and the check passes on the floor.
-    let agreement = oracle.check(&Sigmoid, &DVector::from_element(1, 740.0)).unwrap();
+    let agreement = oracle
+        .check(&Sigmoid, &DVector::from_element(1, 740.0))
+        .unwrap();
     assert_eq!(agreement.precision_loss_entries(), 0);
     assert!(agreement.worst_analytic.abs_error > 0.0);
     // Beyond underflow both references are exactly 0.
-    let agreement = oracle.check(&Sigmoid, &DVector::from_element(1, 800.0)).unwrap();
+    let agreement = oracle
+        .check(&Sigmoid, &DVector::from_element(1, 800.0))
+        .unwrap();
     assert_eq!(agreement.worst_analytic.abs_error, 0.0);
 }

@@ -78,9 +78,18 @@ fn the_report_of_a_caught_mutant_names_the_mistake() {
         .unwrap();
     let r = run_mutant(&e, &SuiteConfig::default());
     let message = r.message.unwrap();
-    assert!(message.contains("the analytic Jacobian is wrong"), "{message}");
-    assert!(message.contains("LayerMutant::new(LayerMutantKind::DiagonalOnWrongSide"), "{message}");
-    assert!(message.contains("finite differences agree with the dual reference"), "{message}");
+    assert!(
+        message.contains("the analytic Jacobian is wrong"),
+        "{message}"
+    );
+    assert!(
+        message.contains("LayerMutant::new(LayerMutantKind::DiagonalOnWrongSide"),
+        "{message}"
+    );
+    assert!(
+        message.contains("finite differences agree with the dual reference"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -93,11 +102,21 @@ fn every_catalogue_map_passes_the_suite_on_several_seeds() {
         };
         for e in catalogue() {
             let r = run_map(&e, &config);
-            assert!(r.passed(), "seed {seed}: {} failed: {:?}", e.name, r.failure);
+            assert!(
+                r.passed(),
+                "seed {seed}: {} failed: {:?}",
+                e.name,
+                r.failure
+            );
             assert_eq!(r.cases, 128);
             assert_eq!(r.cannot_judge, 0, "{}: sigmoid maps are smooth", e.name);
             // Every regime is visited.
-            assert!(r.regimes.iter().all(|&k| k > 0), "{}: {:?}", e.name, r.regimes);
+            assert!(
+                r.regimes.iter().all(|&k| k > 0),
+                "{}: {:?}",
+                e.name,
+                r.regimes
+            );
         }
     }
 }

@@ -47,7 +47,13 @@ fn json_lines_have_one_object_per_map_and_mutant() {
         assert_eq!(m["caught_by"], "mismatch");
     }
     let names: Vec<&str> = objs.iter().map(|o| o["map"].as_str().unwrap()).collect();
-    for expected in ["sigmoid", "sigmoid_layer_x", "sigmoid_layer_w", "transposed_w", "sign_error"] {
+    for expected in [
+        "sigmoid",
+        "sigmoid_layer_x",
+        "sigmoid_layer_w",
+        "transposed_w",
+        "sign_error",
+    ] {
         assert!(names.contains(&expected), "{names:?}");
     }
 }
@@ -89,7 +95,12 @@ fn a_failing_map_fails_the_report() {
         .collect();
     assert_eq!(failing.len(), 1);
     assert_eq!(failing[0]["map"], "sign_error");
-    assert!(failing[0]["failure"].as_str().unwrap().contains("minimal case"));
+    assert!(
+        failing[0]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("minimal case")
+    );
 }
 
 #[test]

@@ -60,7 +60,10 @@ fn shape_shrinks_to_the_smallest_that_fails_and_values_to_zero() {
         let minimal = shrink(tree, |c| c.shape().0 >= 2, well_formed(8));
         assert_eq!(minimal.shape(), (2, 1));
         assert_eq!(minimal.regime, Regime::Moderate);
-        assert!(minimal.w.iter().chain(minimal.x.iter()).all(|&v| v == 0.0), "{minimal:?}");
+        assert!(
+            minimal.w.iter().chain(minimal.x.iter()).all(|&v| v == 0.0),
+            "{minimal:?}"
+        );
         done += 1;
     }
 }
@@ -79,8 +82,7 @@ fn shrinking_finds_the_smallest_shape_even_when_failing_is_not_monotone() {
         // search on the row count could step over 3.
         let fails = |c: &LayerCase| {
             let (m, n) = c.shape();
-            m >= 3 && m % 2 == 1 && n % 2 == 0
-                || (m, n) == (m0, n0)
+            m >= 3 && m % 2 == 1 && n % 2 == 0 || (m, n) == (m0, n0)
         };
         let minimal = shrink(tree, fails, well_formed(8));
         let (m, n) = minimal.shape();
@@ -99,7 +101,10 @@ fn values_shrink_toward_simple_numbers() {
     let mut runner = TestRunner::deterministic();
     let mut done = 0;
     while done < 50 {
-        let tree = layer_case().regimes(&[Regime::Moderate]).new_tree(&mut runner).unwrap();
+        let tree = layer_case()
+            .regimes(&[Regime::Moderate])
+            .new_tree(&mut runner)
+            .unwrap();
         let c = tree.current();
         if c.w[(0, 0)] <= 1.3 {
             continue;
@@ -123,7 +128,11 @@ fn scalar_values_shrink_through_integers_halves_and_sixteenths() {
             continue;
         }
         // Fails while |v| > 2.6: ends at ±3 (the simplest value beyond 2.6, same sign).
-        let minimal = shrink(tree, |v: &f64| v.abs() > 2.6, |v: &f64| assert!(v.is_finite()));
+        let minimal = shrink(
+            tree,
+            |v: &f64| v.abs() > 2.6,
+            |v: &f64| assert!(v.is_finite()),
+        );
         assert_eq!(minimal, 3.0 * v0.signum(), "from {v0}");
     }
     for _ in 0..200 {
@@ -188,9 +197,18 @@ fn generation_covers_every_shape_and_regime_and_saturates() {
 fn max_dim_bounds_the_shapes() {
     let mut runner = TestRunner::deterministic();
     for _ in 0..500 {
-        let c = layer_case().max_dim(3).new_tree(&mut runner).unwrap().current();
+        let c = layer_case()
+            .max_dim(3)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
         well_formed(3)(&c);
-        let c = layer_case().max_rows(1).max_cols(5).new_tree(&mut runner).unwrap().current();
+        let c = layer_case()
+            .max_rows(1)
+            .max_cols(5)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
         assert_eq!(c.w.nrows(), 1);
         assert!(c.w.ncols() <= 5);
     }

@@ -18,7 +18,7 @@ use crate::{AnalyticJacobian, VectorFn};
 /// assert_eq!(sigmoid(0.0), 0.5);
 /// assert_eq!(sigmoid(1000.0), 1.0);
 /// assert_eq!(sigmoid(-1000.0), 0.0);
-/// assert!((sigmoid(-40.0) - 4.248354255291589e-18).abs() < 1e-30);
+/// assert!((sigmoid(-40.0_f64) - 4.248354255291589e-18).abs() < 1e-30);
 /// ```
 #[must_use]
 pub fn sigmoid<D: DualNum<Primitive = f64> + Copy>(a: D) -> D {
