@@ -166,7 +166,7 @@ impl VectorFn for LayerMutant {
     }
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
-            "LayerMutant::new(LayerMutantKind::{:?}, {})",
+            "jacobian_oracle::mutants::LayerMutant::new(jacobian_oracle::mutants::LayerMutantKind::{:?}, {})",
             self.kind,
             matrix_literal(&self.layer.w)
         ))
@@ -299,7 +299,7 @@ impl VectorFn for WeightsMutant {
     }
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
-            "WeightsMutant::new(WeightsMutantKind::{:?}, {}, DVector::from_vec({}))",
+            "jacobian_oracle::mutants::WeightsMutant::new(jacobian_oracle::mutants::WeightsMutantKind::{:?}, {}, nalgebra::DVector::from_vec({}))",
             self.kind,
             self.map.rows,
             vec_literal(&self.map.x)
@@ -375,7 +375,7 @@ impl VectorFn for NeuronSwapped {
     }
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
-            "NeuronSwapped::new(DVector::from_vec({}))",
+            "jacobian_oracle::mutants::NeuronSwapped::new(nalgebra::DVector::from_vec({}))",
             vec_literal(&self.neuron.w)
         ))
     }

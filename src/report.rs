@@ -460,7 +460,7 @@ pub fn float_literal(x: f64) -> String {
     }
 }
 
-/// `DMatrix::from_row_slice(r, c, &[…])`, row by row, every value round-tripping.
+/// `nalgebra::DMatrix::from_row_slice(r, c, &[…])`, row by row, every value round-tripping.
 #[must_use]
 pub fn matrix_literal(w: &nalgebra::DMatrix<f64>) -> String {
     let items: Vec<String> = w
@@ -468,7 +468,7 @@ pub fn matrix_literal(w: &nalgebra::DMatrix<f64>) -> String {
         .flat_map(|row| row.iter().map(|v| float_literal(*v)).collect::<Vec<_>>())
         .collect();
     format!(
-        "DMatrix::from_row_slice({}, {}, &[{}])",
+        "nalgebra::DMatrix::from_row_slice({}, {}, &[{}])",
         w.nrows(),
         w.ncols(),
         items.join(", ")
@@ -479,15 +479,15 @@ fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}\n")).collect()
 }
 
-/// The reproduction snippet: rebuild the map, rebuild `x`, run the same check.
+/// The reproduction snippet: rebuild the map, rebuild `x`, run the same check. Every path is
+/// written in full, so it compiles pasted into any test of a crate that depends on
+/// `jacobian-oracle` and `nalgebra`.
 pub(crate) fn snippet(map_expr: Option<&str>, x: &DVector<f64>, method: &str) -> String {
     let map = map_expr.unwrap_or("/* your map, as constructed in the failing test */");
     format!(
-        "use jacobian_oracle::{{catalogue::*, mutants::*, Oracle}};\n\
-         use nalgebra::{{DMatrix, DVector}};\n\
-         let f = {map};\n\
-         let x = DVector::from_vec({});\n\
-         let result = Oracle::default().{method}(&f, &x);\n\
+        "let f = {map};\n\
+         let x = nalgebra::DVector::from_vec({});\n\
+         let result = jacobian_oracle::Oracle::default().{method}(&f, &x);\n\
          assert!(result.is_ok(), \"{{}}\", result.unwrap_err());\n",
         vec_literal(x)
     )

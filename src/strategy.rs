@@ -128,7 +128,7 @@ impl fmt::Debug for LayerCase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "LayerCase {{ w: {}, x: DVector::from_vec({}), regime: {:?} }}",
+            "LayerCase {{ w: {}, x: nalgebra::DVector::from_vec({}), regime: {:?} }}",
             matrix_literal(&self.w),
             vec_literal(&self.x),
             self.regime

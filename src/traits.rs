@@ -49,7 +49,8 @@ pub trait VectorFn {
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D>;
 
     /// A Rust expression that rebuilds this map, such as
-    /// `SigmoidLayer::new(DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 1.0]))`.
+    /// `my_crate::Layer::new(nalgebra::DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 1.0]))`;
+    /// write paths in full, so the snippet compiles without imports.
     ///
     /// Used in the paste-ready reproduction snippet of a failure report. The default,
     /// `None`, leaves a placeholder for the user to fill in.
@@ -57,7 +58,7 @@ pub trait VectorFn {
     /// ```
     /// use jacobian_oracle::VectorFn;
     /// use jacobian_oracle::catalogue::Sigmoid;
-    /// assert_eq!(Sigmoid.rust_expr().as_deref(), Some("Sigmoid"));
+    /// assert_eq!(Sigmoid.rust_expr().as_deref(), Some("jacobian_oracle::catalogue::Sigmoid"));
     /// ```
     fn rust_expr(&self) -> Option<String> {
         None

@@ -56,7 +56,10 @@ impl VectorFn for SigmoidLayer {
         matvec(&self.w, x).map(sigmoid)
     }
     fn rust_expr(&self) -> Option<String> {
-        Some(format!("SigmoidLayer::new({})", matrix_literal(&self.w)))
+        Some(format!(
+            "jacobian_oracle::catalogue::SigmoidLayer::new({})",
+            matrix_literal(&self.w)
+        ))
     }
 }
 
@@ -137,7 +140,7 @@ impl VectorFn for SigmoidLayerWeights {
     }
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
-            "SigmoidLayerWeights::new({}, DVector::from_vec({}))",
+            "jacobian_oracle::catalogue::SigmoidLayerWeights::new({}, nalgebra::DVector::from_vec({}))",
             self.rows,
             vec_literal(&self.x)
         ))

@@ -49,7 +49,7 @@ impl VectorFn for SigmoidNeuron {
     }
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
-            "SigmoidNeuron::new(DVector::from_vec({}))",
+            "jacobian_oracle::catalogue::SigmoidNeuron::new(nalgebra::DVector::from_vec({}))",
             vec_literal(&self.w)
         ))
     }
@@ -102,7 +102,7 @@ impl VectorFn for SigmoidNeuronWeights {
     }
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
-            "SigmoidNeuronWeights::new(DVector::from_vec({}))",
+            "jacobian_oracle::catalogue::SigmoidNeuronWeights::new(nalgebra::DVector::from_vec({}))",
             vec_literal(&self.x)
         ))
     }

@@ -88,7 +88,7 @@ impl VectorFn for Sigmoid {
         x.map(sigmoid)
     }
     fn rust_expr(&self) -> Option<String> {
-        Some("Sigmoid".into())
+        Some("jacobian_oracle::catalogue::Sigmoid".into())
     }
 }
 
