@@ -83,7 +83,9 @@ fn the_report_of_a_caught_mutant_names_the_mistake() {
         "{message}"
     );
     assert!(
-        message.contains("LayerMutant::new(LayerMutantKind::DiagonalOnWrongSide"),
+        message.contains(
+            "LayerMutant::new(jacobian_oracle::mutants::LayerMutantKind::DiagonalOnWrongSide"
+        ),
         "{message}"
     );
     assert!(
