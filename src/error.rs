@@ -83,8 +83,9 @@ pub enum CheckError {
         /// The value returned.
         value: f64,
     },
-    /// The dual-number derivative of `eval` is not finite at `x`, although its value is:
-    /// `eval` overflows on the dual path (see the `tanh` trap in [`VectorFn`](crate::VectorFn)).
+    /// `eval` on dual numbers gives a non-finite derivative (or value) at `x`, although
+    /// `eval::<f64>` is finite there: `eval` overflows on the dual path (see the `tanh` trap
+    /// in [`VectorFn`](crate::VectorFn)).
     NonFiniteDual {
         /// Output index.
         row: usize,
@@ -160,9 +161,9 @@ impl fmt::Display for CheckError {
             ),
             CheckError::NonFiniteDual { row, col, value } => write!(
                 f,
-                "the dual-number derivative of eval is not finite: ∂f_{row}/∂x_{col} = {value} \
-                 while f(x) is finite; eval overflows on the dual path (num-dual's tanh of a \
-                 dual overflows from |a| ≈ 355: write a stable form)"
+                "eval is not finite on the dual path: ∂f_{row}/∂x_{col} = {value} (or its \
+                 value) while eval::<f64> is finite at x; eval overflows on dual numbers \
+                 (num-dual's tanh of a dual overflows from |a| ≈ 355: write a stable form)"
             ),
             CheckError::InvalidOracle { parameter, value } => write!(
                 f,

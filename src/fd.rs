@@ -1,6 +1,6 @@
 //! The independent witness: central finite differences with Richardson extrapolation and an
-//! error estimate, a measurement of the noise of `f`, and one-sided differences that tell a
-//! kink from a wrong derivative.
+//! error estimate, a measurement of the noise of `f` at the scale of the step, and one-sided
+//! differences that tell a kink from a wrong derivative.
 //!
 //! Nothing here needs more than `f64` evaluations, so it also catches an `eval` whose dual
 //! path is wrong (a branch, a value computed off the dual path).
@@ -9,8 +9,10 @@
 //! *Numerical Recipes*, 3rd ed., §5.7. Richardson extrapolation of the central difference:
 //! `D(h) = f' + c·h² + O(h⁴)`, so `R = D(h) + (D(h) − D(2h))/3` and `|D(h) − D(2h)|/3`
 //! estimates the truncation error of `D(h)` (an overestimate for `R`). Noise of `f`: the
-//! difference-table estimator of Moré & Wild, *Estimating computational noise*, SIAM J. Sci.
-//! Comput. 33 (2011).
+//! residual of a local quadratic fit at irregularly spaced points (in the spirit of Moré &
+//! Wild, *Estimating computational noise*, SIAM J. Sci. Comput. 33 (2011), whose
+//! difference-table estimator on an evenly spaced probe can line up with the rounding grid
+//! of an additive offset and see no noise at all).
 
 use nalgebra::DVector;
 
@@ -79,6 +81,24 @@ pub struct Stencil {
     pub h: f64,
     offsets: [f64; 7],
     values: [Option<DVector<f64>>; 7],
+    /// Extra points at irregular offsets within `±2h` ([`Stencil::scatter`]).
+    scattered: Vec<(f64, DVector<f64>)>,
+}
+
+/// How many irregular points [`Stencil::scatter`] adds.
+pub const SCATTER_POINTS: usize = 6;
+
+/// Offsets, in units of `h`, of the scatter points: a Weyl sequence of the golden ratio mapped
+/// to `[−2, 2]`, so that no two offsets are related by a power of two (a lattice of
+/// power-of-two steps can line up with the rounding grid of `f` and hide it).
+fn scatter_offsets() -> [f64; SCATTER_POINTS] {
+    let phi = 0.5 * (5f64.sqrt() - 1.0);
+    let mut u = [0.0; SCATTER_POINTS];
+    for (k, uk) in u.iter_mut().enumerate() {
+        let frac = (0.5f64.sqrt() + (k as f64 + 1.0) * phi).fract();
+        *uk = 4.0 * frac - 2.0;
+    }
+    u
 }
 
 impl Stencil {
@@ -112,6 +132,7 @@ impl Stencil {
             h,
             offsets: [0.0; 7],
             values: Default::default(),
+            scattered: Vec::new(),
         };
         s.values[slot(0)] = Some(f0.clone());
         let mut xs = x.clone();
@@ -141,6 +162,69 @@ impl Stencil {
         Some(())
     }
 
+    /// Adds [`SCATTER_POINTS`] points at irregular offsets within `x_j ± 2h`, for
+    /// [`Stencil::residual_noise`]. Returns `None` if one of them is not finite.
+    pub fn scatter(&mut self, eval: &mut Eval<'_>, x: &DVector<f64>) -> Option<()> {
+        if !self.scattered.is_empty() {
+            return Some(());
+        }
+        let m = self.values[slot(0)].as_ref().map_or(0, DVector::len);
+        let mut xs = x.clone();
+        for u in scatter_offsets() {
+            let (offset, fx) = eval_moved(eval, &mut xs, self.j, u * self.h, m)?;
+            self.scattered.push((offset, fx));
+        }
+        Some(())
+    }
+
+    /// What `f_i` does within `x_j ± 2h` beyond a quadratic: the root-mean-square residual of
+    /// a least-squares quadratic through the stencil points `0, ±h, ±2h` and the scatter
+    /// points. It measures the rounding noise of `f` *at this step* — including a coarse
+    /// rounding grid (an additive offset) that a probe at a much smaller step sees as flat —
+    /// plus any non-quadratic behaviour (a step too large for the function's scale), both of
+    /// which limit the accuracy of the differences at this level. Requires
+    /// [`Stencil::scatter`]; 0 without it.
+    #[must_use]
+    pub fn residual_noise(&self, i: usize) -> f64 {
+        self.fit_residual(i, |_| true)
+    }
+
+    /// [`Stencil::residual_noise`] on each side of `x_j` separately (points at `t ≥ 0`, then
+    /// `t ≤ 0`), the smaller of the two: the noise of `f` near a kink at `x`, which a fit
+    /// across the kink would count as noise.
+    #[must_use]
+    pub fn one_sided_noise(&self, i: usize) -> f64 {
+        self.fit_residual(i, |t| t >= 0.0)
+            .min(self.fit_residual(i, |t| t <= 0.0))
+    }
+
+    fn fit_residual(&self, i: usize, keep: impl Fn(f64) -> bool) -> f64 {
+        if self.scattered.is_empty() {
+            return 0.0;
+        }
+        let f0 = self.at(0, i);
+        let points: Vec<(f64, f64)> = [-2, -1, 1, 2]
+            .iter()
+            .map(|&k| (self.off(k) / self.h, self.at(k, i) - f0))
+            .chain(std::iter::once((0.0, 0.0)))
+            .chain(self.scattered.iter().map(|(o, v)| (o / self.h, v[i] - f0)))
+            .filter(|p| keep(p.0))
+            .collect();
+        if points.len() <= 3 {
+            return 0.0;
+        }
+        let a = nalgebra::DMatrix::from_fn(points.len(), 3, |r, c| points[r].0.powi(c as i32));
+        let b = DVector::from_iterator(points.len(), points.iter().map(|p| p.1));
+        let Some(coef) = (a.transpose() * &a)
+            .cholesky()
+            .map(|ch| ch.solve(&(a.transpose() * &b)))
+        else {
+            return f64::INFINITY;
+        };
+        let residual = b - a * coef;
+        (residual.norm_squared() / (points.len() - 3) as f64).sqrt()
+    }
+
     fn at(&self, k: i32, i: usize) -> f64 {
         self.values[slot(k)]
             .as_ref()
@@ -149,6 +233,21 @@ impl Stencil {
 
     fn off(&self, k: i32) -> f64 {
         self.offsets[slot(k)]
+    }
+
+    /// `max − min` of output `i` over the evaluated points: 0 when `f_i` did not change at
+    /// all across the stencil.
+    #[must_use]
+    pub fn spread(&self, i: usize) -> f64 {
+        let (lo, hi) = self
+            .values
+            .iter()
+            .flatten()
+            .map(|v| v[i])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        hi - lo
     }
 
     /// Central difference of output `i` with step `k·h`, `k ∈ {1, 2}`, over the actual
@@ -183,63 +282,4 @@ impl Stencil {
         };
         [side(1), side(-1)]
     }
-}
-
-/// Points per side of the noise measurement.
-const NOISE_POINTS: i32 = 8;
-
-/// The noise (a standard deviation) of each output of `f` along `x_j`, measured from `f` at
-/// `x + k·δ e_j` with `δ = h/1024`, `k = −8..=8`.
-///
-/// Moré & Wild's difference-table estimator: for order `k`, `σ_k² = γ_k · mean((Δᵏ f)²)` with
-/// `γ_k = (k!)²/(2k)!`; the largest of orders 4 to 6, where the smooth part `δᵏ f⁽ᵏ⁾` is far
-/// below rounding. It is computed on each side of `x` separately and the smaller side is
-/// kept, so a kink at or near `x` is not mistaken for noise. Returns `None` if a point is
-/// not finite. Costs 16 evaluations.
-pub fn noise(
-    eval: &mut Eval<'_>,
-    x: &DVector<f64>,
-    j: usize,
-    f0: &DVector<f64>,
-) -> Option<DVector<f64>> {
-    let delta = step(x[j])? / 1024.0;
-    let m = f0.len();
-    let mut xs = x.clone();
-    let mut sides = Vec::with_capacity(2);
-    for sign in [-1.0, 1.0] {
-        let mut pts = vec![f0.clone()];
-        for k in 1..=NOISE_POINTS {
-            pts.push(eval_moved(eval, &mut xs, j, sign * f64::from(k) * delta, m)?.1);
-        }
-        sides.push(pts);
-    }
-    Some(DVector::from_fn(m, |i, _| {
-        sides
-            .iter()
-            .map(|pts| table_noise(pts.iter().map(|p| p[i])))
-            .fold(f64::INFINITY, f64::min)
-    }))
-}
-
-fn table_noise(values: impl Iterator<Item = f64>) -> f64 {
-    // γ_k = (k!)² / (2k)!
-    const GAMMA: [f64; 7] = [
-        1.0,
-        0.5,
-        1.0 / 6.0,
-        1.0 / 20.0,
-        1.0 / 70.0,
-        1.0 / 252.0,
-        1.0 / 924.0,
-    ];
-    let mut diffs: Vec<f64> = values.collect();
-    let mut worst: f64 = 0.0;
-    for (order, gamma) in GAMMA.iter().enumerate().skip(1) {
-        diffs = diffs.windows(2).map(|w| w[1] - w[0]).collect();
-        if order >= 4 {
-            let mean_sq = diffs.iter().map(|d| d * d).sum::<f64>() / diffs.len() as f64;
-            worst = worst.max((gamma * mean_sq).sqrt());
-        }
-    }
-    worst
 }

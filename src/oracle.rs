@@ -71,17 +71,27 @@ enum FdState {
     Disagree,
 }
 
-/// Steps tried, as fractions of the default one, when the first estimate does not explain a
-/// disagreement: a function that varies on a scale much smaller than `max(1, |x_j|)` (a
-/// weight of 1e6, say) needs a smaller step before Richardson's estimate is asymptotic.
-const REFINEMENTS: [f64; 3] = [1.0 / 8.0, 1.0 / 64.0, 1.0 / 512.0];
+/// Steps tried, as multiples of the default one `h`, when the first estimate does not explain
+/// a disagreement, nearest first.
+///
+/// Larger steps (up to `32768h ≈ 0.2·max(1, |x_j|)`): a function whose values are coarse —
+/// an additive offset `c` leaves `f` on a grid of `ulp(c)`, `1.5e-5` for `c = 1e11` — must be
+/// seen at a step well above that grid before its slope shows; below it, part of `f` is flat.
+const COARSER: [f64; 5] = [8.0, 64.0, 512.0, 4096.0, 32768.0];
+/// Smaller steps (down to `h/512`): a function that varies on a scale much smaller than
+/// `max(1, |x_j|)` (a weight of 1e6, say) needs one before Richardson's estimate is
+/// asymptotic.
+const FINER: [f64; 3] = [1.0 / 8.0, 1.0 / 64.0, 1.0 / 512.0];
 
-/// What the finite-difference witness measured for a column beyond its first stencil: the
-/// noise of `f` along `x_j` and stencils at smaller steps. Computed once per column, on the
-/// first entry that needs it.
+/// What the finite-difference witness measured for a column beyond its first stencil:
+/// stencils at larger and smaller steps, each with scatter points for its noise. Computed
+/// once per column, on the first entry that needs it.
 struct Escalation {
-    noise: Option<DVector<f64>>,
+    /// Stencils ordered by step, coarsest first.
     levels: Vec<Stencil>,
+    /// Where the default step sits in `levels` (`None` if it could not be re-evaluated).
+    default_level: Option<usize>,
+    /// Whether the smallest level has its `±4h` points (for the kink test).
     widened: Option<bool>,
 }
 
@@ -237,9 +247,10 @@ impl Oracle {
         self.judge(f, x, &f0, &analytic, &reference.jacobian, evaluations)
     }
 
-    /// The finite-difference witness at entry `(i, j)`: the first estimate, then (once per
-    /// column) the measured noise of `f`, smaller steps, and finally the one-sided test for a
-    /// kink at the smallest step.
+    /// The finite-difference witness at entry `(i, j)`: the first estimate; then (once per
+    /// column) stencils at larger and smaller steps, each with the rounding noise of `f`
+    /// measured at its own scale; agreement at any informative level; else a one-sided test
+    /// for a kink at the smallest step, and a convergence test before `eval` is blamed.
     #[expect(
         clippy::too_many_arguments,
         reason = "internal helper over one column's state"
@@ -257,51 +268,52 @@ impl Oracle {
         evaluations: &mut Evaluations,
     ) -> (FdState, FiniteDifference) {
         let guard = self.ulps * f64::EPSILON * d.abs() + UNDERFLOW_FLOOR;
-        let judge = |s: &Stencil, delta: f64, noise: Option<f64>| {
-            let (r, trunc) = s.richardson(i);
-            let fdv = FiniteDifference {
-                value: r,
-                error_estimate: trunc + 1.5 * delta / s.h,
-                step: s.h,
-                measured_noise: noise,
-            };
-            let agrees = (r - d).abs() <= self.fd_safety * fdv.error_estimate + guard;
-            (agrees, fdv)
+        let (r, trunc) = first.richardson(i);
+        let fdv = FiniteDifference {
+            value: r,
+            error_estimate: trunc + 1.5 * delta_i / first.h,
+            step: first.h,
+            measured_noise: None,
         };
-        let (agrees, fdv) = judge(first, delta_i, None);
-        if agrees {
+        if (r - d).abs() <= self.fd_safety * fdv.error_estimate + guard {
             return (FdState::Agree, fdv);
         }
         let j = first.j;
         let esc = escalation.get_or_insert_with(|| {
-            evaluations.f64_evals += 16;
-            let noise = fd::noise(eval, x, j, f0);
-            let mut levels = Vec::new();
-            for fraction in REFINEMENTS {
-                evaluations.f64_evals += 4;
-                match Stencil::with_step(eval, x, j, f0, first.h * fraction) {
-                    Some(s) => levels.push(s),
-                    None => break,
-                }
-            }
+            let mut level = |factor: f64| {
+                evaluations.f64_evals += 4 + fd::SCATTER_POINTS;
+                let mut s = if factor == 1.0 {
+                    first.clone()
+                } else {
+                    Stencil::with_step(eval, x, j, f0, first.h * factor)?
+                };
+                s.scatter(eval, x)?;
+                Some(s)
+            };
+            // Ordered by step, coarsest first; a level that cannot be evaluated (near the edge
+            // of the range of f64) ends its side.
+            let mut levels: Vec<Stencil> = COARSER.iter().map_while(|&c| level(c)).collect();
+            levels.reverse();
+            let coarse = levels.len();
+            levels.extend(level(1.0));
+            levels.extend(FINER.iter().map_while(|&c| level(c)));
             Escalation {
-                noise,
+                default_level: (levels.len() > coarse).then_some(coarse),
                 levels,
                 widened: None,
             }
         });
-        let Some(sigma) = esc.noise.as_ref().map(|n| n[i]) else {
+        let Some(default_level) = esc.default_level else {
             return (FdState::Unavailable, fdv);
         };
-        let delta = delta_i.max(NOISE_SIGMAS * sigma);
-        // Every level's Richardson value and estimate; a level's error is also bounded by its
-        // distance to the next finer level's value (which catches a coarse step whose own
-        // estimate is not yet asymptotic).
-        let levels: Vec<&Stencil> = std::iter::once(first).chain(esc.levels.iter()).collect();
-        let fds: Vec<FiniteDifference> = levels
+        // Every level's Richardson value, with the rounding noise measured at its own scale.
+        let fds: Vec<FiniteDifference> = esc
+            .levels
             .iter()
             .map(|s| {
                 let (r, trunc) = s.richardson(i);
+                let sigma = s.residual_noise(i);
+                let delta = delta_i.max(NOISE_SIGMAS * sigma);
                 FiniteDifference {
                     value: r,
                     error_estimate: trunc + 1.5 * delta / s.h,
@@ -310,63 +322,90 @@ impl Oracle {
                 }
             })
             .collect();
+        // A level's error is also bounded by its distance to its neighbours' values: that
+        // catches a coarse step whose own estimate is not yet asymptotic, and a fine step
+        // whose rounding error (which grows as 1/h) the estimate misses.
         let bounded: Vec<FiniteDifference> = fds
             .iter()
             .enumerate()
             .map(|(l, fd)| {
-                let cross = fds
-                    .get(l + 1)
-                    .map_or(0.0, |next| (fd.value - next.value).abs());
+                let cross = [l.checked_sub(1), Some(l + 1)]
+                    .iter()
+                    .flatten()
+                    .filter_map(|&k| fds.get(k))
+                    .map(|nb| (fd.value - nb.value).abs())
+                    .fold(0.0, f64::max);
                 FiniteDifference {
                     error_estimate: fd.error_estimate.max(cross),
                     ..*fd
                 }
             })
             .collect();
-        let (best_level, best) = bounded
+        // A level is informative when it resolves the derivative to better than half its size
+        // and f_i moved at all across it (a level on which f_i is constant while dual says it
+        // moves has not resolved the change: f is coarser than the step).
+        let flat: Vec<bool> = esc
+            .levels
             .iter()
-            .copied()
-            .enumerate()
-            .min_by(|p, q| p.1.error_estimate.total_cmp(&q.1.error_estimate))
-            .expect("at least the first level");
-        if (best.value - d).abs() <= self.fd_safety * best.error_estimate + guard {
-            let state = if best_level == 0 {
+            .map(|s| d != 0.0 && s.spread(i) == 0.0)
+            .collect();
+        let informative = |l: usize, fd: &FiniteDifference| {
+            !flat[l] && self.fd_safety * fd.error_estimate < 0.5 * d.abs().max(fd.value.abs())
+        };
+        // Agreement at any informative level vouches for the dual value.
+        if let Some((level, fd)) = bounded.iter().enumerate().find(|&(l, fd)| {
+            informative(l, fd) && (fd.value - d).abs() <= self.fd_safety * fd.error_estimate + guard
+        }) {
+            let state = if level == default_level {
                 FdState::Noisy
             } else {
                 FdState::Refined
             };
-            return (state, best);
+            return (state, *fd);
         }
+        let best = bounded
+            .iter()
+            .copied()
+            .min_by(|p, q| p.error_estimate.total_cmp(&q.error_estimate))
+            .expect("the default level is present");
         // No step explains the gap: a kink within the smallest stencil, finite differences
         // that have not converged, or a wrong dual path.
-        let Some(smallest) = esc.levels.last_mut() else {
-            return (FdState::Unavailable, best);
-        };
-        let wide = *esc.widened.get_or_insert_with(|| {
-            evaluations.f64_evals += 2;
-            smallest.widen(eval, x).is_some()
-        });
-        if !wide {
-            return (FdState::Unavailable, best);
+        let last = esc.levels.len() - 1;
+        if last > default_level {
+            let smallest = &mut esc.levels[last];
+            let wide = *esc.widened.get_or_insert_with(|| {
+                evaluations.f64_evals += 2;
+                smallest.widen(eval, x).is_some()
+            });
+            if wide {
+                let delta = delta_i.max(NOISE_SIGMAS * smallest.one_sided_noise(i));
+                let [(fw, efw), (bw, ebw)] = smallest.one_sided(i);
+                let kink_bound = self.fd_safety * (efw + ebw + 8.0 * delta / smallest.h) + guard;
+                if (fw - bw).abs() > kink_bound {
+                    return (
+                        FdState::NonSmooth {
+                            forward: fw,
+                            backward: bw,
+                        },
+                        best,
+                    );
+                }
+            }
         }
-        let [(fw, efw), (bw, ebw)] = smallest.one_sided(i);
-        let kink_bound = self.fd_safety * (efw + ebw + 8.0 * delta / smallest.h) + guard;
-        if (fw - bw).abs() > kink_bound {
-            return (
-                FdState::NonSmooth {
-                    forward: fw,
-                    backward: bw,
-                },
-                best,
-            );
-        }
-        // Blame eval only if the two finest levels agree with each other (the finite
-        // differences have converged) and still disagree with the dual value.
-        let (fine, finer) = (fds[fds.len() - 2], fds[fds.len() - 1]);
-        let converged = (fine.value - finer.value).abs()
-            <= self.fd_safety * (fine.error_estimate + finer.error_estimate) + guard;
+        // Blame eval only if the default step — the one finite differences are designed for —
+        // resolves the derivative on its own (its bounded estimate includes its neighbours'
+        // distance) and every larger step agrees with it within their own estimates. Smaller
+        // steps alone cannot convict: a coarse rounding grid (an additive offset) leaves part
+        // of f flat on them, and they agree with each other on a wrong slope; a larger step
+        // that sees the grid resolved contradicts them.
+        let default = fds[default_level];
+        let converged = informative(default_level, &bounded[default_level])
+            && fds[..default_level].iter().all(|coarse| {
+                (coarse.value - default.value).abs()
+                    <= self.fd_safety * (coarse.error_estimate + default.error_estimate) + guard
+            });
         if converged {
-            (FdState::Disagree, finer)
+            (FdState::Disagree, best)
         } else {
             (FdState::NotConverged, best)
         }

@@ -193,6 +193,9 @@ fn runner(config: &SuiteConfig, name: &str) -> TestRunner {
         cases: config.cases,
         failure_persistence: None,
         max_global_rejects: config.cases.saturating_mul(4).max(1024),
+        // Shrinking is cheap here; do not let a small `cases` cut it short (proptest's
+        // fallback limit is four iterations per case).
+        max_shrink_iters: 8192,
         ..Config::default()
     };
     TestRunner::new_with_rng(

@@ -17,7 +17,9 @@ use num_dual::DualNum;
 ///
 /// Known trap (num-dual 0.15): `tanh` of a dual number is computed through `sinh`/`cosh`,
 /// so its derivative is NaN from `|a| ≈ 355` and its value from `|a| ≈ 711`. Write a stable
-/// form instead (for example `1 − 2/(1 + e^{2a})` for `a ≥ 0`, mirrored for `a < 0`).
+/// form instead, one whose exponentials never overflow: `(1 − e^{−2|a|})/(1 + e^{−2|a|})`
+/// with the sign of `a`. (`1 − 2/(1 + e^{2a})` is *not* stable on duals: `e^{800}`
+/// overflows and its derivative becomes NaN.)
 ///
 /// # Examples
 ///
