@@ -86,7 +86,8 @@ fn try_main() -> std::io::Result<bool> {
             out,
             "\n  worst rel: largest relative analytic-vs-dual error over well-conditioned entries;\n  \
              err/tol: largest error as a fraction of its tolerance (< 1 passes); fd/est: largest\n  \
-             dual-vs-finite-difference gap in units of its error estimate (passes below 4);\n  \
+             dual-vs-finite-difference gap in units of its error estimate (agrees below 4;\n  \
+             above, the witness escalates to other steps and measures the noise of f);\n  \
              prec.loss: entries accepted with a precision-loss note (z(1−z) in saturation);\n  \
              n/j: cases that could not be judged (non-smooth points).\n"
         )?;
