@@ -57,16 +57,20 @@ pub enum Regime {
     HugeInput,
     /// `W` scaled by `1e-7`: tiny Jacobian entries, a test of absolute floors.
     TinyWeights,
+    /// `W, x` rounded to integers in `[−2, 2]`: pre-activations are small integers, often
+    /// exactly 0 — on the kink of ReLU, leaky ReLU and ELU, on purpose.
+    Integers,
 }
 
 impl Regime {
     /// Every regime, in shrinking order (the first is the simplest).
-    pub const ALL: [Regime; 5] = [
+    pub const ALL: [Regime; 6] = [
         Regime::Moderate,
         Regime::Saturating,
         Regime::TinyInput,
         Regime::HugeInput,
         Regime::TinyWeights,
+        Regime::Integers,
     ];
 
     /// `(scale of W, scale of x)`.
@@ -83,6 +87,7 @@ impl Regime {
             Regime::TinyInput => (1.0, 1e-7),
             Regime::HugeInput => (1e-6, 1e6),
             Regime::TinyWeights => (1e-7, 1.0),
+            Regime::Integers => (1.0, 1.0),
         }
     }
 
@@ -95,6 +100,7 @@ impl Regime {
             Regime::TinyInput => "tiny_input",
             Regime::HugeInput => "huge_input",
             Regime::TinyWeights => "tiny_weights",
+            Regime::Integers => "integers",
         }
     }
 }
@@ -225,9 +231,17 @@ impl LayerCaseStrategy {
                 let n = if square { m } else { n };
                 let regime = regimes[r];
                 let (sw, sx) = regime.scales();
+                // Integers: a unit value in [−4, 4] rounds to one of −2…2.
+                let round = |v: f64| {
+                    if regime == Regime::Integers {
+                        (v / 2.0).round() + 0.0
+                    } else {
+                        v
+                    }
+                };
                 LayerCase {
-                    w: DMatrix::from_fn(m, n, |i, j| w_units[i + j * max_m] * sw),
-                    x: DVector::from_fn(n, |j, _| x_units[j] * sx),
+                    w: DMatrix::from_fn(m, n, |i, j| round(w_units[i + j * max_m]) * sw),
+                    x: DVector::from_fn(n, |j, _| round(x_units[j]) * sx),
                     regime,
                 }
             })

@@ -13,9 +13,14 @@
 //! Every map is written once, generic over the scalar, with a numerically stable
 //! [`sigmoid`]; its analytic Jacobian is the textbook formula.
 
+mod activations;
 mod layer;
+mod layers;
 mod neuron;
 mod sigmoid;
+
+pub use activations::*;
+pub use layers::*;
 
 pub use layer::{SigmoidLayer, SigmoidLayerWeights};
 pub use neuron::{SigmoidNeuron, SigmoidNeuronWeights};

@@ -14,6 +14,10 @@
 //! assert_eq!(report.cases, 16);
 //! ```
 
+mod activations;
+mod layers;
+mod second_order;
+
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -92,48 +96,84 @@ impl Entry {
     }
 }
 
-fn entry<F: AnalyticJacobian + 'static>(
-    name: &'static str,
-    formula: &'static str,
-    build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
-) -> Entry {
-    Entry {
-        name,
-        formula,
-        square: false,
-        minimal_shape: None,
-        check: Box::new(move |oracle, case| {
-            let (f, x) = build(case);
-            oracle.check(&f, &x)
-        }),
+impl Entry {
+    /// An entry whose map, built from a case, is checked with [`Oracle::check`].
+    pub(crate) fn jacobian<F: AnalyticJacobian + 'static>(
+        name: &'static str,
+        formula: &'static str,
+        build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
+    ) -> Entry {
+        Entry {
+            name,
+            formula,
+            square: false,
+            minimal_shape: None,
+            check: Box::new(move |oracle, case| {
+                let (f, x) = build(case);
+                oracle.check(&f, &x)
+            }),
+        }
+    }
+
+    /// Marks a mutant with the smallest shape of `W` that shows its mistake.
+    pub(crate) fn minimal(mut self, shape: (usize, usize)) -> Entry {
+        self.minimal_shape = Some(shape);
+        self
+    }
+
+    /// Restricts the entry to square `W`.
+    pub(crate) fn square_only(mut self) -> Entry {
+        self.square = true;
+        self
     }
 }
 
-/// The five maps of the seed example, built from a case `(W, x)`:
+/// Every catalogue map, built from a case `(W, x)`: the sigmoid maps of the seed example
+/// (`sigmoid`, `sigmoid_neuron_x`, `sigmoid_neuron_w`, `sigmoid_layer_x`, `sigmoid_layer_w`),
+/// then the activations, layers and second-order checks of the later families.
+#[must_use]
+pub fn catalogue() -> Vec<Entry> {
+    let mut out = sigmoid_maps();
+    out.extend(activations::maps());
+    out.extend(layers::maps());
+    out.extend(second_order::maps());
+    out
+}
+
+/// Every mutant, built from a case `(W, x)`.
+#[must_use]
+pub fn mutants() -> Vec<Entry> {
+    let mut out = sigmoid_mutants();
+    out.extend(activations::mutants());
+    out.extend(layers::mutants());
+    out.extend(second_order::mutants());
+    out
+}
+
+/// The five maps of the seed example:
 ///
 /// * `sigmoid`: the scalar `σ` at `a = (Wx)₀`;
 /// * `sigmoid_neuron_x`, `sigmoid_neuron_w`: `σ(wᵀx)` with `w` the first row of `W`, as a
 ///   function of `x` and of `w`;
 /// * `sigmoid_layer_x`, `sigmoid_layer_w`: `σ(Wx)` as a function of `x` and of `vec(W)`.
-#[must_use]
-pub fn catalogue() -> Vec<Entry> {
+fn sigmoid_maps() -> Vec<Entry> {
     vec![
-        entry("sigmoid", "σ'(a) = σ(a)(1−σ(a))", |c| {
+        Entry::jacobian("sigmoid", "σ'(a) = σ(a)(1−σ(a))", |c| {
             (Sigmoid, DVector::from_element(1, c.preactivation()[0]))
         }),
-        entry("sigmoid_neuron_x", "∂z/∂x = z(1−z) w", |c| {
+        Entry::jacobian("sigmoid_neuron_x", "∂z/∂x = z(1−z) w", |c| {
             (SigmoidNeuron::new(c.w.row(0).transpose()), c.x.clone())
         }),
-        entry("sigmoid_neuron_w", "∂z/∂w = z(1−z) x", |c| {
+        Entry::jacobian("sigmoid_neuron_w", "∂z/∂w = z(1−z) x", |c| {
             (
                 SigmoidNeuronWeights::new(c.x.clone()),
                 c.w.row(0).transpose(),
             )
         }),
-        entry("sigmoid_layer_x", "∂z/∂x = diag(z∘(1−z)) W", |c| {
+        Entry::jacobian("sigmoid_layer_x", "∂z/∂x = diag(z∘(1−z)) W", |c| {
             (SigmoidLayer::new(c.w.clone()), c.x.clone())
         }),
-        entry(
+        Entry::jacobian(
             "sigmoid_layer_w",
             "∂z/∂vec(W) = xᵀ ⊗ diag(z∘(1−z))",
             |c| {
@@ -146,33 +186,37 @@ pub fn catalogue() -> Vec<Entry> {
     ]
 }
 
-/// Every mutant of [`crate::mutants`], built from a case `(W, x)`.
-#[must_use]
-pub fn mutants() -> Vec<Entry> {
+/// The mutants of the sigmoid example ([`crate::mutants`]).
+fn sigmoid_mutants() -> Vec<Entry> {
     let mut out = Vec::new();
     for kind in LayerMutantKind::ALL {
-        let mut e = entry(kind.name(), kind.formula(), move |c| {
+        let e = Entry::jacobian(kind.name(), kind.formula(), move |c| {
             (LayerMutant::new(kind, c.w.clone()), c.x.clone())
+        })
+        .minimal(kind.minimal_shape());
+        out.push(if kind.square_only() {
+            e.square_only()
+        } else {
+            e
         });
-        e.square = kind.square_only();
-        e.minimal_shape = Some(kind.minimal_shape());
-        out.push(e);
     }
     for kind in WeightsMutantKind::ALL {
-        let mut e = entry(kind.name(), kind.formula(), move |c| {
-            (
-                WeightsMutant::new(kind, c.w.nrows(), c.x.clone()),
-                DVector::from_column_slice(c.w.as_slice()),
-            )
-        });
-        e.minimal_shape = Some(kind.minimal_shape());
-        out.push(e);
+        out.push(
+            Entry::jacobian(kind.name(), kind.formula(), move |c| {
+                (
+                    WeightsMutant::new(kind, c.w.nrows(), c.x.clone()),
+                    DVector::from_column_slice(c.w.as_slice()),
+                )
+            })
+            .minimal(kind.minimal_shape()),
+        );
     }
-    let mut e = entry(NeuronSwapped::NAME, NeuronSwapped::FORMULA, |c| {
-        (NeuronSwapped::new(c.w.row(0).transpose()), c.x.clone())
-    });
-    e.minimal_shape = Some((1, 1));
-    out.push(e);
+    out.push(
+        Entry::jacobian(NeuronSwapped::NAME, NeuronSwapped::FORMULA, |c| {
+            (NeuronSwapped::new(c.w.row(0).transpose()), c.x.clone())
+        })
+        .minimal((1, 1)),
+    );
     out
 }
 
@@ -221,7 +265,7 @@ pub struct MapReport {
     /// Distinct shapes of `W` covered.
     pub shapes: BTreeSet<(usize, usize)>,
     /// Cases per regime, in [`Regime::ALL`] order.
-    pub regimes: [u32; 5],
+    pub regimes: [u32; Regime::ALL.len()],
     /// Largest relative analytic-vs-dual error among well-conditioned entries.
     pub worst_rel_error: f64,
     /// Largest analytic-vs-dual error as a fraction of its tolerance (< 1 passes).
@@ -257,7 +301,7 @@ pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
         formula: e.formula,
         cases: 0,
         shapes: BTreeSet::new(),
-        regimes: [0; 5],
+        regimes: [0; Regime::ALL.len()],
         worst_rel_error: 0.0,
         worst_tolerance_ratio: 0.0,
         worst_fd_ratio: 0.0,

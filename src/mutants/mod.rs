@@ -18,6 +18,14 @@
 //! | `weights_missing_delta` | `∂z_i/∂W_jk = σ'_i x_k` for every `j` | 2×1 |
 //! | `neuron_swapped` | `∂z/∂x = z(1−z) x` (the `∂z/∂w` form) | 1×1 |
 
+mod activations;
+mod layers;
+mod second_order;
+
+pub use activations::*;
+pub use layers::*;
+pub use second_order::*;
+
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 

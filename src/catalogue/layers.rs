@@ -1,0 +1,1 @@
+//! The layers of PML 1 sec. 13.3.3, layer normalisation and the MLP.

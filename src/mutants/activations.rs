@@ -1,0 +1,1 @@
+//! Wrong derivatives of activation functions and their layers.

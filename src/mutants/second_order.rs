@@ -1,0 +1,1 @@
+//! Wrong gradients and Hessians.
