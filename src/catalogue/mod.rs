@@ -19,7 +19,9 @@ mod layers;
 mod neuron;
 mod sigmoid;
 
+#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use activations::*;
+#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use layers::*;
 
 pub use layer::{SigmoidLayer, SigmoidLayerWeights};

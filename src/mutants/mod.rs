@@ -22,8 +22,11 @@ mod activations;
 mod layers;
 mod second_order;
 
+#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use activations::*;
+#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use layers::*;
+#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use second_order::*;
 
 use nalgebra::{DMatrix, DVector};
