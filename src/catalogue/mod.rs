@@ -18,8 +18,8 @@ mod layer;
 mod layers;
 mod neuron;
 mod sigmoid;
+mod special;
 
-#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use activations::*;
 #[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use layers::*;
@@ -27,6 +27,7 @@ pub use layers::*;
 pub use layer::{SigmoidLayer, SigmoidLayerWeights};
 pub use neuron::{SigmoidNeuron, SigmoidNeuronWeights};
 pub use sigmoid::{Sigmoid, sigmoid, sigmoid_derivative, sigmoid_derivative_stable};
+pub use special::*;
 
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
