@@ -12,15 +12,15 @@
 //! exactly, `relu'(0) = 0`, `leaky_relu'(0) = slope`, `elu'(0) = α`, `selu'(0) = λα`, which
 //! is what dual numbers compute.
 
+use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
-use super::{erfc, sigmoid};
+use super::{matvec, normal_cdf, normal_pdf, sigmoid};
+use crate::report::{float_literal, matrix_literal, vec_literal};
+use crate::{AnalyticJacobian, VectorFn};
 
 /// `√(2/π)`, the scale of the GELU tanh approximation.
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
-
-/// `1/√(2π)`, the normalisation of the standard normal density `φ`.
-const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// The cubic coefficient of the GELU tanh approximation (Hendrycks & Gimpel 2016).
 const GELU_CUBIC: f64 = 0.044_715;
@@ -328,39 +328,8 @@ pub fn silu_derivative(a: f64) -> f64 {
     s * (1.0 + a * (1.0 - s))
 }
 
-/// `Φ(x) = (1 + erf(x/√2))/2`, the standard normal CDF, computed as `erfc(−x/√2)/2`: full
-/// relative precision in the left tail too (`Φ(−10) ≈ 7.6e-24`, where `1 + erf` is 0).
-///
-/// ```
-/// use jacobian_oracle::catalogue::normal_cdf;
-/// assert_eq!(normal_cdf(0.0), 0.5);
-/// assert!((normal_cdf(-10.0_f64) / 7.619853024160527e-24 - 1.0).abs() < 1e-14);
-/// ```
-#[must_use]
-pub fn normal_cdf<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {
-    erfc(x * -std::f64::consts::FRAC_1_SQRT_2) * 0.5
-}
-
-/// `φ(x) = e^{−x²/2}/√(2π)`, the standard normal density, to about one ulp.
-///
-/// ```
-/// use jacobian_oracle::catalogue::normal_pdf;
-/// assert!((normal_pdf(0.0) - 0.3989422804014327).abs() < 1e-17);
-/// assert_eq!(normal_pdf(1e300), 0.0);
-/// ```
-#[must_use]
-pub fn normal_pdf(x: f64) -> f64 {
-    // e^{−x²/2} = gaussian(x/√2) would round x/√2; halve x² instead (exact).
-    let p = x * x;
-    if !p.is_finite() {
-        return 0.0;
-    }
-    let e = x.mul_add(x, -p);
-    (-0.5 * p).exp() * (1.0 - 0.5 * e) * FRAC_1_SQRT_2PI
-}
-
 /// GELU, erf form: `gelu(x) = x·Φ(x)` (Hendrycks & Gimpel 2016), `Φ` by [`normal_cdf`]
-/// (exact to every derivative order on duals, via the Taylor lift of [`erfc`]).
+/// (exact to every derivative order on duals, by a Taylor lift like [`erf`](super::erf)'s).
 ///
 /// ```
 /// use jacobian_oracle::catalogue::gelu_erf;
@@ -460,7 +429,11 @@ pub fn gelu_tanh_derivative(x: f64) -> f64 {
 pub fn softsign<D: DualNum<Primitive = f64> + Copy>(a: D) -> D {
     let a0 = a.re();
     if a0.abs() < 1.0 {
-        if a0 >= 0.0 { a / (a + 1.0) } else { a / (-a + 1.0) }
+        if a0 >= 0.0 {
+            a / (a + 1.0)
+        } else {
+            a / (-a + 1.0)
+        }
     } else if a0 > 0.0 {
         -(a + 1.0).recip() + 1.0
     } else {
@@ -479,4 +452,454 @@ pub fn softsign<D: DualNum<Primitive = f64> + Copy>(a: D) -> D {
 pub fn softsign_derivative(a: f64) -> f64 {
     let d = 1.0 + a.abs();
     (d * d).recip()
+}
+
+/// An activation function `φ: ℝ → ℝ`, applied elementwise (Murphy, PML 1, sec. 13.4.3 and
+/// table 13.4; the original papers are cited on each variant).
+///
+/// [`apply`](Activation::apply) is generic over the scalar (stable forms, no NaN or infinity
+/// for any finite input, exact derivatives on dual numbers); [`derivative`](Activation::derivative)
+/// is the hand-written `φ'` on `f64`. Kinks (`Relu`, `LeakyRelu`, `Elu`, `Selu` at 0) follow
+/// one convention in both: `a > 0` is the identity branch, `a ≤ 0` the other one.
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use num_dual::{Dual64, DualNum};
+///
+/// for act in Activation::ALL {
+///     let d = act.apply(Dual64::from_re(0.75).derivative());
+///     assert!((d.eps - act.derivative(0.75)).abs() < 1e-15, "{}", act.name());
+/// }
+/// assert_eq!(Activation::Relu.derivative(0.0), 0.0); // the kink convention
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Activation {
+    /// `σ(a) = 1/(1 + e^{−a})`, `σ' = σ(1 − σ)` (PML 1, eq. 13.73; [`sigmoid`]).
+    Sigmoid,
+    /// `tanh(a)`, `tanh' = 1 − tanh²` (PML 1, sec. 13.4.3; [`tanh`]).
+    Tanh,
+    /// `softplus(a) = log(1 + e^{a})`, `softplus' = σ(a)` (Dugas et al. 2001; PML 1, table
+    /// 13.4; [`softplus`]).
+    Softplus,
+    /// `log σ(a) = −softplus(−a)`, `(log σ)' = σ(−a)` ([`log_sigmoid`]).
+    LogSigmoid,
+    /// `relu(a) = max(a, 0)`, `relu' = [a > 0]` (Nair & Hinton 2010; PML 1, sec. 13.4.3;
+    /// [`relu`]).
+    Relu,
+    /// `leaky_relu(a) = a` for `a > 0`, `slope·a` otherwise; derivative `1` or `slope` (Maas
+    /// et al. 2013; PML 1, sec. 13.4.3; [`leaky_relu`]).
+    LeakyRelu {
+        /// The slope on the negative side.
+        slope: f64,
+    },
+    /// `elu(a) = a` for `a > 0`, `α(e^{a} − 1)` otherwise; derivative `1` or `αe^{a}`
+    /// (Clevert et al. 2016; PML 1, sec. 13.4.3; [`elu`]).
+    Elu {
+        /// `α`, the limit `−α` of the negative side.
+        alpha: f64,
+    },
+    /// `selu(a) = λ·elu(a, α)` with the self-normalising `λ`, `α` (Klambauer et al. 2017;
+    /// PML 1, sec. 13.4.3; [`selu`]).
+    Selu,
+    /// `silu(a) = a·σ(a)`, `silu' = σ(a)(1 + a(1 − σ(a)))` (Elfwing et al. 2018; swish,
+    /// Ramachandran et al. 2017; PML 1, sec. 13.4.3; [`silu`]).
+    Silu,
+    /// `gelu(x) = x·Φ(x)`, `gelu' = Φ(x) + xφ(x)` (Hendrycks & Gimpel 2016; PML 1, sec.
+    /// 13.4.3; [`gelu_erf`]).
+    GeluErf,
+    /// `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`, GELU's tanh approximation (Hendrycks &
+    /// Gimpel 2016, sec. 2; [`gelu_tanh`]).
+    GeluTanh,
+    /// `softsign(a) = a/(1 + |a|)`, `softsign' = 1/(1 + |a|)²` (Bergstra et al. 2009;
+    /// [`softsign`]).
+    Softsign,
+}
+
+impl Activation {
+    /// The slope of [`Activation::LEAKY_RELU`], a common default (PyTorch's).
+    pub const LEAKY_RELU_SLOPE: f64 = 0.01;
+
+    /// Leaky ReLU with slope [`Activation::LEAKY_RELU_SLOPE`].
+    pub const LEAKY_RELU: Activation = Activation::LeakyRelu {
+        slope: Activation::LEAKY_RELU_SLOPE,
+    };
+
+    /// ELU with `α = 1` (Clevert et al. 2016's choice): `C¹`, with a kink in the second
+    /// derivative only.
+    pub const ELU: Activation = Activation::Elu { alpha: 1.0 };
+
+    /// Every activation, parametrised ones with their defaults.
+    pub const ALL: [Activation; 12] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Softplus,
+        Activation::LogSigmoid,
+        Activation::Relu,
+        Activation::LEAKY_RELU,
+        Activation::ELU,
+        Activation::Selu,
+        Activation::Silu,
+        Activation::GeluErf,
+        Activation::GeluTanh,
+        Activation::Softsign,
+    ];
+
+    /// `φ(a)`, for any scalar.
+    #[must_use]
+    pub fn apply<D: DualNum<Primitive = f64> + Copy>(self, a: D) -> D {
+        match self {
+            Activation::Sigmoid => sigmoid(a),
+            Activation::Tanh => tanh(a),
+            Activation::Softplus => softplus(a),
+            Activation::LogSigmoid => log_sigmoid(a),
+            Activation::Relu => relu(a),
+            Activation::LeakyRelu { slope } => leaky_relu(a, slope),
+            Activation::Elu { alpha } => elu(a, alpha),
+            Activation::Selu => selu(a),
+            Activation::Silu => silu(a),
+            Activation::GeluErf => gelu_erf(a),
+            Activation::GeluTanh => gelu_tanh(a),
+            Activation::Softsign => softsign(a),
+        }
+    }
+
+    /// The hand-written `φ'(a)` (the textbook formulas of the `*_derivative` functions).
+    #[must_use]
+    pub fn derivative(self, a: f64) -> f64 {
+        match self {
+            Activation::Sigmoid => super::sigmoid_derivative(a),
+            Activation::Tanh => tanh_derivative(a),
+            Activation::Softplus => softplus_derivative(a),
+            Activation::LogSigmoid => log_sigmoid_derivative(a),
+            Activation::Relu => relu_derivative(a),
+            Activation::LeakyRelu { slope } => leaky_relu_derivative(a, slope),
+            Activation::Elu { alpha } => elu_derivative(a, alpha),
+            Activation::Selu => selu_derivative(a),
+            Activation::Silu => silu_derivative(a),
+            Activation::GeluErf => gelu_erf_derivative(a),
+            Activation::GeluTanh => gelu_tanh_derivative(a),
+            Activation::Softsign => softsign_derivative(a),
+        }
+    }
+
+    /// The snake-case name (`"tanh"`, `"leaky_relu"`, `"gelu_erf"`, …).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Softplus => "softplus",
+            Activation::LogSigmoid => "log_sigmoid",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu { .. } => "leaky_relu",
+            Activation::Elu { .. } => "elu",
+            Activation::Selu => "selu",
+            Activation::Silu => "silu",
+            Activation::GeluErf => "gelu_erf",
+            Activation::GeluTanh => "gelu_tanh",
+            Activation::Softsign => "softsign",
+        }
+    }
+
+    /// Whether `φ` is smooth (`C^∞`). The others have a kink at 0 — in `φ'` for ReLU, leaky
+    /// ReLU, SELU and ELU with `α ≠ 1`, in `φ''` for ELU with `α = 1` — where a check may end
+    /// in [`CheckError::CannotJudge`](crate::CheckError::CannotJudge).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert!(Activation::Tanh.is_smooth());
+    /// assert!(!Activation::Relu.is_smooth());
+    /// ```
+    #[must_use]
+    pub fn is_smooth(self) -> bool {
+        !matches!(
+            self,
+            Activation::Relu
+                | Activation::LeakyRelu { .. }
+                | Activation::Elu { .. }
+                | Activation::Selu
+        )
+    }
+
+    /// A Rust expression for this activation, with its full path.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert_eq!(
+    ///     Activation::Elu { alpha: 0.5 }.rust_expr(),
+    ///     "jacobian_oracle::catalogue::Activation::Elu { alpha: 0.5 }"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn rust_expr(self) -> String {
+        let path = "jacobian_oracle::catalogue::Activation";
+        match self {
+            Activation::LeakyRelu { slope } => {
+                format!("{path}::LeakyRelu {{ slope: {} }}", float_literal(slope))
+            }
+            Activation::Elu { alpha } => {
+                format!("{path}::Elu {{ alpha: {} }}", float_literal(alpha))
+            }
+            other => format!("{path}::{other:?}"),
+        }
+    }
+}
+
+/// `z = φ(x)` elementwise, `x ∈ ℝⁿ`: the Jacobian is `diag(φ'(x))` (PML 1, sec. 13.4.3).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::{Activation, Elementwise};
+/// use jacobian_oracle::{AnalyticJacobian, Oracle};
+/// use nalgebra::DVector;
+///
+/// let map = Elementwise::new(Activation::GeluErf, 3);
+/// let x = DVector::from_vec(vec![-2.5, 0.0, 1.25]);
+/// assert_eq!(map.jacobian(&x)[(1, 1)], 0.5); // Φ(0) + 0·φ(0)
+/// Oracle::default().check(&map, &x).unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Elementwise {
+    /// `φ`.
+    pub activation: Activation,
+    /// `n`, the length of `x`.
+    pub n: usize,
+}
+
+impl Elementwise {
+    /// `φ` applied to each of `n` inputs.
+    #[must_use]
+    pub fn new(activation: Activation, n: usize) -> Self {
+        Elementwise { activation, n }
+    }
+}
+
+impl VectorFn for Elementwise {
+    fn input_dim(&self) -> usize {
+        self.n
+    }
+    fn output_dim(&self) -> usize {
+        self.n
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        x.map(|xi| self.activation.apply(xi))
+    }
+    fn rust_expr(&self) -> Option<String> {
+        Some(format!(
+            "jacobian_oracle::catalogue::Elementwise::new({}, {})",
+            self.activation.rust_expr(),
+            self.n
+        ))
+    }
+}
+
+impl AnalyticJacobian for Elementwise {
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::from_diagonal(&x.map(|xi| self.activation.derivative(xi)))
+    }
+}
+
+/// A dense layer `z = φ(Wx + b)`, `W ∈ ℝ^{m×n}`, `b ∈ ℝᵐ`, as a function of `x`:
+/// `∂z/∂x = diag(φ'(a)) W` with `a = Wx + b` (PML 1, sec. 13.4.3; eq. 13.73 is the sigmoid
+/// case): row `i` is `φ'(a_i) W_{i,:}`. `a` is accumulated column by column
+/// ([`matvec`](super::matvec)), walking nalgebra's column-major storage.
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::{Activation, ActivationLayer};
+/// use jacobian_oracle::{AnalyticJacobian, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let w = DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]);
+/// let layer = ActivationLayer::new(Activation::Silu, w, DVector::from_vec(vec![0.5, -1.0]));
+/// let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+/// assert_eq!(layer.jacobian(&x).shape(), (2, 3));
+/// Oracle::default().check(&layer, &x).unwrap();
+///
+/// // Deep saturation, |a| = 800: no overflow on the dual path (num-dual's tanh would give NaN).
+/// let tanh = ActivationLayer::new(Activation::Tanh, DMatrix::from_element(1, 1, 100.0), DVector::zeros(1));
+/// Oracle::default().check(&tanh, &DVector::from_vec(vec![8.0])).unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivationLayer {
+    /// `φ`.
+    pub activation: Activation,
+    /// The weights `W` (`m×n`).
+    pub w: DMatrix<f64>,
+    /// The bias `b` (length `m`).
+    pub b: DVector<f64>,
+}
+
+impl ActivationLayer {
+    /// The layer `φ(Wx + b)`.
+    ///
+    /// # Panics
+    ///
+    /// If `b` does not have one entry per row of `W`.
+    #[must_use]
+    pub fn new(activation: Activation, w: DMatrix<f64>, b: DVector<f64>) -> Self {
+        assert_eq!(b.len(), w.nrows(), "the bias needs one entry per row of W");
+        ActivationLayer { activation, w, b }
+    }
+
+    /// The pre-activation `a = Wx + b`, for any scalar.
+    #[must_use]
+    pub fn preactivation<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        let mut a = matvec(&self.w, x);
+        for (ai, &bi) in a.iter_mut().zip(self.b.iter()) {
+            *ai += bi;
+        }
+        a
+    }
+}
+
+/// `diag(s) M`: row `i` of `M` scaled by `s_i`, walking `M` column by column.
+fn scale_rows(s: &DVector<f64>, mut m: DMatrix<f64>) -> DMatrix<f64> {
+    for mut col in m.column_iter_mut() {
+        col.component_mul_assign(s);
+    }
+    m
+}
+
+impl VectorFn for ActivationLayer {
+    fn input_dim(&self) -> usize {
+        self.w.ncols()
+    }
+    fn output_dim(&self) -> usize {
+        self.w.nrows()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        self.preactivation(x).map(|a| self.activation.apply(a))
+    }
+    fn rust_expr(&self) -> Option<String> {
+        Some(format!(
+            "jacobian_oracle::catalogue::ActivationLayer::new({}, {}, nalgebra::DVector::from_vec({}))",
+            self.activation.rust_expr(),
+            matrix_literal(&self.w),
+            vec_literal(&self.b)
+        ))
+    }
+}
+
+impl AnalyticJacobian for ActivationLayer {
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        let s = self.preactivation(x).map(|a| self.activation.derivative(a));
+        scale_rows(&s, self.w.clone())
+    }
+}
+
+/// A multilayer perceptron `z_l = φ_l(W_l z_{l−1} + b_l)`, `l = 1…L`, `z_0 = x`, as a
+/// function of `x` (PML 1, sec. 13.2 and 13.3). By the chain rule its Jacobian is the product
+/// of the layer Jacobians, last layer on the left:
+///
+/// `∂z_L/∂x = J_L ⋯ J_2 J_1`, `J_l = diag(φ_l'(a_l)) W_l`, `a_l = W_l z_{l−1} + b_l`
+///
+/// (PML 1, sec. 13.3.1, eq. 13.51 — forward-mode accumulation, one matrix product per layer;
+/// the order matters as soon as two layers are `2×2`).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::catalogue::{Activation, ActivationLayer, Mlp};
+/// use jacobian_oracle::{AnalyticJacobian, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let mlp = Mlp::new(vec![
+///     ActivationLayer::new(Activation::Sigmoid, DMatrix::from_row_slice(3, 2, &[1.0, -2.0, 0.5, 1.0, -1.5, 0.25]), DVector::zeros(3)),
+///     ActivationLayer::new(Activation::Tanh, DMatrix::from_row_slice(2, 3, &[0.5, 1.0, -1.0, 2.0, 0.0, 1.5]), DVector::from_vec(vec![0.1, -0.2])),
+///     ActivationLayer::new(Activation::Softplus, DMatrix::from_row_slice(1, 2, &[1.0, -3.0]), DVector::zeros(1)),
+/// ]);
+/// let x = DVector::from_vec(vec![0.7, -0.4]);
+/// assert_eq!(mlp.jacobian(&x).shape(), (1, 2));
+/// Oracle::default().check(&mlp, &x).unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    /// The layers, input side first.
+    pub layers: Vec<ActivationLayer>,
+}
+
+impl Mlp {
+    /// An MLP from its layers, input side first.
+    ///
+    /// # Panics
+    ///
+    /// If there are no layers, or a layer's input size is not the previous layer's output
+    /// size.
+    #[must_use]
+    pub fn new(layers: Vec<ActivationLayer>) -> Self {
+        assert!(!layers.is_empty(), "an MLP needs at least one layer");
+        for (l, pair) in layers.windows(2).enumerate() {
+            assert_eq!(
+                pair[1].w.ncols(),
+                pair[0].w.nrows(),
+                "layer {} takes {} inputs, but layer {} gives {}",
+                l + 1,
+                pair[1].w.ncols(),
+                l,
+                pair[0].w.nrows()
+            );
+        }
+        Mlp { layers }
+    }
+
+    /// The layer Jacobians `J_1, …, J_L` at `x` (each at its own input `z_{l−1}`).
+    #[must_use]
+    pub fn layer_jacobians(&self, x: &DVector<f64>) -> Vec<DMatrix<f64>> {
+        let mut z = x.clone();
+        self.layers
+            .iter()
+            .map(|layer| {
+                let j = layer.jacobian(&z);
+                z = layer.eval(&z);
+                j
+            })
+            .collect()
+    }
+}
+
+impl VectorFn for Mlp {
+    fn input_dim(&self) -> usize {
+        self.layers[0].input_dim()
+    }
+    fn output_dim(&self) -> usize {
+        self.layers[self.layers.len() - 1].output_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        let mut z = self.layers[0].eval(x);
+        for layer in &self.layers[1..] {
+            z = layer.eval(&z);
+        }
+        z
+    }
+    fn rust_expr(&self) -> Option<String> {
+        let layers: Vec<String> = self.layers.iter().filter_map(VectorFn::rust_expr).collect();
+        Some(format!(
+            "jacobian_oracle::catalogue::Mlp::new(vec![{}])",
+            layers.join(", ")
+        ))
+    }
+}
+
+impl AnalyticJacobian for Mlp {
+    /// `J_L ⋯ J_1`, accumulated from the input side: `J ← diag(φ_l'(a_l)) (W_l J)`.
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        let mut z = x.clone();
+        let mut jac: Option<DMatrix<f64>> = None;
+        for layer in &self.layers {
+            let a = layer.preactivation(&z);
+            let s = a.map(|ai| layer.activation.derivative(ai));
+            let wj = match jac {
+                None => layer.w.clone(),
+                Some(j) => &layer.w * j,
+            };
+            jac = Some(scale_rows(&s, wj));
+            z = a.map(|ai| layer.activation.apply(ai));
+        }
+        jac.expect("an MLP has at least one layer")
+    }
 }

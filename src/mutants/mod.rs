@@ -22,7 +22,6 @@ mod activations;
 mod layers;
 mod second_order;
 
-#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use activations::*;
 #[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use layers::*;

@@ -1,13 +1,179 @@
-//! Suite entries: Activation functions (PML 1 sec. 13.4.3) and their layers `φ(Wx + b)`.
+//! Suite entries: activation functions (PML 1 sec. 13.4.3), their layers `φ(Wx + b)` and an
+//! MLP.
+//!
+//! Built from a case `(W, x)`:
+//!
+//! * `<name>` (`tanh`, `softplus`, `log_sigmoid`, `relu`, `leaky_relu`, `elu`, `selu`,
+//!   `silu`, `gelu_erf`, `gelu_tanh`, `softsign`): the elementwise map `φ(x)` at `x`;
+//! * `<name>_layer`: the layer `φ(Wx + b)` at `x`, with the bias `b = ½W𝟙` (half the row sums
+//!   of `W`, i.e. the unbiased layer shifted to `x + ½𝟙`): it is independent of `x`, scales
+//!   with `W` in every regime (so saturation stays saturation), and stays a half-integer in the
+//!   integer regime, where `Wx + b` is still often exactly 0 — on the kinks;
+//! * the mutants of [`crate::mutants`]' activation family: the scalar ones on the elementwise
+//!   map at `x + ½𝟙`, and those wrong on the negative side only at `−|x + ½𝟙|`. Most of these
+//!   mistakes happen to be right at 0 (`1 − z = 1 − z²` where `z = 0`), and an input is drawn
+//!   as exactly 0 about one time in 45: the shift by ½ (the layers' bias, for one input) keeps
+//!   such a draw from hiding the mistake in the first input, so the smallest counterexample
+//!   is always one input. The reversed chain rule on an MLP of a square `W`: softplus, SiLU,
+//!   softplus layers on `W` and the `m×m` weights of [`hidden_weights`].
+
+use nalgebra::DMatrix;
 
 use super::Entry;
+use crate::catalogue::{Activation, ActivationLayer, Elementwise, Mlp};
+use crate::mutants::{ActivationMutant, ActivationMutantKind, MlpReversedChain};
+
+/// The activations of this family (the sigmoid has its own entries, from the seed example).
+const FAMILY: [Activation; 11] = [
+    Activation::Tanh,
+    Activation::Softplus,
+    Activation::LogSigmoid,
+    Activation::Relu,
+    Activation::LEAKY_RELU,
+    Activation::ELU,
+    Activation::Selu,
+    Activation::Silu,
+    Activation::GeluErf,
+    Activation::GeluTanh,
+    Activation::Softsign,
+];
+
+/// `φ(Wx + b)` with `b = ½W𝟙`.
+fn layer(activation: Activation, w: DMatrix<f64>) -> ActivationLayer {
+    let b = w.column_sum() * 0.5;
+    ActivationLayer::new(activation, w, b)
+}
+
+/// The `m×m` weights of the hidden layers, derived from `W` (`m×n`) deterministically:
+/// `W_2[i, j] = W[(i + 1) mod m, j mod n]/2` (rows of `W` cycled by one, columns wrapped) and
+/// `W_3[i, j] = −W[i, (j + 1) mod n]/2` (columns cycled by one, negated). Halved so that the
+/// hidden pre-activations stay on the scale of `W`; for a `2×2` `W` neither commutes with
+/// `W` in general, so the order of the chain rule shows.
+fn hidden_weights(w: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix<f64>) {
+    let (m, n) = w.shape();
+    let w2 = DMatrix::from_fn(m, m, |i, j| 0.5 * w[((i + 1) % m, j % n)]);
+    let w3 = DMatrix::from_fn(m, m, |i, j| -0.5 * w[(i, (j + 1) % n)]);
+    (w2, w3)
+}
+
+/// An MLP of three layers on `W`, `W_2`, `W_3`: `first`, then SiLU and softplus, each with
+/// `b = ½W_l𝟙`.
+fn mlp_with(first: Activation, w: &DMatrix<f64>) -> Mlp {
+    let (w2, w3) = hidden_weights(w);
+    Mlp::new(vec![
+        layer(first, w.clone()),
+        layer(Activation::Silu, w2),
+        layer(Activation::Softplus, w3),
+    ])
+}
+
+/// The textbook derivative of each activation, for the entry's formula.
+fn formula(activation: Activation) -> (&'static str, &'static str) {
+    match activation {
+        Activation::Tanh => ("tanh'(a) = 1 − z²", "diag(1 − z²) W"),
+        Activation::Softplus => ("softplus'(a) = σ(a)", "diag(σ(a)) W"),
+        Activation::LogSigmoid => ("(log σ)'(a) = σ(−a)", "diag(σ(−a)) W"),
+        Activation::Relu => ("relu'(a) = [a > 0]", "diag([a > 0]) W"),
+        Activation::LeakyRelu { .. } => ("leaky_relu'(a) = 1 or slope", "diag(1 or slope) W"),
+        Activation::Elu { .. } => ("elu'(a) = 1 or αe^a", "diag(1 or αe^a) W"),
+        Activation::Selu => ("selu'(a) = λ or λαe^a", "diag(λ or λαe^a) W"),
+        Activation::Silu => (
+            "silu'(a) = σ(a)(1 + a(1 − σ(a)))",
+            "diag(σ(a)(1 + a(1 − σ(a)))) W",
+        ),
+        Activation::GeluErf => ("gelu'(x) = Φ(x) + xφ(x)", "diag(Φ(a) + aφ(a)) W"),
+        Activation::GeluTanh => (
+            "gelu_tanh'(x) = σ(2u) + 2xσ(2u)σ(−2u)u'",
+            "diag(gelu_tanh'(a)) W",
+        ),
+        Activation::Softsign => ("softsign'(a) = 1/(1 + |a|)²", "diag(1/(1 + |a|)²) W"),
+        Activation::Sigmoid => ("σ'(a) = σ(a)(1 − σ(a))", "diag(z∘(1 − z)) W"),
+    }
+}
+
+/// The name of the layer entry of an activation.
+fn layer_name(activation: Activation) -> &'static str {
+    match activation {
+        Activation::Sigmoid => "sigmoid_layer",
+        Activation::Tanh => "tanh_layer",
+        Activation::Softplus => "softplus_layer",
+        Activation::LogSigmoid => "log_sigmoid_layer",
+        Activation::Relu => "relu_layer",
+        Activation::LeakyRelu { .. } => "leaky_relu_layer",
+        Activation::Elu { .. } => "elu_layer",
+        Activation::Selu => "selu_layer",
+        Activation::Silu => "silu_layer",
+        Activation::GeluErf => "gelu_erf_layer",
+        Activation::GeluTanh => "gelu_tanh_layer",
+        Activation::Softsign => "softsign_layer",
+    }
+}
 
 /// The catalogue maps of this family.
 pub(super) fn maps() -> Vec<Entry> {
-    Vec::new()
+    let mut out = Vec::new();
+    for activation in FAMILY {
+        let (scalar, jacobian) = formula(activation);
+        out.push(Entry::jacobian(activation.name(), scalar, move |c| {
+            (Elementwise::new(activation, c.x.len()), c.x.clone())
+        }));
+        out.push(Entry::jacobian(
+            layer_name(activation),
+            jacobian,
+            move |c| (layer(activation, c.w.clone()), c.x.clone()),
+        ));
+    }
+    out
 }
 
 /// The mutants of this family.
 pub(super) fn mutants() -> Vec<Entry> {
-    Vec::new()
+    let mut out = Vec::new();
+    for kind in ActivationMutantKind::ALL {
+        out.push(
+            Entry::jacobian(kind.name(), kind.formula(), move |c| {
+                let x = c.x.map(|v| {
+                    let shifted = v + 0.5;
+                    if kind.negative_side_only() {
+                        -shifted.abs()
+                    } else {
+                        shifted
+                    }
+                });
+                (ActivationMutant::new(kind, x.len()), x)
+            })
+            .minimal(kind.minimal_shape()),
+        );
+    }
+    out.push(
+        Entry::jacobian(MlpReversedChain::NAME, MlpReversedChain::FORMULA, |c| {
+            // Softplus for ReLU: a ReLU layer of two units is switched off entirely about
+            // one time in four, and then every order of the product is 0.
+            (
+                MlpReversedChain::new(mlp_with(Activation::Softplus, &c.w)),
+                c.x.clone(),
+            )
+        })
+        .minimal((2, 2))
+        .square_only(),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DVector;
+
+    #[test]
+    fn hidden_weights_have_the_documented_entries() {
+        let w = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let (w2, w3) = hidden_weights(&w);
+        assert_eq!(w2, DMatrix::from_row_slice(2, 2, &[2.0, 2.5, 0.5, 1.0]));
+        assert_eq!(w3, DMatrix::from_row_slice(2, 2, &[-1.0, -1.5, -2.5, -3.0]));
+        assert_eq!(
+            layer(Activation::Relu, w).b,
+            DVector::from_vec(vec![3.0, 7.5])
+        );
+    }
 }
