@@ -15,13 +15,15 @@
 
 mod activations;
 mod layer;
+mod layer_norm;
 mod layers;
+mod linear;
 mod neuron;
 mod sigmoid;
+mod softmax;
 mod special;
 
 pub use activations::*;
-#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use layers::*;
 
 pub use layer::{SigmoidLayer, SigmoidLayerWeights};

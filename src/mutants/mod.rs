@@ -23,7 +23,6 @@ mod layers;
 mod second_order;
 
 pub use activations::*;
-#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use layers::*;
 #[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use second_order::*;
