@@ -582,3 +582,43 @@ proptest! {
         Oracle::default().check(&ln, &x)?;
     }
 }
+
+/// The textbook log-softmax Jacobian `I − 1pᵀ`, with its diagonal computed as `1 − p_i` from
+/// the computed `p` (the catalogue's [`LogSoftmax`] uses the exact complement instead). At
+/// logits 20 apart `p_0 = 1 − 2.06e-9` carries an absolute rounding error of `ε/2`, so
+/// `1 − p_0` is off by `3.6e-8` relative — a formula that is right, evaluated the way the
+/// textbook writes it. The oracle explains such losses when they come from the rounding of
+/// the *output* (`σ' = z(1 − z)` for the sigmoid passes with a precision-loss note), but here
+/// the output is `log p`, computed to full precision, and `p` is an intermediate the
+/// rounding-sensitivity model does not see: it reports a mismatch. (The textbook softmax
+/// Jacobian `diag(p) − ppᵀ` passes: there `p` is the output.)
+#[test]
+#[ignore = "oracle false alarm (precision loss not modelled): the textbook log-softmax Jacobian I − 1pᵀ with 1 − p_i computed from p is flagged in saturation, because p is an intermediate, not the output"]
+fn textbook_log_softmax_jacobian_in_saturation() {
+    struct Textbook;
+    impl VectorFn for Textbook {
+        fn input_dim(&self) -> usize {
+            2
+        }
+        fn output_dim(&self) -> usize {
+            2
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, z: &DVector<D>) -> DVector<D> {
+            log_softmax(z)
+        }
+    }
+    impl AnalyticJacobian for Textbook {
+        fn jacobian(&self, z: &DVector<f64>) -> DMatrix<f64> {
+            let p = softmax(z);
+            DMatrix::from_fn(2, 2, |i, j| if i == j { 1.0 } else { 0.0 } - p[j])
+        }
+    }
+    let z = DVector::from_vec(vec![0.0, -20.0]);
+    // The formula is the catalogue's to 4e-8 relative, and exactly so off the diagonal.
+    let exact = LogSoftmax::new(2).jacobian(&z);
+    let textbook = Textbook.jacobian(&z);
+    assert!((textbook[(0, 0)] / exact[(0, 0)] - 1.0).abs() < 4e-8);
+    assert_eq!(textbook[(1, 0)], exact[(1, 0)]);
+    let result = Oracle::default().check(&Textbook, &z);
+    assert!(result.is_ok(), "{}", result.unwrap_err());
+}

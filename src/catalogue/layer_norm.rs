@@ -13,7 +13,8 @@ use crate::{AnalyticJacobian, VectorFn};
 ///
 /// With `x̂ = (x − μ1)/s` the Jacobian is
 ///
-/// `∂y/∂x = diag(γ)/s · (I − 11ᵀ/n − x̂x̂ᵀ/n)`, i.e. `∂y_i/∂x_j = (γ_i/s)(δ_ij − 1/n − x̂_i x̂_j/n)`.
+/// `∂y/∂x = diag(γ)/s · (I − 11ᵀ/n − x̂x̂ᵀ/n)`,
+/// i.e. `∂y_i/∂x_j = (γ_i/s)(δ_ij − 1/n − x̂_i x̂_j/n)`.
 ///
 /// Derivation. `c = x − μ1` has `∂c_i/∂x_j = δ_ij − 1/n` (the `11ᵀ/n` term: the mean moves
 /// with every input). `σ² = (1/n) Σ_k c_k²`, so `∂σ²/∂x_j = (2/n) Σ_k c_k (δ_kj − 1/n) =
@@ -25,10 +26,11 @@ use crate::{AnalyticJacobian, VectorFn};
 /// Consequences, asserted in the tests: `J·1 = 0` (a shift of every input changes nothing);
 /// `J x̂ = (ε/s³) γ∘x̂`, hence `J x = (ε/s²) γ∘x̂`, and, for `γ = 1`, `x̂ᵀJ = (ε/s³) x̂ᵀ` —
 /// not 0: because of `ε` the map is not exactly scale-invariant (`‖x̂‖²/n = σ²/s² =
-/// 1 − ε/s²`); `diag(γ)⁻¹ J` is symmetric. At a constant `x` (`σ² = 0`) `ε` keeps `s = √ε` and `J = diag(γ)/√ε ·
-/// (I − 11ᵀ/n)`: finite. For `n = 2` the bracket is `(ε/s²)·½[[1, −1], [−1, 1]]`: the
-/// whole Jacobian is of order `ε/s³`, computed by both sides with cancellation (the oracle's
-/// rounding-sensitivity term accounts for it).
+/// 1 − ε/s²`); `diag(γ)⁻¹ J` is symmetric. At a constant `x` (`σ² = 0`) `ε` keeps
+/// `s = √ε` and `J = diag(γ)/√ε · (I − 11ᵀ/n)`: finite. For `n = 2` the bracket is
+/// `(ε/s²)·½[[1, −1], [−1, 1]]`: the whole Jacobian is of order `ε/s³`, and both the analytic
+/// formula and the dual path reach it by cancellation, so for `s ≫ √ε` both are right only to
+/// the rounding of their terms, about `f64::EPSILON·|γ_i|/s`, not to a few ulps of the entry.
 ///
 /// # Examples
 ///
@@ -83,8 +85,9 @@ impl LayerNorm {
     /// The same map with another `ε` (finite and `> 0`, or constant inputs divide by 0).
     ///
     /// ```
-    /// let ln = jacobian_oracle::catalogue::LayerNorm::new(nalgebra::DVector::from_vec(vec![1.0]), nalgebra::DVector::from_vec(vec![0.0]))
-    ///     .with_epsilon(1e-3);
+    /// use jacobian_oracle::catalogue::LayerNorm;
+    /// use nalgebra::DVector;
+    /// let ln = LayerNorm::new(DVector::from_vec(vec![1.0]), DVector::zeros(1)).with_epsilon(1e-3);
     /// assert_eq!(ln.epsilon, 1e-3);
     /// ```
     #[must_use]

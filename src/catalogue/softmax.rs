@@ -1,7 +1,7 @@
 //! Softmax, log-softmax and the cross-entropy of logits (Murphy, PML 1, sec. 2.5.2, the
-//! log-sum-exp trick of sec. 2.5.4, and sec. 10.3 for the gradient `p − y`), written so that logits of any finite
-//! size — in the hundreds, or `±1e300` — give finite values and derivatives with full
-//! relative precision, on `f64` and on dual numbers.
+//! log-sum-exp trick of sec. 2.5.4, and sec. 10.3 for the gradient `p − y`), written so that
+//! logits of any finite size — in the hundreds, or `±1e300` — give finite values and
+//! derivatives with full relative precision, on `f64` and on dual numbers.
 //!
 //! # The shift, and why it is the largest logit itself
 //!
@@ -13,10 +13,11 @@
 //! It is not enough on the dual path, though. With `s = Σ_k e^{x_k − c}` the largest term is
 //! `e^{x_a − c} = 1` and `s = 1 + u`, `u = Σ_{k≠a} e^{x_k − c}`; the derivative of
 //! `p_a = e^{x_a − c}/s` along `x_a` comes out of the quotient rule as `(s − 1)/s²`, and once
-//! `u < ε/2` (logits a few dozen apart) `s` rounds to 1 and the dual number reports exactly
+//! `u < ε/2` (logits more than 37 apart) `s` rounds to 1 and the dual number reports exactly
 //! `0` where the true value is `p_a(1 − p_a) ≈ u`, say `e^{−300}`. The analytic Jacobian,
 //! written stably, has that `e^{−300}`; compared with a reference that lost it, a correct
-//! formula would be flagged.
+//! formula would be flagged. (`tests/layers.rs` shows it:
+//! `a_constant_shift_loses_the_largest_derivative_on_the_dual_path`.)
 //!
 //! So the functions here factor the largest term out *on the dual path*:
 //! `logsumexp(x) = x_a + ln(1 + u)` with `u = Σ_{k≠a} e^{x_k − x_a}` and `a = argmax_k x_k.re`.
@@ -109,7 +110,8 @@ pub fn log_softmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> DVecto
 /// ```
 /// use jacobian_oracle::catalogue::softmax;
 /// use nalgebra::DVector;
-/// assert_eq!(softmax(&DVector::from_vec(vec![1000.0, -1000.0])), DVector::from_vec(vec![1.0, 0.0]));
+/// let p = softmax(&DVector::from_vec(vec![1000.0, -1000.0]));
+/// assert_eq!(p, DVector::from_vec(vec![1.0, 0.0]));
 /// assert_eq!(softmax(&DVector::from_vec(vec![0.0, 0.0])), DVector::from_vec(vec![0.5, 0.5]));
 /// ```
 ///

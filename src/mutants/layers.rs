@@ -40,7 +40,8 @@ use crate::{AnalyticJacobian, VectorFn};
 /// use jacobian_oracle::{CheckError, Oracle};
 /// use nalgebra::{DMatrix, DVector};
 ///
-/// let m = LinearTransposed::new(DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]), DVector::zeros(2));
+/// let w = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]);
+/// let m = LinearTransposed::new(w, DVector::zeros(2));
 /// let err = Oracle::default().check(&m, &DVector::from_vec(vec![0.0, 0.0])).unwrap_err();
 /// assert!(matches!(err, CheckError::Mismatch(_)));
 /// ```
