@@ -32,8 +32,9 @@ fn logits(c: &LayerCase) -> DVector<f64> {
 }
 
 /// A constant input far from 0 (`x = c·1`, `|c| > 10⁴`; the huge-input regime draws one when
-/// every unit value is the same integer, about once in 2 000 cases): the known oracle false
-/// alarm pinned by the ignored tests [`layer_norm_at_a_large_constant_input`] and
+/// both unit values of a 2-vector are the same non-zero integer, about once in 12 000 cases):
+/// the known oracle false alarm pinned by the ignored tests
+/// [`layer_norm_at_a_large_constant_input`] and
 /// `layer_norm_of_a_nearly_constant_input_far_from_zero`. Skipped in the other layer
 /// normalisation properties, which cover constant inputs near 0 (integer regime) and every
 /// other case.
