@@ -6,7 +6,9 @@
 //! re-seeded in place, so each pass allocates only what `eval` returns.
 
 use nalgebra::{DMatrix, DVector};
-use num_dual::{Dual2_64, Dual64};
+use num_dual::{Dual2, Dual64};
+
+use crate::rounding::Bounded;
 
 use crate::{CheckError, VectorFn};
 
@@ -89,26 +91,67 @@ pub fn dual_jacobian<F: VectorFn + ?Sized>(
     Ok(DualJacobian { value, jacobian })
 }
 
-/// The second derivatives `∂²f_i/∂x_j²` for all outputs `i`, from one [`Dual2_64`] pass
-/// seeded on `x_j`.
-///
-/// The oracle uses them to bound what the rounding error of a computed output does to a
-/// derivative formula written in terms of that output (see [`crate::tolerance`]).
-///
-/// # Examples
+/// What one second-order pass on column `j` tells about every output `i`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondOrderColumn {
+    /// `∂²f_i/∂x_j²`.
+    pub curvature: DVector<f64>,
+    /// The running rounding bound of `∂f_i/∂x_j` as `eval` computes it on dual numbers
+    /// ([`crate::rounding`]).
+    pub derivative_bound: DVector<f64>,
+}
+
+/// Column `j`'s second derivatives and the rounding bounds of its first derivatives, from one
+/// pass of `eval` on second-order duals over bounded numbers (`Dual2<Bounded>`), seeded on
+/// `x_j`. The oracle uses them for the tolerance of entries that do not agree to a few ulps
+/// (see [`crate::tolerance`]). `None` if the pass does not return `output_dim()` values.
 ///
 /// ```
 /// use jacobian_oracle::catalogue::Sigmoid;
-/// use jacobian_oracle::dual::curvature_column;
+/// use jacobian_oracle::dual::second_order_column;
 /// use nalgebra::DVector;
 ///
-/// // σ''(0) = 0
-/// let c = curvature_column(&Sigmoid, &DVector::from_vec(vec![0.0]), 0);
-/// assert_eq!(c[0], 0.0);
+/// let c = second_order_column(&Sigmoid, &DVector::from_vec(vec![0.0]), 0).unwrap();
+/// assert_eq!(c.curvature[0], 0.0); // σ''(0) = 0
+/// assert!(c.derivative_bound[0] > 0.0 && c.derivative_bound[0] < 1e-15);
 /// ```
 #[must_use]
-pub fn curvature_column<F: VectorFn + ?Sized>(f: &F, x: &DVector<f64>, j: usize) -> DVector<f64> {
-    let mut seeded: DVector<Dual2_64> = x.map(Dual2_64::from_re);
-    seeded[j].v1 = 1.0;
-    f.eval(&seeded).map(|d| d.v2)
+pub fn second_order_column<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    j: usize,
+) -> Option<SecondOrderColumn> {
+    let mut seeded: DVector<Dual2<Bounded>> = x.map(|v| Dual2::from_re(Bounded::exact(v)));
+    seeded[j].v1 = Bounded::exact(1.0);
+    let out = f.eval(&seeded);
+    (out.len() == f.output_dim()).then(|| SecondOrderColumn {
+        curvature: out.map(|d| d.v2.value()),
+        derivative_bound: out.map(|d| d.v1.bound()),
+    })
+}
+
+/// Column `j` of the Jacobian of `f` at `x` from one [`Dual64`] pass seeded on `x_j`, or `None`
+/// if a value or derivative is not finite.
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::dual::dual_column;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(1, 2, &[2.0, -1.0]));
+/// let c = dual_column(&layer, &DVector::from_vec(vec![0.0, 0.0]), 1).unwrap();
+/// assert_eq!(c[0], -0.25);
+/// ```
+#[must_use]
+pub fn dual_column<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    j: usize,
+) -> Option<DVector<f64>> {
+    let mut seeded: DVector<Dual64> = x.map(Dual64::from_re);
+    seeded[j].eps = 1.0;
+    let out = f.eval(&seeded);
+    out.iter()
+        .all(|d| d.re.is_finite() && d.eps.is_finite())
+        .then(|| out.map(|d| d.eps))
 }

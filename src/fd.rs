@@ -210,19 +210,7 @@ impl Stencil {
             .chain(self.scattered.iter().map(|(o, v)| (o / self.h, v[i] - f0)))
             .filter(|p| keep(p.0))
             .collect();
-        if points.len() <= 3 {
-            return 0.0;
-        }
-        let a = nalgebra::DMatrix::from_fn(points.len(), 3, |r, c| points[r].0.powi(c as i32));
-        let b = DVector::from_iterator(points.len(), points.iter().map(|p| p.1));
-        let Some(coef) = (a.transpose() * &a)
-            .cholesky()
-            .map(|ch| ch.solve(&(a.transpose() * &b)))
-        else {
-            return f64::INFINITY;
-        };
-        let residual = b - a * coef;
-        (residual.norm_squared() / (points.len() - 3) as f64).sqrt()
+        quadratic_residual(&points)
     }
 
     fn at(&self, k: i32, i: usize) -> f64 {
@@ -282,4 +270,32 @@ impl Stencil {
         };
         [side(1), side(-1)]
     }
+}
+
+/// The root-mean-square residual of the least-squares quadratic through `(t, v)` points
+/// (`t` of order 1 for conditioning): what the values do beyond a smooth quadratic, i.e. their
+/// noise. 0 with three points or fewer, infinite if the fit is singular.
+///
+/// ```
+/// use jacobian_oracle::fd::quadratic_residual;
+/// let exact: Vec<(f64, f64)> = [-2.0, -1.0, 0.0, 1.0, 2.0].iter().map(|&t| (t, 1.0 + t * t)).collect();
+/// assert!(quadratic_residual(&exact) < 1e-15);
+/// let noisy = [(-2.0, 0.0), (-1.0, 1.0), (0.0, 0.0), (1.0, 1.0), (2.0, 0.0)];
+/// assert!(quadratic_residual(&noisy) > 0.1);
+/// ```
+#[must_use]
+pub fn quadratic_residual(points: &[(f64, f64)]) -> f64 {
+    if points.len() <= 3 {
+        return 0.0;
+    }
+    let a = nalgebra::DMatrix::from_fn(points.len(), 3, |r, c| points[r].0.powi(c as i32));
+    let b = DVector::from_iterator(points.len(), points.iter().map(|p| p.1));
+    let Some(coef) = (a.transpose() * &a)
+        .cholesky()
+        .map(|ch| ch.solve(&(a.transpose() * &b)))
+    else {
+        return f64::INFINITY;
+    };
+    let residual = b - a * coef;
+    (residual.norm_squared() / (points.len() - 3) as f64).sqrt()
 }

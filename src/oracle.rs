@@ -3,16 +3,18 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::dual::{curvature_column, dual_jacobian};
+use crate::dual::{SecondOrderColumn, dual_jacobian, second_order_column};
 use crate::fd::{self, Stencil};
 use crate::report::{
     Agreement, CannotJudge, EntryStat, EvalDerivative, Evaluations, FiniteDifference, Mismatch,
-    NotJudgeable, Note, Tolerance, Witnesses,
+    NotJudgeable, Note, Quantity, Tolerance, Witnesses,
 };
+use crate::rounding::Bounded;
+use crate::scalar::{AsVectorFn, GradientOf};
 use crate::tolerance::{
     DEFAULT_ULPS, FD_SAFETY, NOISE_SIGMAS, SENSITIVITY_SAFETY, UNDERFLOW_FLOOR, forward_error,
 };
-use crate::{AnalyticJacobian, CheckError, VectorFn};
+use crate::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, CheckError, VectorFn};
 
 /// The judge: checks hand-written derivatives against dual numbers and finite differences.
 ///
@@ -71,6 +73,10 @@ enum FdState {
     Disagree,
 }
 
+/// `eval` is blamed only if the finite-difference gap is at least `1/CONVICTION` times the
+/// default step's safety margin: strong evidence, not a borderline disagreement.
+const CONVICTION: f64 = 0.1;
+
 /// Steps tried, as multiples of the default one `h`, when the first estimate does not explain
 /// a disagreement, nearest first.
 ///
@@ -78,10 +84,18 @@ enum FdState {
 /// an additive offset `c` leaves `f` on a grid of `ulp(c)`, `1.5e-5` for `c = 1e11` — must be
 /// seen at a step well above that grid before its slope shows; below it, part of `f` is flat.
 const COARSER: [f64; 5] = [8.0, 64.0, 512.0, 4096.0, 32768.0];
-/// Smaller steps (down to `h/512`): a function that varies on a scale much smaller than
-/// `max(1, |x_j|)` (a weight of 1e6, say) needs one before Richardson's estimate is
+/// Smaller steps (down to `h/8⁶ ≈ h/2.6e5`): a function that varies on a scale much smaller
+/// than `max(1, |x_j|)` — a weight of 1e6, or layer normalisation of a nearly constant input
+/// of size 1e6, whose scale is `√ε_LN ≈ 3e-3` — needs one before Richardson's estimate is
 /// asymptotic.
-const FINER: [f64; 3] = [1.0 / 8.0, 1.0 / 64.0, 1.0 / 512.0];
+const FINER: [f64; 6] = [
+    1.0 / 8.0,
+    1.0 / 64.0,
+    1.0 / 512.0,
+    1.0 / 4096.0,
+    1.0 / 32768.0,
+    1.0 / 262_144.0,
+];
 
 /// What the finite-difference witness measured for a column beyond its first stencil:
 /// stencils at larger and smaller steps, each with scatter points for its noise. Computed
@@ -213,7 +227,7 @@ impl Oracle {
     /// evaluations. Entries that do not agree at once cost more, once per column: a
     /// second-order dual pass (for the rounding-sensitivity tolerance), or the finite-difference
     /// escalation — stencils at eight other steps with scatter points for their noise, and the
-    /// kink test (88 evaluations per column at most).
+    /// kink test (126 evaluations per column at most).
     ///
     /// A panic inside `eval` or `jacobian` is not caught here: it propagates to the caller
     /// (inside `proptest!`, the runner catches it and shrinks the input that caused it).
@@ -228,6 +242,77 @@ impl Oracle {
         &self,
         f: &F,
         x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        self.check_as(f, x, Quantity::Jacobian)
+    }
+
+    /// Checks the analytic gradient of a scalar function `f` at `x` against dual numbers and
+    /// finite differences, exactly as [`Oracle::check`] checks the `1×n` Jacobian of `f`
+    /// (reports call it a gradient; a wrong length is [`CheckError::AnalyticShape`] with
+    /// shapes `1×len`).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let data = DMatrix::from_row_slice(3, 2, &[1.0, 0.5, -1.0, 2.0, 0.25, -0.75]);
+    /// let lr = LogisticRegression::new(data, DVector::from_vec(vec![1.0, 0.0, 1.0]));
+    /// Oracle::default().check_gradient(&lr, &DVector::from_vec(vec![0.3, -0.2])).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check`].
+    pub fn check_gradient<F: AnalyticGradient + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        self.check_as(&AsVectorFn(f), x, Quantity::Gradient)
+    }
+
+    /// Checks the analytic Hessian of a scalar function `f` at `x`.
+    ///
+    /// The exact reference is the Jacobian of the exact gradient: `f` on nested dual numbers
+    /// (`Dual<Dual64>`, second derivatives exact to rounding like hyper-dual numbers), `n²`
+    /// passes. The finite-difference witness differentiates the exact gradient (computed with
+    /// `Dual64`), so it also catches an `eval` whose second-order dual path is wrong. The
+    /// tolerance adds the measured rounding spread of the reference: a Hessian written from an
+    /// expanded expression with large, cancelling terms differs from the exact value by
+    /// rounding alone far above a few ulps, and so does the reference (see
+    /// [`crate::tolerance`]).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let data = DMatrix::from_row_slice(3, 2, &[1.0, 0.5, -1.0, 2.0, 0.25, -0.75]);
+    /// let lr = LogisticRegression::new(data, DVector::from_vec(vec![1.0, 0.0, 1.0]));
+    /// let agreement = Oracle::default().check_hessian(&lr, &DVector::from_vec(vec![0.3, -0.2])).unwrap();
+    /// assert_eq!(agreement.shape, (2, 2));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check`]; an analytic Hessian that is not `n×n` is
+    /// [`CheckError::AnalyticShape`].
+    pub fn check_hessian<F: AnalyticHessian + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        self.check_as(&GradientOf(f), x, Quantity::Hessian)
+    }
+
+    /// The check of a Jacobian-shaped quantity (a Jacobian, or a gradient or Hessian through
+    /// the views of [`crate::scalar`]).
+    fn check_as<F: AnalyticJacobian + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        quantity: Quantity,
     ) -> Result<Agreement, CheckError> {
         self.validate()?;
         let (m, n) = validate_input(f, x)?;
@@ -245,7 +330,15 @@ impl Oracle {
             dual_evals: n,
             second_order_evals: 0,
         };
-        self.judge(f, x, &f0, &analytic, &reference.jacobian, evaluations)
+        self.judge(
+            f,
+            x,
+            &f0,
+            &analytic,
+            &reference.jacobian,
+            evaluations,
+            quantity,
+        )
     }
 
     /// The finite-difference witness at entry `(i, j)`: the first estimate; then (once per
@@ -261,6 +354,7 @@ impl Oracle {
         i: usize,
         d: f64,
         delta_i: f64,
+        value_bound: &mut dyn FnMut() -> f64,
         first: &Stencil,
         escalation: &mut Option<Escalation>,
         eval: &mut fd::Eval<'_>,
@@ -279,6 +373,14 @@ impl Oracle {
         if (r - d).abs() <= self.fd_safety * fdv.error_estimate + guard {
             return (FdState::Agree, fdv);
         }
+        // Escalating: the rounding of f_i is at least its running bound, which sees what the
+        // model ε·|f_i| cannot (a value absorbed into a larger one and subtracted out again).
+        let bound = value_bound();
+        let delta_i = if bound.is_nan() {
+            f64::INFINITY
+        } else {
+            delta_i.max(bound)
+        };
         let j = first.j;
         let esc = escalation.get_or_insert_with(|| {
             let mut level = |factor: f64| {
@@ -399,13 +501,23 @@ impl Oracle {
         // distance) and every larger step agrees with it within their own estimates. Smaller
         // steps alone cannot convict: a coarse rounding grid (an additive offset) leaves part
         // of f flat on them, and they agree with each other on a wrong slope; a larger step
-        // that sees the grid resolved contradicts them.
+        // that sees the grid resolved contradicts them …
         let default = fds[default_level];
-        let converged = informative(default_level, &bounded[default_level])
-            && fds[..default_level].iter().all(|coarse| {
-                (coarse.value - default.value).abs()
-                    <= self.fd_safety * (coarse.error_estimate + default.error_estimate) + guard
-            });
+        let consistent = |other: &FiniteDifference| {
+            (other.value - default.value).abs()
+                <= self.fd_safety * (other.error_estimate + default.error_estimate) + guard
+        };
+        // … and the next smaller step agrees with it too: a default step far above the scale
+        // on which f varies (layer normalisation of a nearly constant input, whose scale is
+        // √ε_LN) can look informative and agree with larger steps, all of them wrong.
+        // The evidence must be strong: the gap at least ten times the default step's safety
+        // margin (a step far above f's scale has an estimate that is merely large, not
+        // wrong by ten times).
+        let margin = self.fd_safety * bounded[default_level].error_estimate;
+        let converged = !flat[default_level]
+            && margin <= CONVICTION * (default.value - d).abs()
+            && fds[..default_level].iter().all(consistent)
+            && fds.get(default_level + 1).is_none_or(consistent);
         if converged {
             (FdState::Disagree, best)
         } else {
@@ -415,6 +527,10 @@ impl Oracle {
 
     /// Compares the analytic matrix with the dual reference entry by entry, and the dual
     /// reference with finite differences, then turns the per-entry states into a verdict.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal: the state of one check"
+    )]
     fn judge<F: VectorFn + ?Sized>(
         &self,
         f: &F,
@@ -423,9 +539,24 @@ impl Oracle {
         analytic: &DMatrix<f64>,
         dual: &DMatrix<f64>,
         mut evaluations: Evaluations,
+        quantity: Quantity,
     ) -> Result<Agreement, CheckError> {
         let (m, n) = dual.shape();
         let delta_f = forward_errors(f0, dual, x);
+        let matrix = MATRIX_ULPS * f64::EPSILON * dual.amax();
+        // The running rounding bound of each f_i (one pass of eval on bounded numbers),
+        // computed the first time an entry needs it.
+        let mut value_bounds: Option<DVector<f64>> = None;
+        let mut value_bound = |i: usize| -> f64 {
+            value_bounds.get_or_insert_with(|| {
+                let out = f.eval(&x.map(Bounded::exact));
+                if out.len() == m {
+                    out.map(Bounded::bound)
+                } else {
+                    DVector::from_element(m, f64::INFINITY)
+                }
+            })[i]
+        };
         let mut eval = |p: &DVector<f64>| f.eval::<f64>(p);
 
         let mut flagged: Vec<Flagged> = Vec::new();
@@ -452,7 +583,7 @@ impl Oracle {
             } else {
                 None
             };
-            let mut curvature: Option<DVector<f64>> = None;
+            let mut second_order: Option<Option<SecondOrderColumn>> = None;
             let mut escalation: Option<Escalation> = None;
 
             for i in 0..m {
@@ -460,29 +591,40 @@ impl Oracle {
                 let err = (a - d).abs();
                 let relative = self.ulps * f64::EPSILON * d.abs();
                 let mut tolerance = Tolerance {
-                    total: relative + UNDERFLOW_FLOOR,
+                    total: relative + matrix + UNDERFLOW_FLOOR,
                     relative,
+                    matrix,
                     sensitivity: 0.0,
+                    terms: 0.0,
                     floor: UNDERFLOW_FLOOR,
                 };
-                let within_ulps = a.is_finite() && err <= tolerance.total;
-                // The rounding sensitivity is computed (one second-order pass per column) for
-                // entries that fail the ulps test, and for those that use more than a quarter
-                // of it, so the reported error/tolerance ratio is against the full tolerance.
+                let within_ulps = a.is_finite() && err <= relative + UNDERFLOW_FLOOR;
+                // Entries that use more than a quarter of the ulps tolerance get the rest of
+                // it (one second-order pass on bounded numbers per column), so the reported
+                // error/tolerance ratio is against the full tolerance: the rounding
+                // sensitivity of f, and the rounding of the reference's terms.
                 if a.is_finite() && err > tolerance.total / 4.0 {
-                    let c = curvature.get_or_insert_with(|| {
+                    let column = second_order.get_or_insert_with(|| {
                         evaluations.second_order_evals += 1;
-                        curvature_column(f, x, j)
+                        second_order_column(f, x, j)
                     });
-                    let ratio = if d != 0.0 && c.len() == m {
-                        (c[i] / d).abs()
-                    } else {
-                        0.0
-                    };
-                    let sensitivity = self.sensitivity_safety * ratio * delta_f[i];
-                    if sensitivity.is_finite() {
-                        tolerance.sensitivity = sensitivity;
-                        tolerance.total += sensitivity;
+                    if let Some(c) = column.as_ref() {
+                        let ratio = if d != 0.0 {
+                            (c.curvature[i] / d).abs()
+                        } else {
+                            0.0
+                        };
+                        let sensitivity =
+                            self.sensitivity_safety * ratio * delta_f[i].max(value_bound(i));
+                        if sensitivity.is_finite() {
+                            tolerance.sensitivity = sensitivity;
+                            tolerance.total += sensitivity;
+                        }
+                        let terms = ROUNDING_SAFETY * c.derivative_bound[i];
+                        if terms.is_finite() {
+                            tolerance.terms = terms;
+                            tolerance.total += terms;
+                        }
                     }
                 }
                 let analytic_ok = a.is_finite() && err <= tolerance.total;
@@ -517,6 +659,7 @@ impl Oracle {
                             i,
                             d,
                             delta_f[i],
+                            &mut || value_bound(i),
                             s,
                             &mut escalation,
                             &mut |p| eval(p),
@@ -601,6 +744,7 @@ impl Oracle {
             let w = worst.witnesses;
             let err = (w.analytic - w.dual).abs();
             return Err(CheckError::Mismatch(Box::new(Mismatch {
+                quantity,
                 shape: (m, n),
                 witnesses: w,
                 abs_error: if w.analytic.is_finite() {
@@ -626,6 +770,7 @@ impl Oracle {
             .max_by(|p, q| fd_gap(&p.witnesses).total_cmp(&fd_gap(&q.witnesses)))
         {
             return Err(CheckError::EvalDerivative(Box::new(EvalDerivative {
+                quantity,
                 shape: (m, n),
                 witnesses: worst.witnesses,
                 analytic_agrees_with_fd: worst.fd_agrees_with_analytic,
@@ -641,6 +786,7 @@ impl Oracle {
                 _ => (f64::NAN, f64::NAN),
             };
             return Err(CheckError::CannotJudge(Box::new(CannotJudge {
+                quantity,
                 reason: NotJudgeable::NonSmooth,
                 shape: (m, n),
                 witnesses: worst.witnesses,
@@ -678,6 +824,7 @@ impl Oracle {
             });
         }
         Ok(Agreement {
+            quantity,
             shape: (m, n),
             worst_analytic,
             worst_rel_error,
@@ -761,3 +908,14 @@ fn forward_errors(f0: &DVector<f64>, dual: &DMatrix<f64>, x: &DVector<f64>) -> D
     }
     DVector::from_fn(f0.len(), |i, _| forward_error(f0[i], sums[i], x.len()))
 }
+
+/// Norm-wise rounding of a Jacobian, in units of `ε·max|dual|`: a matrix computed by products
+/// of factors and rank-one updates (a chain rule `J_L ⋯ J_1`, `I − 1pᵀ`, `diag(p) − ppᵀ`) is
+/// accurate to a few roundings of its largest entries, not of each entry: an entry that
+/// cancels to 0 (or to far below its neighbours) carries the error of the terms it cancelled
+/// (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.5: `|ΔC| ≤ γ_n|A||B|`).
+pub(crate) const MATRIX_ULPS: f64 = 8.0;
+
+/// The running rounding bound enters the tolerance this many times: once for the reference,
+/// once more for an analytic formula computed through terms of the same size.
+const ROUNDING_SAFETY: f64 = 2.0;

@@ -6,6 +6,60 @@ use std::fmt;
 
 use nalgebra::DVector;
 
+/// What was checked: a Jacobian ([`Oracle::check`](crate::Oracle::check)), a gradient
+/// ([`Oracle::check_gradient`](crate::Oracle::check_gradient)) or a Hessian
+/// ([`Oracle::check_hessian`](crate::Oracle::check_hessian)). Reports name their entries
+/// accordingly.
+///
+/// ```
+/// use jacobian_oracle::report::Quantity;
+/// assert_eq!(Quantity::Hessian.entry(0, 1), "∂²f/∂x_0∂x_1");
+/// assert_eq!(Quantity::Gradient.entry(0, 2), "∂f/∂x_2");
+/// assert_eq!(Quantity::Jacobian.entry(1, 2), "∂f_1/∂x_2");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Quantity {
+    /// The `m×n` Jacobian of a [`VectorFn`](crate::VectorFn).
+    Jacobian,
+    /// The gradient of a [`ScalarFn`](crate::ScalarFn), as a `1×n` row.
+    Gradient,
+    /// The `n×n` Hessian of a [`ScalarFn`](crate::ScalarFn).
+    Hessian,
+}
+
+impl Quantity {
+    /// `"Jacobian"`, `"gradient"` or `"Hessian"`.
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        match self {
+            Quantity::Jacobian => "Jacobian",
+            Quantity::Gradient => "gradient",
+            Quantity::Hessian => "Hessian",
+        }
+    }
+
+    /// The derivative at entry `(row, col)`, in Leibniz notation.
+    #[must_use]
+    pub fn entry(self, row: usize, col: usize) -> String {
+        match self {
+            Quantity::Jacobian => format!("∂f_{row}/∂x_{col}"),
+            Quantity::Gradient => format!("∂f/∂x_{col}"),
+            Quantity::Hessian => format!("∂²f/∂x_{row}∂x_{col}"),
+        }
+    }
+
+    /// The [`Oracle`](crate::Oracle) method that checks it.
+    #[must_use]
+    pub fn method(self) -> &'static str {
+        match self {
+            Quantity::Jacobian => "check",
+            Quantity::Gradient => "check_gradient",
+            Quantity::Hessian => "check_hessian",
+        }
+    }
+}
+
 /// The finite-difference witness at one entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FiniteDifference {
@@ -63,14 +117,22 @@ impl fmt::Display for Witnesses {
 /// The tolerance an analytic entry was held to, and where each part comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tolerance {
-    /// The total: `relative + sensitivity + floor`.
+    /// The total: `relative + matrix + sensitivity + terms + floor`.
     pub total: f64,
     /// `ulps · ε · |dual|`: rounding of a well-conditioned entry on both sides.
     pub relative: f64,
+    /// `8 · ε · max|dual|` over the whole matrix: the norm-wise rounding of a matrix computed by
+    /// products and rank-one updates, for entries that cancel to far below their neighbours.
+    pub matrix: f64,
     /// `safety · |∂²f_i/∂x_j² / ∂f_i/∂x_j| · Δf_i`: what the rounding error `Δf_i` of the
     /// computed output does to an entry derived from it (the textbook `z(1−z)` in saturation).
     /// Zero when it was not needed.
     pub sensitivity: f64,
+    /// `2 ·` the running rounding bound of the reference entry ([`crate::rounding`]): `ε` times
+    /// the terms it was computed through, as large as the rounding of an analytic formula
+    /// computed through the same large, cancelling terms (an expanded polynomial's second
+    /// derivative, a gradient summed over samples). Zero when it was not needed.
+    pub terms: f64,
     /// `f64::MIN_POSITIVE`: below the smallest normal number there is no relative precision.
     pub floor: f64,
 }
@@ -79,8 +141,10 @@ impl fmt::Display for Tolerance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:.3e} = {:.3e} (ulps·ε·|dual|) + {:.3e} (rounding sensitivity of f) + {:.1e} (underflow floor)",
-            self.total, self.relative, self.sensitivity, self.floor
+            "{:.3e} = {:.3e} (ulps·ε·|dual|) + {:.3e} (8ε·max|dual|) + {:.3e} (rounding \
+             sensitivity of f) + {:.3e} (rounding of the reference's terms) + {:.1e} (underflow \
+             floor)",
+            self.total, self.relative, self.matrix, self.sensitivity, self.terms, self.floor
         )
     }
 }
@@ -88,7 +152,10 @@ impl fmt::Display for Tolerance {
 /// A wrong analytic Jacobian: the worst entry, and how many entries are wrong.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
-    /// `(output_dim, input_dim)`.
+    /// What was checked.
+    pub quantity: Quantity,
+    /// The shape of the checked matrix (`output_dim × input_dim` for a Jacobian, `1×n` for a
+    /// gradient, `n×n` for a Hessian).
     pub shape: (usize, usize),
     /// The worst entry (largest error relative to its tolerance).
     pub witnesses: Witnesses,
@@ -110,23 +177,23 @@ impl Mismatch {
     /// A paste-ready Rust snippet that reproduces this failure.
     #[must_use]
     pub fn snippet(&self) -> String {
-        snippet(self.map_expr.as_deref(), &self.x, "check")
+        snippet(self.map_expr.as_deref(), &self.x, self.quantity.method())
     }
 }
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = &self.witnesses;
+        let noun = self.quantity.noun();
         writeln!(
             f,
-            "the analytic Jacobian is wrong: entry ({}, {}) of the {}×{} Jacobian (∂f_{}/∂x_{}); \
+            "the analytic {noun} is wrong: entry ({}, {}) of the {}×{} {noun} ({}); \
              {} of {} entries exceed their tolerance",
             w.row,
             w.col,
             self.shape.0,
             self.shape.1,
-            w.row,
-            w.col,
+            self.quantity.entry(w.row, w.col),
             self.wrong_entries,
             self.shape.0 * self.shape.1
         )?;
@@ -155,7 +222,9 @@ impl fmt::Display for Mismatch {
 /// `eval`'s dual-number derivative disagrees with finite differences at a smooth point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalDerivative {
-    /// `(output_dim, input_dim)`.
+    /// What was checked.
+    pub quantity: Quantity,
+    /// The shape of the checked matrix.
     pub shape: (usize, usize),
     /// The worst entry.
     pub witnesses: Witnesses,
@@ -174,19 +243,25 @@ impl EvalDerivative {
     /// A paste-ready Rust snippet that reproduces this failure.
     #[must_use]
     pub fn snippet(&self) -> String {
-        snippet(self.map_expr.as_deref(), &self.x, "check")
+        snippet(self.map_expr.as_deref(), &self.x, self.quantity.method())
     }
 }
 
 impl fmt::Display for EvalDerivative {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = &self.witnesses;
+        let noun = self.quantity.noun();
         writeln!(
             f,
-            "eval is not differentiated correctly: at entry ({}, {}) of the {}×{} Jacobian the \
+            "eval is not differentiated correctly: at entry ({}, {}) of the {}×{} {noun} ({}) the \
              dual-number derivative disagrees with finite differences at a smooth point \
-             ({} entries disagree); the analytic Jacobian is not judged",
-            w.row, w.col, self.shape.0, self.shape.1, self.disagreeing_entries
+             ({} entries disagree); the analytic {noun} is not judged",
+            w.row,
+            w.col,
+            self.shape.0,
+            self.shape.1,
+            self.quantity.entry(w.row, w.col),
+            self.disagreeing_entries
         )?;
         write!(f, "{w}")?;
         let hint = if self.analytic_agrees_with_fd {
@@ -220,7 +295,9 @@ pub enum NotJudgeable {
 pub struct CannotJudge {
     /// Why.
     pub reason: NotJudgeable,
-    /// `(output_dim, input_dim)`.
+    /// What was checked.
+    pub quantity: Quantity,
+    /// The shape of the checked matrix.
     pub shape: (usize, usize),
     /// The entry.
     pub witnesses: Witnesses,
@@ -235,10 +312,18 @@ impl fmt::Display for CannotJudge {
         let w = &self.witnesses;
         writeln!(
             f,
-            "cannot judge at this point: f_{} is not smooth along x_{} near x (one-sided \
-             derivatives {:+.6e} and {:+.6e} differ), and the analytic value disagrees with the \
-             dual one there",
-            w.row, w.col, self.one_sided.0, self.one_sided.1
+            "cannot judge at this point: {} is not smooth along x_{} near x (one-sided \
+             differences {:+.6e} and {:+.6e} differ), and the analytic value of {} disagrees \
+             with the dual one there",
+            match self.quantity {
+                Quantity::Jacobian => format!("f_{}", w.row),
+                Quantity::Gradient => "f".to_string(),
+                Quantity::Hessian => format!("∂f/∂x_{}", w.row),
+            },
+            w.col,
+            self.one_sided.0,
+            self.one_sided.1,
+            self.quantity.entry(w.row, w.col)
         )?;
         write!(f, "{w}")?;
         writeln!(f, "  x = {}", vec_literal(&self.x))
@@ -365,7 +450,9 @@ pub struct Evaluations {
 /// dual reference is vouched for by finite differences.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agreement {
-    /// `(output_dim, input_dim)`.
+    /// What was checked.
+    pub quantity: Quantity,
+    /// The shape of the checked matrix.
     pub shape: (usize, usize),
     /// The entry closest to its analytic-vs-dual tolerance.
     pub worst_analytic: EntryStat,
@@ -412,10 +499,11 @@ impl fmt::Display for Agreement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "agreement on the {}×{} Jacobian: worst analytic-vs-dual error {:.2e} at ({}, {}) \
+            "agreement on the {}×{} {}: worst analytic-vs-dual error {:.2e} at ({}, {}) \
              ({:.2} of tolerance), worst well-conditioned relative error {:.2e}",
             self.shape.0,
             self.shape.1,
+            self.quantity.noun(),
             self.worst_analytic.abs_error,
             self.worst_analytic.row,
             self.worst_analytic.col,

@@ -1,10 +1,16 @@
 //! Tolerances, each derived from an error model and named with its reason.
 //!
 //! **Analytic vs dual** (decides correctness). An entry passes when
-//! `|A − D| ≤ ulps·ε·|D| + S + floor`, where
+//! `|A − D| ≤ ulps·ε·|D| + 8ε·max|D| + S + T + floor`, where
 //!
 //! * `ulps·ε·|D|` ([`DEFAULT_ULPS`]) covers the rounding of a well-conditioned entry computed
 //!   by a few dozen correctly rounded operations on each side;
+//! * `8ε·max|D|` over the whole matrix is its norm-wise rounding: a Jacobian computed by
+//!   products of factors and rank-one updates (a chain rule `J_L ⋯ J_1`, `I − 1pᵀ`,
+//!   `diag(p) − ppᵀ`) is accurate to a few roundings of its largest entries, and an entry that
+//!   cancels to far below its neighbours carries the error of what it cancelled (Higham §3.5).
+//!   It costs little detection power: a `1e-10` relative error is still seen in every entry
+//!   larger than `1.8e-5` of the largest;
 //! * `S` is the *rounding sensitivity*: hand-written derivatives are usually expressed through
 //!   the computed output (`σ' = z(1−z)`, `tanh' = 1 − z²`, `softmax' = diag(p) − ppᵀ`), and the
 //!   output carries a rounding error `Δf_i` ([`forward_error`]). Moving `f_i` by `Δf_i` along
@@ -15,6 +21,13 @@
 //!   layer, `C/D = (1−2z)W_ij`, so `S ≈ 4·ε·|W_ij|`: the textbook `z(1−z)` (exact to
 //!   `ε|W_ij|` in absolute terms, but with no relative precision once `z` rounds to 1) passes,
 //!   while a `1e-10` relative error in a well-conditioned entry stays far above it;
+//! * the *rounding of the terms* ([`crate::rounding`]), for entries still outside: twice the
+//!   running error bound of the reference entry, recomputed on bounded numbers through
+//!   `eval`'s own arithmetic. A formula evaluated through large, cancelling terms — an expanded
+//!   polynomial's second derivative, where terms of 1e7 cancel to 10, or a gradient summed
+//!   over samples of `(μ_n − y_n)x_n` — carries a rounding error of `ε` times the terms, not of
+//!   the result; the reference goes through terms of the same size, and its bound says so
+//!   without knowing the analytic formula;
 //! * `floor = f64::MIN_POSITIVE`: below the smallest normal number there is no relative
 //!   precision to speak of.
 //!

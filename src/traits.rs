@@ -98,3 +98,101 @@ pub trait AnalyticJacobian: VectorFn {
     /// The hand-written `m×n` Jacobian at `x`.
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64>;
 }
+
+/// A scalar function `f: ℝⁿ → ℝ` (a loss, a log-likelihood), written once, generic over the
+/// scalar, so the oracle can run it on `f64`, on dual numbers (gradients) and on nested dual
+/// numbers (Hessians, exact to rounding like hyper-dual numbers).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::ScalarFn;
+/// use nalgebra::DVector;
+/// use num_dual::DualNum;
+///
+/// /// f(x) = ½‖x‖²
+/// struct HalfNormSquared(usize);
+/// impl ScalarFn for HalfNormSquared {
+///     fn input_dim(&self) -> usize { self.0 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+///         x.iter().fold(D::zero(), |acc, &xi| acc + xi * xi) * 0.5
+///     }
+/// }
+/// assert_eq!(HalfNormSquared(2).eval(&DVector::from_vec(vec![3.0, 4.0])), 12.5);
+/// ```
+pub trait ScalarFn {
+    /// `n`, the length of the input `x`.
+    fn input_dim(&self) -> usize;
+
+    /// `f(x)`, for any scalar: `f64` or a (nested) dual number.
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D;
+
+    /// A Rust expression that rebuilds this function, with full paths (see
+    /// [`VectorFn::rust_expr`]). `None` by default.
+    ///
+    /// ```
+    /// use jacobian_oracle::ScalarFn;
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(1, 1, &[1.0]), DVector::from_vec(vec![1.0]));
+    /// assert!(lr.rust_expr().unwrap().starts_with("jacobian_oracle::catalogue::LogisticRegression::new("));
+    /// ```
+    fn rust_expr(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The hand-written gradient of a [`ScalarFn`], checked by
+/// [`Oracle::check_gradient`](crate::Oracle::check_gradient).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::{AnalyticGradient, Oracle, ScalarFn};
+/// use nalgebra::DVector;
+/// use num_dual::DualNum;
+///
+/// struct HalfNormSquared(usize);
+/// impl ScalarFn for HalfNormSquared {
+///     fn input_dim(&self) -> usize { self.0 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+///         x.iter().fold(D::zero(), |acc, &xi| acc + xi * xi) * 0.5
+///     }
+/// }
+/// impl AnalyticGradient for HalfNormSquared {
+///     fn gradient(&self, x: &DVector<f64>) -> DVector<f64> { x.clone() }
+/// }
+/// Oracle::default().check_gradient(&HalfNormSquared(3), &DVector::from_vec(vec![1.0, -2.0, 0.5])).unwrap();
+/// ```
+pub trait AnalyticGradient: ScalarFn {
+    /// The hand-written gradient `∇f(x)`, length `n`.
+    fn gradient(&self, x: &DVector<f64>) -> DVector<f64>;
+}
+
+/// The hand-written Hessian of a [`ScalarFn`], checked by
+/// [`Oracle::check_hessian`](crate::Oracle::check_hessian).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::{AnalyticHessian, Oracle, ScalarFn};
+/// use nalgebra::{DMatrix, DVector};
+/// use num_dual::DualNum;
+///
+/// /// f(x) = x₀² x₁
+/// struct F;
+/// impl ScalarFn for F {
+///     fn input_dim(&self) -> usize { 2 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D { x[0] * x[0] * x[1] }
+/// }
+/// impl AnalyticHessian for F {
+///     fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+///         DMatrix::from_row_slice(2, 2, &[2.0 * x[1], 2.0 * x[0], 2.0 * x[0], 0.0])
+///     }
+/// }
+/// Oracle::default().check_hessian(&F, &DVector::from_vec(vec![1.5, -2.0])).unwrap();
+/// ```
+pub trait AnalyticHessian: ScalarFn {
+    /// The hand-written Hessian `∇²f(x)`, `n×n`, entry `(j, k)` = `∂²f/∂x_j∂x_k`.
+    fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64>;
+}

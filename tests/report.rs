@@ -112,3 +112,57 @@ fn bad_flags_are_rejected() {
     let (code, _) = report(&["--seed", "minus-one"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn every_family_of_the_catalogue_is_in_the_json_report() {
+    let (code, out) = report(&["--json", "--cases", "8"]);
+    assert_eq!(code, 0, "{out}");
+    let maps: Vec<String> = lines(&out)
+        .iter()
+        .filter(|o| o["kind"] == "map")
+        .map(|o| o["map"].as_str().unwrap().to_string())
+        .collect();
+    for family in [
+        "tanh",
+        "softplus",
+        "log_sigmoid",
+        "relu",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "silu",
+        "gelu_erf",
+        "gelu_tanh",
+        "softsign",
+        "linear",
+        "softmax",
+        "log_softmax",
+        "cross_entropy",
+        "layer_norm",
+        "mlp",
+        "logistic_regression",
+    ] {
+        assert!(
+            maps.iter().any(|m| m.contains(family)),
+            "no map of the family {family} in {maps:?}"
+        );
+    }
+    for second_order in [
+        "logistic_regression_hessian",
+        "sigmoid_hessian",
+        "softplus_hessian",
+        "tanh_hessian",
+        "softmax_cross_entropy_hessian",
+    ] {
+        assert!(
+            maps.iter().any(|m| m == second_order),
+            "{second_order} missing"
+        );
+    }
+    // Non-smooth points are counted on their own.
+    assert!(
+        lines(&out)
+            .iter()
+            .all(|o| o["kind"] != "map" || o["cannot_judge"].is_u64())
+    );
+}

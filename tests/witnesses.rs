@@ -629,15 +629,16 @@ impl AnalyticJacobian for Relu {
 
 #[test]
 fn relu_just_right_of_its_kink() {
-    let x = v(&[1e-9]);
-    // The analytic value matching f' at x passes; the kink inside the stencil is a note.
+    // At 1e-13 the kink lies inside even the finest stencil (h/8⁶ ≈ 2.3e-11): the analytic
+    // value matching f' at x passes, with the kink as a note.
+    let x = v(&[1e-13]);
     let right = Relu {
         derivative: |x| if x > 0.0 { 1.0 } else { 0.0 },
     };
     let a = Oracle::default()
         .check(&right, &x)
         .unwrap_or_else(|e| panic!("{e}"));
-    println!("relu at 1e-9, right analytic: notes {:?}", a.notes);
+    println!("relu at 1e-13, right analytic: notes {:?}", a.notes);
     assert!(a.worst_analytic.ratio() < 1.0);
     assert_eq!(a.non_smooth_entries(), 1, "{:?}", a.notes);
 
@@ -654,6 +655,19 @@ fn relu_just_right_of_its_kink() {
         Oracle::default().check(&wrong, &x).reject_unjudgeable(),
         Err(TestCaseError::Reject(_))
     ));
+
+    // At 1e-9 the smaller steps resolve the point as smooth: the right analytic value passes
+    // with finite differences at a refined step, and the wrong one is a plain mismatch.
+    let a = Oracle::default().check(&right, &v(&[1e-9])).unwrap();
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| matches!(n, Note::RefinedStep { .. })),
+        "{:?}",
+        a.notes
+    );
+    let err = Oracle::default().check(&wrong, &v(&[1e-9])).unwrap_err();
+    assert!(matches!(err, CheckError::Mismatch(_)), "{err:?}");
 
     // Far from the kink the same wrong derivative is a plain mismatch.
     let err = Oracle::default().check(&wrong, &v(&[0.5])).unwrap_err();

@@ -19,6 +19,7 @@ mod layer_norm;
 mod layers;
 mod linear;
 mod neuron;
+mod regression;
 mod sigmoid;
 mod softmax;
 mod special;
@@ -28,6 +29,10 @@ pub use layers::*;
 
 pub use layer::{SigmoidLayer, SigmoidLayerWeights};
 pub use neuron::{SigmoidNeuron, SigmoidNeuronWeights};
+pub use regression::{
+    LogisticRegression, MultinomialLogisticRegression, NeuronScore, SmoothActivation,
+    SoftmaxCrossEntropy,
+};
 pub use sigmoid::{Sigmoid, sigmoid, sigmoid_derivative, sigmoid_derivative_stable};
 pub use special::*;
 

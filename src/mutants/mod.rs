@@ -24,7 +24,6 @@ mod second_order;
 
 pub use activations::*;
 pub use layers::*;
-#[allow(unused_imports, reason = "the family modules are being filled in")]
 pub use second_order::*;
 
 use nalgebra::{DMatrix, DVector};

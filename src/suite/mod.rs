@@ -33,7 +33,7 @@ use crate::mutants::{
 };
 use crate::report::Agreement;
 use crate::strategy::{LayerCase, Regime, layer_case};
-use crate::{AnalyticJacobian, CheckError, Oracle};
+use crate::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, CheckError, Oracle};
 
 /// How the suite runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,44 @@ impl Entry {
             check: Box::new(move |oracle, case| {
                 let (f, x) = build(case);
                 oracle.check(&f, &x)
+            }),
+        }
+    }
+
+    /// An entry whose scalar function, built from a case, has its gradient checked with
+    /// [`Oracle::check_gradient`].
+    pub(crate) fn gradient<F: AnalyticGradient + 'static>(
+        name: &'static str,
+        formula: &'static str,
+        build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
+    ) -> Entry {
+        Entry {
+            name,
+            formula,
+            square: false,
+            minimal_shape: None,
+            check: Box::new(move |oracle, case| {
+                let (f, x) = build(case);
+                oracle.check_gradient(&f, &x)
+            }),
+        }
+    }
+
+    /// An entry whose scalar function, built from a case, has its Hessian checked with
+    /// [`Oracle::check_hessian`].
+    pub(crate) fn hessian<F: AnalyticHessian + 'static>(
+        name: &'static str,
+        formula: &'static str,
+        build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
+    ) -> Entry {
+        Entry {
+            name,
+            formula,
+            square: false,
+            minimal_shape: None,
+            check: Box::new(move |oracle, case| {
+                let (f, x) = build(case);
+                oracle.check_hessian(&f, &x)
             }),
         }
     }
