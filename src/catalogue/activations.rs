@@ -353,7 +353,7 @@ pub fn gelu_erf_derivative(x: f64) -> f64 {
     normal_cdf(x) + x * normal_pdf(x)
 }
 
-/// The argument `u = √(2/π)(x + 0.044715x³)` of the GELU tanh approximation, and `u'`.
+/// The argument `u = √(2/π)(x + 0.044715x³)` of the GELU tanh approximation.
 fn gelu_tanh_inner<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {
     (x + x * x * x * GELU_CUBIC) * SQRT_2_OVER_PI
 }
@@ -392,8 +392,8 @@ pub fn gelu_tanh<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {
 /// `gelu_tanh'(x) = 0.5(1 + tanh u) + 0.5x(1 − tanh²u)u'`, `u' = √(2/π)(1 + 3·0.044715x²)`,
 /// written through `σ(2u)`: `1 + tanh u = 2σ(2u)` and `1 − tanh²u = 4σ(2u)σ(−2u)`, i.e.
 /// `σ(2u) + 2xσ(2u)σ(−2u)u'`. The literal textbook form rounds `1 + tanh u` to 0 for
-/// `x ≲ −5`, where the derivative is tiny but far from 0 in relative terms — the oracle
-/// (rightly) flags it there.
+/// `x ≲ −5`, where the derivative is tiny but far from 0: it has no relative precision left
+/// there, and the oracle's tolerance (which scales with the tiny output) does not excuse it.
 ///
 /// ```
 /// use jacobian_oracle::catalogue::gelu_tanh_derivative;
@@ -454,8 +454,8 @@ pub fn softsign_derivative(a: f64) -> f64 {
     (d * d).recip()
 }
 
-/// An activation function `φ: ℝ → ℝ`, applied elementwise (Murphy, PML 1, sec. 13.4.3 and
-/// table 13.4; the original papers are cited on each variant).
+/// An activation function `φ: ℝ → ℝ`, applied elementwise (Murphy, PML 1, sec. 13.4.3; the
+/// original papers are cited on each variant).
 ///
 /// [`apply`](Activation::apply) is generic over the scalar (stable forms, no NaN or infinity
 /// for any finite input, exact derivatives on dual numbers); [`derivative`](Activation::derivative)
@@ -480,8 +480,8 @@ pub enum Activation {
     Sigmoid,
     /// `tanh(a)`, `tanh' = 1 − tanh²` (PML 1, sec. 13.4.3; [`tanh`]).
     Tanh,
-    /// `softplus(a) = log(1 + e^{a})`, `softplus' = σ(a)` (Dugas et al. 2001; PML 1, table
-    /// 13.4; [`softplus`]).
+    /// `softplus(a) = log(1 + e^{a})`, `softplus' = σ(a)` (Dugas et al. 2001; PML 1,
+    /// sec. 13.4.3; [`softplus`]).
     Softplus,
     /// `log σ(a) = −softplus(−a)`, `(log σ)' = σ(−a)` ([`log_sigmoid`]).
     LogSigmoid,
@@ -798,8 +798,8 @@ impl AnalyticJacobian for ActivationLayer {
 ///
 /// `∂z_L/∂x = J_L ⋯ J_2 J_1`, `J_l = diag(φ_l'(a_l)) W_l`, `a_l = W_l z_{l−1} + b_l`
 ///
-/// (PML 1, sec. 13.3.1, eq. 13.51 — forward-mode accumulation, one matrix product per layer;
-/// the order matters as soon as two layers are `2×2`).
+/// (PML 1, sec. 13.3: accumulated here from the input side, as forward mode does, one matrix
+/// product per layer; the order matters as soon as two layers are `2×2`).
 ///
 /// # Examples
 ///
