@@ -355,6 +355,7 @@ impl Oracle {
         d: f64,
         delta_i: f64,
         value_bound: &mut dyn FnMut() -> f64,
+        dual_nearby: &mut dyn FnMut() -> Option<(f64, f64)>,
         first: &Stencil,
         escalation: &mut Option<Escalation>,
         eval: &mut fd::Eval<'_>,
@@ -518,11 +519,25 @@ impl Oracle {
             && margin <= CONVICTION * (default.value - d).abs()
             && fds[..default_level].iter().all(consistent)
             && fds.get(default_level + 1).is_none_or(consistent);
-        if converged {
-            (FdState::Disagree, best)
-        } else {
-            (FdState::NotConverged, best)
+        if !converged {
+            return (FdState::NotConverged, best);
         }
+        // Before blaming eval: does the dual value itself jump under a tiny move of x? Then x
+        // sits on a branch boundary of eval (a ReLU exactly at 0 whose kinks cancel in f, so
+        // f is smooth while the dual derivative takes one branch): no verdict.
+        if let Some((plus, minus)) = dual_nearby() {
+            let gap = (default.value - d).abs();
+            if (plus - d).abs().max((minus - d).abs()) > 0.5 * gap {
+                return (
+                    FdState::NonSmooth {
+                        forward: plus,
+                        backward: minus,
+                    },
+                    best,
+                );
+            }
+        }
+        (FdState::Disagree, best)
     }
 
     /// Compares the analytic matrix with the dual reference entry by entry, and the dual
@@ -571,6 +586,7 @@ impl Oracle {
         let (mut precision_loss, mut worst_loss) = (0usize, 0.0f64);
         let (mut noisy, mut refined, mut not_converged) = (0usize, 0usize, 0usize);
         let (mut non_smooth_ok, mut fd_unavailable_cols) = (0usize, 0usize);
+        let mut evaluations_nearby = 0usize;
 
         for j in 0..n {
             let stencil = if self.finite_differences {
@@ -584,6 +600,7 @@ impl Oracle {
                 None
             };
             let mut second_order: Option<Option<SecondOrderColumn>> = None;
+            let mut nearby: Option<Option<(DVector<f64>, DVector<f64>)>> = None;
             let mut escalation: Option<Escalation> = None;
 
             for i in 0..m {
@@ -660,6 +677,15 @@ impl Oracle {
                             d,
                             delta_f[i],
                             &mut || value_bound(i),
+                            &mut || {
+                                nearby
+                                    .get_or_insert_with(|| {
+                                        evaluations_nearby += 2;
+                                        dual_near(f, x, j)
+                                    })
+                                    .as_ref()
+                                    .map(|(p, q)| (p[i], q[i]))
+                            },
                             s,
                             &mut escalation,
                             &mut |p| eval(p),
@@ -795,6 +821,7 @@ impl Oracle {
             })));
         }
 
+        evaluations.dual_evals += evaluations_nearby;
         let mut notes = Vec::new();
         if precision_loss > 0 {
             notes.push(Note::PrecisionLoss {
@@ -919,3 +946,27 @@ pub(crate) const MATRIX_ULPS: f64 = 8.0;
 /// The running rounding bound enters the tolerance this many times: once for the reference,
 /// once more for an analytic formula computed through terms of the same size.
 const ROUNDING_SAFETY: f64 = 2.0;
+
+/// Relative size of the move of [`dual_near`]: far below any smooth change that matters, far
+/// above the rounding of `x`.
+const NEARBY: f64 = 1e-9;
+
+/// Column `j` of the dual reference at `x ± δ∘s` (`δ_l = 1e-9·max(|x_l|, 1)`, `s` alternating
+/// signs with irregular sizes): a dual value that jumps under such a move means `x` is on a
+/// branch boundary of `eval`. `None` if a pass fails.
+fn dual_near<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    j: usize,
+) -> Option<(DVector<f64>, DVector<f64>)> {
+    let moved = |sign: f64| {
+        DVector::from_fn(x.len(), |l, _| {
+            let s = if l % 2 == 0 { 1.0 } else { -1.0 } * (1.0 + 0.37 * (l % 3) as f64);
+            x[l] + sign * s * NEARBY * x[l].abs().max(1.0)
+        })
+    };
+    Some((
+        crate::dual::dual_column(f, &moved(1.0), j)?,
+        crate::dual::dual_column(f, &moved(-1.0), j)?,
+    ))
+}

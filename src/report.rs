@@ -285,7 +285,8 @@ impl fmt::Display for EvalDerivative {
 #[non_exhaustive]
 pub enum NotJudgeable {
     /// The one-sided derivatives at `x` disagree: a kink or jump lies within the
-    /// finite-difference stencil, so `f` is not differentiable there (or nearly not).
+    /// finite-difference stencil, so `f` is not differentiable there (or nearly not); or the
+    /// dual derivative jumps under a tiny move of `x`: `x` lies on a branch boundary of `eval`.
     NonSmooth,
 }
 
@@ -301,7 +302,9 @@ pub struct CannotJudge {
     pub shape: (usize, usize),
     /// The entry.
     pub witnesses: Witnesses,
-    /// One-sided (forward, backward) second-order differences at the entry.
+    /// One-sided (forward, backward) second-order differences at the entry — or, when the
+    /// kink shows in `eval`'s branches rather than in `f` (ReLUs exactly at 0 whose kinks
+    /// cancel), the dual values at `x` moved by `±1e-9` relative, between which it jumps.
     pub one_sided: (f64, f64),
     /// The input `x`.
     pub x: DVector<f64>,

@@ -584,6 +584,28 @@ impl Activation {
         }
     }
 
+    /// `φ'(a)` in a form that keeps full relative precision everywhere: the textbook
+    /// [`derivative`](Self::derivative) except for sigmoid (`σ(a)σ(−a)` instead of `z(1 − z)`)
+    /// and tanh ([`tanh_derivative_stable`] instead of `1 − z²`), whose textbook forms are
+    /// exact only in absolute terms once `z` saturates. The oracle accepts the textbook forms
+    /// at a layer's output (the precision loss is explained by the output's rounding), but
+    /// inside a chain of layers ([`Mlp`]) it cannot see them: write hidden layers this way.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert_eq!(Activation::Sigmoid.derivative(40.0), 0.0);
+    /// assert!(Activation::Sigmoid.derivative_stable(40.0) > 4e-18);
+    /// assert_eq!(Activation::Relu.derivative_stable(1.0), Activation::Relu.derivative(1.0));
+    /// ```
+    #[must_use]
+    pub fn derivative_stable(self, a: f64) -> f64 {
+        match self {
+            Activation::Sigmoid => super::sigmoid_derivative_stable(a),
+            Activation::Tanh => tanh_derivative_stable(a),
+            _ => self.derivative(a),
+        }
+    }
+
     /// The snake-case name (`"tanh"`, `"leaky_relu"`, `"gelu_erf"`, …).
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -798,6 +820,8 @@ impl AnalyticJacobian for ActivationLayer {
 ///
 /// `∂z_L/∂x = J_L ⋯ J_2 J_1`, `J_l = diag(φ_l'(a_l)) W_l`, `a_l = W_l z_{l−1} + b_l`
 ///
+/// with `φ'` in the stable forms of [`Activation::derivative_stable`] (see [`Mlp::textbook`]
+/// for the textbook ones)
 /// (PML 1, sec. 13.3: accumulated here from the input side, as forward mode does, one matrix
 /// product per layer; the order matters as soon as two layers are `2×2`).
 ///
@@ -821,6 +845,10 @@ impl AnalyticJacobian for ActivationLayer {
 pub struct Mlp {
     /// The layers, input side first.
     pub layers: Vec<ActivationLayer>,
+    /// Whether the analytic Jacobian uses the textbook derivatives
+    /// ([`Activation::derivative`]) rather than the stable ones
+    /// ([`Activation::derivative_stable`], the default).
+    pub textbook_derivatives: bool,
 }
 
 impl Mlp {
@@ -844,7 +872,35 @@ impl Mlp {
                 pair[0].w.nrows()
             );
         }
-        Mlp { layers }
+        Mlp {
+            layers,
+            textbook_derivatives: false,
+        }
+    }
+
+    /// The same MLP with the textbook layer derivatives `z(1 − z)`, `1 − z²`, … in its analytic
+    /// Jacobian. Correct, but in a saturated hidden layer they are exact only to about `ε` in
+    /// absolute terms, and the oracle — which models the rounding of a map's outputs and of
+    /// its reference, not of hidden quantities of the analytic formula — can flag them there
+    /// (a known limitation, see `tests/activations.rs`).
+    ///
+    /// # Panics
+    ///
+    /// As [`Mlp::new`].
+    #[must_use]
+    pub fn textbook(layers: Vec<ActivationLayer>) -> Self {
+        Mlp {
+            textbook_derivatives: true,
+            ..Mlp::new(layers)
+        }
+    }
+
+    fn derivative(&self, activation: Activation, a: f64) -> f64 {
+        if self.textbook_derivatives {
+            activation.derivative(a)
+        } else {
+            activation.derivative_stable(a)
+        }
     }
 
     /// The layer Jacobians `J_1, …, J_L` at `x` (each at its own input `z_{l−1}`).
@@ -854,9 +910,11 @@ impl Mlp {
         self.layers
             .iter()
             .map(|layer| {
-                let j = layer.jacobian(&z);
+                let s = layer
+                    .preactivation(&z)
+                    .map(|a| self.derivative(layer.activation, a));
                 z = layer.eval(&z);
-                j
+                scale_rows(&s, layer.w.clone())
             })
             .collect()
     }
@@ -878,8 +936,13 @@ impl VectorFn for Mlp {
     }
     fn rust_expr(&self) -> Option<String> {
         let layers: Vec<String> = self.layers.iter().filter_map(VectorFn::rust_expr).collect();
+        let constructor = if self.textbook_derivatives {
+            "textbook"
+        } else {
+            "new"
+        };
         Some(format!(
-            "jacobian_oracle::catalogue::Mlp::new(vec![{}])",
+            "jacobian_oracle::catalogue::Mlp::{constructor}(vec![{}])",
             layers.join(", ")
         ))
     }
@@ -892,7 +955,7 @@ impl AnalyticJacobian for Mlp {
         let mut jac: Option<DMatrix<f64>> = None;
         for layer in &self.layers {
             let a = layer.preactivation(&z);
-            let s = a.map(|ai| layer.activation.derivative(ai));
+            let s = a.map(|ai| self.derivative(layer.activation, ai));
             let wj = match jac {
                 None => layer.w.clone(),
                 Some(j) => &layer.w * j,

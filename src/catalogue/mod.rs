@@ -31,7 +31,6 @@ pub use layer::{SigmoidLayer, SigmoidLayerWeights};
 pub use neuron::{SigmoidNeuron, SigmoidNeuronWeights};
 pub use regression::{
     LogisticRegression, MultinomialLogisticRegression, NeuronScore, SmoothActivation,
-    SoftmaxCrossEntropy,
 };
 pub use sigmoid::{Sigmoid, sigmoid, sigmoid_derivative, sigmoid_derivative_stable};
 pub use special::*;

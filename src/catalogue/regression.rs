@@ -126,9 +126,8 @@ impl AnalyticHessian for LogisticRegression {
 /// weight matrix `W ∈ ℝ^{C×d}`, flattened column-major (`θ = vec(W)`, `W_{ck} = θ[c + k·C]`),
 /// for data `X ∈ ℝ^{N×d}` and one-hot labels `Y ∈ {0, 1}^{N×C}` (PML 1, sec. 10.3.2.2):
 ///
-/// * `NLL(W) = −(1/N) Σ_n log softmax(W x_n)_{y_n}`, computed per example as
-///   `(a_k − a_y) + log(1 + Σ_{c≠k} e^{a_c − a_k})`, `k` the top class (stable, and exactly
-///   `log1p` of the small rest when the label is the top class);
+/// * `NLL(W) = −(1/N) Σ_n log softmax(W x_n)_{y_n}`, with the stable
+///   [`log_softmax`](super::log_softmax);
 /// * gradient `∇_W NLL = (1/N) (P − Y)ᵀ X` (a `C×d` matrix, flattened the same way), where
 ///   `P_nc = softmax(W x_n)_c` and `P_ny − 1` is computed as `−Σ_{c≠y} P_nc`.
 ///
@@ -192,11 +191,10 @@ impl ScalarFn for MultinomialLogisticRegression {
         let n = self.data.nrows();
         let mut sum = D::zero();
         for i in 0..n {
-            let row: Vec<D> = (0..self.classes).map(|c| a[(i, c)]).collect();
-            let (k, excess) = log_sum_exp_excess(&row);
-            // logsumexp(a) − a_y = (a_k − a_y) + log(1 + Σ_{c≠k} e^{a_c − a_k}): two
-            // non-negative terms, the first exactly 0 when the label is the top class.
-            sum += (row[k] - row[self.labels[i]]) + excess;
+            // −log softmax(a_n)_y, stable (the catalogue's log_softmax shifts by the top
+            // logit on the dual path; the top class's entry is −log1p(rest), no cancellation).
+            let row = DVector::from_fn(self.classes, |c, _| a[(i, c)]);
+            sum -= super::log_softmax(&row)[self.labels[i]];
         }
         sum / n as f64
     }
@@ -233,107 +231,6 @@ impl AnalyticGradient for MultinomialLogisticRegression {
         // (P − Y)ᵀ X / N, flattened column-major: entry (class, k) at class + k·C.
         let g = residual.tr_mul(&self.data) / n as f64;
         DVector::from_column_slice(&g.as_slice()[..c * d])
-    }
-}
-
-/// Softmax cross-entropy as a function of the logits `x ∈ ℝⁿ`, for a target distribution
-/// `y` (`y_i ≥ 0`, `Σ y_i = 1`), the per-example loss of multinomial logistic regression
-/// (PML 1, sec. 10.3.2.2 and 13.3.3):
-///
-/// * `L(x) = logsumexp(x) − yᵀx = −Σ y_i log softmax(x)_i` (for `Σ y = 1`), computed as
-///   `Σ_i y_i (x_k − x_i) + log(1 + Σ_{c≠k} e^{x_c − x_k})`, `k` the largest logit: no
-///   overflow, and no cancellation when the prediction is confident;
-/// * gradient `p − y`, `p = softmax(x)`;
-/// * Hessian `diag(p) − ppᵀ` (independent of `y`; positive semi-definite, `H·1 = 0`), with
-///   the diagonal `p_i(1 − p_i)` computed as `p_i Σ_{c≠i} p_c`. The textbook `p_i − p_i²`
-///   loses all relative precision when `p_i ≈ 1`, and there the oracle flags it: the gradient
-///   `p − y` it differentiates is itself tiny, so the rounding model of the output has nothing
-///   to attribute an error of `ε` to (a formula of PML 1 sec. 13.3.3 that needs care).
-///
-/// # Examples
-///
-/// ```
-/// use jacobian_oracle::catalogue::SoftmaxCrossEntropy;
-/// use jacobian_oracle::{AnalyticHessian, Oracle};
-/// use nalgebra::DVector;
-///
-/// let ce = SoftmaxCrossEntropy::new(DVector::from_vec(vec![1.0, 0.0, 0.0]));
-/// let logits = DVector::from_vec(vec![2.0, -1.0, 0.5]);
-/// Oracle::default().check_gradient(&ce, &logits).unwrap();
-/// Oracle::default().check_hessian(&ce, &logits).unwrap();
-/// let h = ce.hessian(&logits);
-/// assert!((h.row_sum().amax()) < 1e-15); // rows sum to 0
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct SoftmaxCrossEntropy {
-    /// The target distribution `y`.
-    pub target: DVector<f64>,
-}
-
-impl SoftmaxCrossEntropy {
-    /// The loss against the target distribution `target` (non-negative, summing to 1).
-    #[must_use]
-    pub fn new(target: DVector<f64>) -> Self {
-        SoftmaxCrossEntropy { target }
-    }
-
-    /// `softmax(x)`, stable.
-    #[must_use]
-    pub fn probabilities(x: &DVector<f64>) -> DVector<f64> {
-        let m = x.max();
-        let e = x.map(|v| (v - m).exp());
-        let z = e.sum();
-        e / z
-    }
-}
-
-impl ScalarFn for SoftmaxCrossEntropy {
-    fn input_dim(&self) -> usize {
-        self.target.len()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
-        // logsumexp(x) − yᵀx = Σ_i y_i (x_k − x_i) + log(1 + Σ_{c≠k} e^{x_c − x_k}) (Σ y = 1,
-        // k the top logit): non-negative terms, no cancellation for a confident prediction.
-        let row: Vec<D> = x.iter().copied().collect();
-        let (k, excess) = log_sum_exp_excess(&row);
-        let spread = self
-            .target
-            .iter()
-            .zip(x.iter())
-            .fold(D::zero(), |acc, (&y, &xi)| acc + (row[k] - xi) * y);
-        spread + excess
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::catalogue::SoftmaxCrossEntropy::new(nalgebra::DVector::from_vec({}))",
-            vec_literal(&self.target)
-        ))
-    }
-}
-
-impl AnalyticGradient for SoftmaxCrossEntropy {
-    fn gradient(&self, x: &DVector<f64>) -> DVector<f64> {
-        Self::probabilities(x) - &self.target
-    }
-}
-
-impl AnalyticHessian for SoftmaxCrossEntropy {
-    fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-        let p = Self::probabilities(x);
-        let mut h = -(&p * p.transpose());
-        // The diagonal p_i(1 − p_i) with 1 − p_i = Σ_{c≠i} p_c: the textbook p_i − p_i² loses
-        // all relative precision when p_i ≈ 1 (a confident prediction), where the entry is
-        // ~e^{−margin}.
-        for i in 0..p.len() {
-            let rest: f64 = p
-                .iter()
-                .enumerate()
-                .filter(|&(c, _)| c != i)
-                .map(|(_, &pc)| pc)
-                .sum();
-            h[(i, i)] = p[i] * rest;
-        }
-        h
     }
 }
 
@@ -452,16 +349,4 @@ impl AnalyticHessian for NeuronScore {
         let c = self.activation.second_derivative(super::dot(&self.w, x));
         &self.w * self.w.transpose() * c
     }
-}
-
-/// `(k, logsumexp(a) − a_k)` with `k` the index of the largest real part:
-/// `log(1 + Σ_{c≠k} e^{a_c − a_k})`, computed with `ln_1p` (accurate when the rest is tiny).
-fn log_sum_exp_excess<D: DualNum<Primitive = f64> + Copy>(a: &[D]) -> (usize, D) {
-    let k = (0..a.len())
-        .max_by(|&p, &q| a[p].re().total_cmp(&a[q].re()))
-        .unwrap_or(0);
-    let rest = (0..a.len())
-        .filter(|&c| c != k)
-        .fold(D::zero(), |acc, c| acc + (a[c] - a[k]).exp());
-    (k, rest.ln_1p())
 }

@@ -33,7 +33,7 @@ use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
 use crate::report::vec_literal;
-use crate::{AnalyticJacobian, VectorFn};
+use crate::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, ScalarFn, VectorFn};
 
 /// The index of the largest real part (the first one on ties).
 fn argmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> usize {
@@ -59,8 +59,9 @@ fn largest_and_rest<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> (usiz
 }
 
 /// `logsumexp(x) = ln Σ_k e^{x_k}`, stable for every finite `x` and generic over the scalar:
-/// computed as `x_a + ln(1 + Σ_{k≠a} e^{x_k − x_a})` with `x_a` the largest logit (see the
-/// [module documentation](self) for why the shift stays on the dual path).
+/// computed as `x_a + ln(1 + Σ_{k≠a} e^{x_k − x_a})` with `x_a` the largest logit — the shift
+/// by `x_a` stays on the dual path: shifting by the plain constant `x_a.re()` is exact too,
+/// but loses the derivative of the largest probability once the logits are ~37 apart.
 ///
 /// ```
 /// use jacobian_oracle::catalogue::logsumexp;
@@ -383,5 +384,54 @@ impl AnalyticJacobian for CrossEntropyWithLogits {
         let (p, q) = softmax_and_complement(x);
         let others = self.sums_of_others();
         DMatrix::from_fn(1, x.len(), |_, j| p[j] * others[j] - self.y[j] * q[j])
+    }
+}
+
+/// The same loss as a scalar function, for [`Oracle::check_gradient`](crate::Oracle) and
+/// [`Oracle::check_hessian`](crate::Oracle): gradient `(Σy) p − y` and Hessian
+/// `(Σy)(diag(p) − ppᵀ)` (independent of how `y` is spread; `H·1 = 0`). The diagonal
+/// `p_i(1 − p_i)` is computed as `p_i q_i` from [`softmax_and_complement`]: the textbook
+/// `p_i − p_i²` loses all relative precision when `p_i ≈ 1`, and there the oracle flags it —
+/// the gradient it differentiates is itself tiny, so the rounding model of the output has
+/// nothing to attribute an error of `ε` to (a formula of PML 1 that needs care).
+///
+/// ```
+/// use jacobian_oracle::catalogue::CrossEntropyWithLogits;
+/// use jacobian_oracle::{AnalyticHessian, Oracle};
+/// use nalgebra::DVector;
+///
+/// let ce = CrossEntropyWithLogits::new(DVector::from_vec(vec![1.0, 0.0, 0.0]));
+/// let logits = DVector::from_vec(vec![2.0, -1.0, 40.0]);
+/// Oracle::default().check_gradient(&ce, &logits).unwrap();
+/// Oracle::default().check_hessian(&ce, &logits).unwrap();
+/// assert!(ce.hessian(&logits).row_sum().amax() < 1e-15);
+/// ```
+impl ScalarFn for CrossEntropyWithLogits {
+    fn input_dim(&self) -> usize {
+        self.y.len()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+        VectorFn::eval(self, x)[0]
+    }
+    fn rust_expr(&self) -> Option<String> {
+        VectorFn::rust_expr(self)
+    }
+}
+
+impl AnalyticGradient for CrossEntropyWithLogits {
+    fn gradient(&self, x: &DVector<f64>) -> DVector<f64> {
+        self.jacobian(x).row(0).transpose()
+    }
+}
+
+impl AnalyticHessian for CrossEntropyWithLogits {
+    fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        let (p, q) = softmax_and_complement(x);
+        let total: f64 = self.y.sum();
+        let mut h = -(&p * p.transpose());
+        for i in 0..p.len() {
+            h[(i, i)] = p[i] * q[i];
+        }
+        h * total
     }
 }

@@ -14,7 +14,9 @@
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
-use crate::catalogue::{LogisticRegression, NeuronScore, SmoothActivation, SoftmaxCrossEntropy};
+use crate::catalogue::{
+    CrossEntropyWithLogits, LogisticRegression, NeuronScore, SmoothActivation, softmax,
+};
 use crate::{AnalyticGradient, AnalyticHessian, ScalarFn};
 
 /// A wrong derivative of binary logistic regression's NLL.
@@ -183,7 +185,7 @@ impl AnalyticHessian for RegressionMutant {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SoftmaxHessianMissingOuter {
     /// The right loss.
-    pub loss: SoftmaxCrossEntropy,
+    pub loss: CrossEntropyWithLogits,
 }
 
 impl SoftmaxHessianMissingOuter {
@@ -196,29 +198,29 @@ impl SoftmaxHessianMissingOuter {
     #[must_use]
     pub fn new(target: DVector<f64>) -> Self {
         SoftmaxHessianMissingOuter {
-            loss: SoftmaxCrossEntropy::new(target),
+            loss: CrossEntropyWithLogits::new(target),
         }
     }
 }
 
 impl ScalarFn for SoftmaxHessianMissingOuter {
     fn input_dim(&self) -> usize {
-        self.loss.input_dim()
+        ScalarFn::input_dim(&self.loss)
     }
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
-        self.loss.eval(x)
+        ScalarFn::eval(&self.loss, x)
     }
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
             "jacobian_oracle::mutants::SoftmaxHessianMissingOuter::new(nalgebra::DVector::from_vec({}))",
-            crate::report::vec_literal(&self.loss.target)
+            crate::report::vec_literal(&self.loss.y)
         ))
     }
 }
 
 impl AnalyticHessian for SoftmaxHessianMissingOuter {
     fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-        DMatrix::from_diagonal(&SoftmaxCrossEntropy::probabilities(x))
+        DMatrix::from_diagonal(&softmax(x)) * self.loss.y.sum()
     }
 }
 

@@ -59,15 +59,22 @@ fn hidden_weights(w: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix<f64>) {
     (w2, w3)
 }
 
-/// The MLP of the suite: ReLU, SiLU and softplus layers on `W`, `W_2`, `W_3`, each with
-/// `b = ½W_l𝟙`. ReLU comes first, where its pre-activations `W(x + ½𝟙)` are exactly 0 in the
-/// integer regime (its kink inside an MLP); softplus comes last, saturating in the saturating
-/// regime. Sigmoid and tanh are left out: inside an MLP their textbook derivatives `z(1 − z)`
-/// and `1 − z²` lose relative precision in saturation in a way the oracle's tolerance does
-/// not model yet (it models it for a single layer), and it flags the correct chain rule —
-/// see `mlp_with_sigmoid_and_tanh` in `tests/activations.rs`.
+/// The MLP of the suite: ReLU, sigmoid, tanh and softplus layers on `W`, `W_2`, `W_3`, `W_4`,
+/// each with `b = ½W_l𝟙`, and the stable hidden derivatives of [`Mlp::new`]. ReLU comes first,
+/// where its pre-activations `W(x + ½𝟙)` are exactly 0 in the integer regime (its kink inside
+/// an MLP); sigmoid and tanh saturate in the saturating regime. (With the textbook hidden
+/// derivatives `z(1 − z)` and `1 − z²`, [`Mlp::textbook`], the oracle can flag the correct
+/// chain rule in saturation — a known limitation, see `tests/activations.rs`.)
 fn mlp(w: &DMatrix<f64>) -> Mlp {
-    mlp_with(Activation::Relu, w)
+    let (w2, w3) = hidden_weights(w);
+    let (m, n) = w.shape();
+    let w4 = DMatrix::from_fn(m, m, |i, j| 0.5 * w[((i + 2) % m, (j + 1) % n)]);
+    Mlp::new(vec![
+        layer(Activation::Relu, w.clone()),
+        layer(Activation::Sigmoid, w2),
+        layer(Activation::Tanh, w3),
+        layer(Activation::Softplus, w4),
+    ])
 }
 
 /// The suite's MLP with `first` as the first layer's activation.
@@ -138,7 +145,7 @@ pub(super) fn maps() -> Vec<Entry> {
     }
     out.push(Entry::jacobian(
         "mlp",
-        "∂z_3/∂x = J_3 J_2 J_1, J_l = diag(φ_l'(a_l)) W_l (ReLU, SiLU, softplus)",
+        "∂z_4/∂x = J_4 J_3 J_2 J_1, J_l = diag(φ_l'(a_l)) W_l (ReLU, σ, tanh, softplus)",
         |c: &LayerCase| (mlp(&c.w), c.x.clone()),
     ));
     out

@@ -7,15 +7,16 @@
 //!   weights `x`;
 //! * multinomial logistic regression: data `W`, 3 classes, labels `n mod 3`, `θ = vec(Θ)` with
 //!   `Θ_{ck} = x_k (c + 1)/2 − x_k` (a spread of the input over the classes);
-//! * softmax cross-entropy: logits `x`, target one-hot on the first class;
+//! * softmax cross-entropy ([`CrossEntropyWithLogits`]): logits `x`, target one-hot on the
+//!   first class;
 //! * neuron scores `φ(wᵀx)`: `w` the first row of `W`.
 
 use nalgebra::DVector;
 
 use super::Entry;
 use crate::catalogue::{
-    LogisticRegression, MultinomialLogisticRegression, NeuronScore, SmoothActivation,
-    SoftmaxCrossEntropy,
+    CrossEntropyWithLogits, LogisticRegression, MultinomialLogisticRegression, NeuronScore,
+    SmoothActivation,
 };
 use crate::mutants::{
     RegressionMutant, RegressionMutantKind, SoftmaxHessianMissingOuter, TanhHessianWrongSign,
@@ -66,7 +67,7 @@ pub(super) fn maps() -> Vec<Entry> {
         Entry::hessian(
             "softmax_cross_entropy_hessian",
             "∇²L = diag(p) − ppᵀ",
-            |c| (SoftmaxCrossEntropy::new(one_hot(c.x.len())), c.x.clone()),
+            |c| (CrossEntropyWithLogits::new(one_hot(c.x.len())), c.x.clone()),
         ),
     ];
     for (name, formula, act) in [
