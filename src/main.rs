@@ -58,6 +58,28 @@ fn try_main() -> std::io::Result<bool> {
     let mut out = std::io::stdout().lock();
     let mut ok = true;
 
+    let mut entries = catalogue();
+    if args.inject_wrong_map {
+        entries.extend(mutants().into_iter().filter(|e| e.name == "sign_error"));
+    }
+    let all_mutants = mutants();
+    let width = Widths {
+        map: entries
+            .iter()
+            .map(|e| e.name.chars().count())
+            .max()
+            .unwrap_or(3),
+        mutant: all_mutants
+            .iter()
+            .map(|e| e.name.chars().count())
+            .max()
+            .unwrap_or(6),
+        formula: all_mutants
+            .iter()
+            .map(|e| e.formula.chars().count())
+            .max()
+            .unwrap_or(7),
+    };
     if !args.json {
         writeln!(
             out,
@@ -66,19 +88,24 @@ fn try_main() -> std::io::Result<bool> {
         )?;
         writeln!(
             out,
-            "{:<18} {:>5} {:>7} {:>11} {:>9} {:>9} {:>10} {:>6}  verdict",
-            "map", "cases", "shapes", "worst rel", "err/tol", "fd/est", "prec.loss", "n/j"
+            "{:<w$} {:>5} {:>7} {:>11} {:>9} {:>9} {:>10} {:>6} {:>5}  verdict",
+            "map",
+            "cases",
+            "shapes",
+            "worst rel",
+            "err/tol",
+            "fd/est",
+            "prec.loss",
+            "kinks",
+            "n/j",
+            w = width.map
         )?;
     }
     let mut maps = Vec::new();
-    let mut entries = catalogue();
-    if args.inject_wrong_map {
-        entries.extend(mutants().into_iter().filter(|e| e.name == "sign_error"));
-    }
     for e in entries {
         let r = run_map(&e, &config);
         ok &= r.passed();
-        print_map(&mut out, &r, args.json)?;
+        print_map(&mut out, &r, args.json, &width)?;
         maps.push(r);
     }
     if !args.json {
@@ -89,18 +116,27 @@ fn try_main() -> std::io::Result<bool> {
              dual-vs-finite-difference gap in units of its error estimate (agrees below 4;\n  \
              above, the witness escalates to other steps and measures the noise of f);\n  \
              prec.loss: entries accepted with a precision-loss note (z(1−z) in saturation);\n  \
-             n/j: cases that could not be judged (non-smooth points).\n"
+             kinks: entries at non-smooth points where the analytic value takes the dual's branch\n  \
+             (passed with a note); n/j: cases that could not be judged (non-smooth points where\n  \
+             it takes the other branch; skipped, not failed).\n"
         )?;
         writeln!(
             out,
-            "{:<24} {:<36} {:>5}  {:<7} {:>7} {:>8}  minimal counterexample",
-            "mutant", "wrong formula", "cases", "verdict", "shape", "expected"
+            "{:<wm$} {:<wf$} {:>5}  {:<7} {:>7} {:>8}  minimal counterexample",
+            "mutant",
+            "wrong formula",
+            "cases",
+            "verdict",
+            "shape",
+            "expected",
+            wm = width.mutant,
+            wf = width.formula
         )?;
     }
-    for e in mutants() {
-        let r = run_mutant(&e, &config);
+    for e in &all_mutants {
+        let r = run_mutant(e, &config);
         ok &= r.caught();
-        print_mutant(&mut out, &r, args.json)?;
+        print_mutant(&mut out, &r, args.json, &width)?;
     }
     if !args.json {
         let secs: f64 = maps.iter().map(|m| m.seconds).sum();
@@ -126,7 +162,14 @@ fn try_main() -> std::io::Result<bool> {
     Ok(ok)
 }
 
-fn print_map(out: &mut impl Write, r: &MapReport, json: bool) -> std::io::Result<()> {
+/// Column widths of the table (names and formulas vary in length).
+struct Widths {
+    map: usize,
+    mutant: usize,
+    formula: usize,
+}
+
+fn print_map(out: &mut impl Write, r: &MapReport, json: bool, w: &Widths) -> std::io::Result<()> {
     let verdict = if r.passed() { "pass" } else { "fail" };
     let (max_rows, max_cols) = r
         .shapes
@@ -152,6 +195,7 @@ fn print_map(out: &mut impl Write, r: &MapReport, json: bool) -> std::io::Result
             "worst_tolerance_ratio": r.worst_tolerance_ratio,
             "worst_fd_ratio": r.worst_fd_ratio,
             "precision_loss_entries": r.precision_loss_entries,
+            "non_smooth_entries": r.non_smooth_entries,
             "cannot_judge": r.cannot_judge,
             "failure": r.failure,
         });
@@ -159,7 +203,7 @@ fn print_map(out: &mut impl Write, r: &MapReport, json: bool) -> std::io::Result
     } else {
         writeln!(
             out,
-            "{:<18} {:>5} {:>7} {:>11.2e} {:>9.3} {:>9.3} {:>10} {:>6}  {}",
+            "{:<wm$} {:>5} {:>7} {:>11.2e} {:>9.3} {:>9.3} {:>10} {:>6} {:>5}  {}",
             r.name,
             r.cases,
             format!("{}≤{}×{}", r.shapes.len(), max_rows, max_cols),
@@ -167,13 +211,20 @@ fn print_map(out: &mut impl Write, r: &MapReport, json: bool) -> std::io::Result
             r.worst_tolerance_ratio,
             r.worst_fd_ratio,
             r.precision_loss_entries,
+            r.non_smooth_entries,
             r.cannot_judge,
-            verdict
+            verdict,
+            wm = w.map
         )
     }
 }
 
-fn print_mutant(out: &mut impl Write, r: &MutantReport, json: bool) -> std::io::Result<()> {
+fn print_mutant(
+    out: &mut impl Write,
+    r: &MutantReport,
+    json: bool,
+    w: &Widths,
+) -> std::io::Result<()> {
     let verdict = if r.caught() { "caught" } else { "missed" };
     let shape = r.minimal_shape();
     if json {
@@ -199,8 +250,16 @@ fn print_mutant(out: &mut impl Write, r: &MutantReport, json: bool) -> std::io::
         });
         writeln!(
             out,
-            "{:<24} {:<36} {:>5}  {:<7} {:>7} {:>8}  {}",
-            r.name, r.formula, r.cases, verdict, shape_s, expected, example
+            "{:<wm$} {:<wf$} {:>5}  {:<7} {:>7} {:>8}  {}",
+            r.name,
+            r.formula,
+            r.cases,
+            verdict,
+            shape_s,
+            expected,
+            example,
+            wm = w.mutant,
+            wf = w.formula
         )
     }
 }

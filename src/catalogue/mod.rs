@@ -1,17 +1,29 @@
-//! Maps with hand-written Jacobians, each checked by the oracle: the worked example of
-//! Murphy, *Probabilistic Machine Learning: An Introduction* (2022), sec. 13.4.3, eq. 13.73
-//! and its erratum.
+//! Maps with hand-written derivatives, each checked by the oracle. It starts from the worked
+//! example of Murphy, *Probabilistic Machine Learning: An Introduction* (2022), sec. 13.4.3,
+//! eq. 13.73 and its erratum, and grows into the layers and losses of PML 1 ch. 10 and 13.
 //!
-//! | type | map | Jacobian |
+//! | type | map | derivative (hand-written) |
 //! |---|---|---|
 //! | [`Sigmoid`] | `σ(a) = 1/(1+e^{−a})` | `σ(a)(1−σ(a))` |
 //! | [`SigmoidNeuron`] | `z = σ(wᵀx)`, of `x` | `z(1−z) w` |
 //! | [`SigmoidNeuronWeights`] | `z = σ(wᵀx)`, of `w` | `z(1−z) x` |
 //! | [`SigmoidLayer`] | `z = σ(Wx)`, of `x` | `diag(z∘(1−z)) W` |
 //! | [`SigmoidLayerWeights`] | `z = σ(Wx)`, of `vec(W)` | `xᵀ ⊗ diag(z∘(1−z))` |
+//! | [`Elementwise`] | `φ(x)` for an [`Activation`] (tanh, softplus, log-sigmoid, ReLU, leaky ReLU, ELU, SELU, SiLU, GELU erf and tanh forms, softsign) | `diag(φ'(x))` |
+//! | [`ActivationLayer`] | `φ(Wx + b)` | `diag(φ'(a)) W` |
+//! | [`Mlp`] | `z_L`, `z_l = φ_l(W_l z_{l−1} + b_l)` | `J_L ⋯ J_1` |
+//! | [`LinearLayer`], [`LinearLayerWeights`], [`LinearLayerBias`] | `Wx + b`, of `x`, `vec(W)`, `b` | `W`, `xᵀ ⊗ I`, `I` |
+//! | [`Softmax`], [`LogSoftmax`] | `softmax(x)`, `log softmax(x)` | `diag(p) − ppᵀ`, `I − 1pᵀ` |
+//! | [`CrossEntropyWithLogits`] | `−Σ y_i log softmax(x)_i` | `(Σy)p − y`; Hessian `(Σy)(diag(p) − ppᵀ)` |
+//! | [`LayerNorm`] | `γ∘(x − μ)/√(σ² + ε) + β` | `diag(γ)/s · (I − 11ᵀ/n − x̂x̂ᵀ/n)` |
+//! | [`LogisticRegression`] | average NLL of binary logistic regression | `Xᵀ(μ − y)/N`; Hessian `XᵀSX/N` |
+//! | [`MultinomialLogisticRegression`] | average NLL of multinomial logistic regression | `(P − Y)ᵀX/N` |
+//! | [`NeuronScore`] | `φ(wᵀx)` for sigmoid, softplus, tanh ([`SmoothActivation`]) | `φ'(a) w`; Hessian `φ''(a) wwᵀ` |
 //!
-//! Every map is written once, generic over the scalar, with a numerically stable
-//! [`sigmoid`]; its analytic Jacobian is the textbook formula.
+//! Every map is written once, generic over the scalar, with numerically stable forms (no NaN
+//! or infinity for any finite input); its analytic derivative is the textbook formula, written
+//! stably where the textbook one would lose all relative precision in a way the oracle cannot
+//! attribute (see each type's docs).
 
 mod activations;
 mod layer;

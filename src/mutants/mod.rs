@@ -17,6 +17,14 @@
 //! | `weights_row_major` | `∂z/∂vec(W)` with a row-major `vec` (`diag(σ') ⊗ xᵀ`) | 2×2 |
 //! | `weights_missing_delta` | `∂z_i/∂W_jk = σ'_i x_k` for every `j` | 2×1 |
 //! | `neuron_swapped` | `∂z/∂x = z(1−z) x` (the `∂z/∂w` form) | 1×1 |
+//!
+//! The later families keep their tables beside their types: the activations and the MLP
+//! ([`ActivationMutant`], [`MlpReversedChain`]), the layers of PML 1 sec. 13.3.3 and layer
+//! normalisation ([`LinearTransposed`], [`SoftmaxMutant`], [`LogSoftmaxMutant`],
+//! [`CrossEntropyMutant`], [`LayerNormMutant`], …) and the gradients and Hessians
+//! ([`RegressionMutant`], [`SoftmaxHessianMissingOuter`], [`TanhHessianWrongSign`]). Every
+//! one is in the suite (`jacobian_oracle::suite::mutants()`), and `tests/mutants.rs` proves each
+//! is caught and shrunk to its smallest shape.
 
 mod activations;
 mod layers;

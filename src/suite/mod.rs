@@ -313,8 +313,12 @@ pub struct MapReport {
     pub worst_fd_ratio: f64,
     /// Entries that passed with a precision-loss note (e.g. `z(1−z)` in saturation).
     pub precision_loss_entries: u64,
-    /// Cases that could not be judged (non-smooth points).
+    /// Cases that could not be judged (non-smooth points where the analytic value differs
+    /// from the dual one's branch).
     pub cannot_judge: u32,
+    /// Entries at non-smooth points where the analytic value agrees with the dual one's
+    /// branch (passed, with a note).
+    pub non_smooth_entries: u64,
     /// The failure, if the map failed: the minimal case and the oracle's message.
     pub failure: Option<String>,
     /// Wall-clock seconds.
@@ -345,6 +349,7 @@ pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
         worst_fd_ratio: 0.0,
         precision_loss_entries: 0,
         cannot_judge: 0,
+        non_smooth_entries: 0,
         failure: None,
         seconds: 0.0,
     });
@@ -371,6 +376,7 @@ pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
                     r.worst_fd_ratio = r.worst_fd_ratio.max(fd.ratio());
                 }
                 r.precision_loss_entries += a.precision_loss_entries() as u64;
+                r.non_smooth_entries += a.non_smooth_entries() as u64;
                 Ok(())
             }
             Err(err) => {
