@@ -26,20 +26,13 @@ use crate::catalogue::{Activation, ActivationLayer, Elementwise, Mlp};
 use crate::mutants::{ActivationMutant, ActivationMutantKind, MlpReversedChain};
 use crate::strategy::LayerCase;
 
-/// The activations of this family (the sigmoid has its own entries, from the seed example).
-const FAMILY: [Activation; 11] = [
-    Activation::Tanh,
-    Activation::Softplus,
-    Activation::LogSigmoid,
-    Activation::Relu,
-    Activation::LEAKY_RELU,
-    Activation::ELU,
-    Activation::Selu,
-    Activation::Silu,
-    Activation::GeluErf,
-    Activation::GeluTanh,
-    Activation::Softsign,
-];
+/// The activations of this family: every [`Activation`] but the sigmoid, which has its own
+/// entries from the seed example.
+fn family() -> impl Iterator<Item = Activation> {
+    Activation::ALL
+        .into_iter()
+        .filter(|&a| a != Activation::Sigmoid)
+}
 
 /// `φ(Wx + b)` with `b = ½W𝟙`.
 fn layer(activation: Activation, w: DMatrix<f64>) -> ActivationLayer {
@@ -132,7 +125,7 @@ fn layer_name(activation: Activation) -> &'static str {
 /// The catalogue maps of this family.
 pub(super) fn maps() -> Vec<Entry> {
     let mut out = Vec::new();
-    for activation in FAMILY {
+    for activation in family() {
         let (scalar, jacobian) = formula(activation);
         out.push(Entry::jacobian(activation.name(), scalar, move |c| {
             (Elementwise::new(activation, c.x.len()), c.x.clone())

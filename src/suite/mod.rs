@@ -103,16 +103,10 @@ impl Entry {
         formula: &'static str,
         build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
     ) -> Entry {
-        Entry {
-            name,
-            formula,
-            square: false,
-            minimal_shape: None,
-            check: Box::new(move |oracle, case| {
-                let (f, x) = build(case);
-                oracle.check(&f, &x)
-            }),
-        }
+        Entry::with_check(name, formula, move |oracle, case| {
+            let (f, x) = build(case);
+            oracle.check(&f, &x)
+        })
     }
 
     /// An entry whose scalar function, built from a case, has its gradient checked with
@@ -122,16 +116,10 @@ impl Entry {
         formula: &'static str,
         build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
     ) -> Entry {
-        Entry {
-            name,
-            formula,
-            square: false,
-            minimal_shape: None,
-            check: Box::new(move |oracle, case| {
-                let (f, x) = build(case);
-                oracle.check_gradient(&f, &x)
-            }),
-        }
+        Entry::with_check(name, formula, move |oracle, case| {
+            let (f, x) = build(case);
+            oracle.check_gradient(&f, &x)
+        })
     }
 
     /// An entry whose scalar function, built from a case, has its Hessian checked with
@@ -141,15 +129,23 @@ impl Entry {
         formula: &'static str,
         build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
     ) -> Entry {
+        Entry::with_check(name, formula, move |oracle, case| {
+            let (f, x) = build(case);
+            oracle.check_hessian(&f, &x)
+        })
+    }
+
+    fn with_check(
+        name: &'static str,
+        formula: &'static str,
+        check: impl Fn(&Oracle, &LayerCase) -> Result<Agreement, CheckError> + Send + Sync + 'static,
+    ) -> Entry {
         Entry {
             name,
             formula,
             square: false,
             minimal_shape: None,
-            check: Box::new(move |oracle, case| {
-                let (f, x) = build(case);
-                oracle.check_hessian(&f, &x)
-            }),
+            check: Box::new(check),
         }
     }
 
