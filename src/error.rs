@@ -4,7 +4,7 @@ use std::fmt;
 
 use proptest::test_runner::TestCaseError;
 
-use crate::report::{CannotJudge, EvalDerivative, Mismatch};
+use crate::report::{CannotJudge, EvalDerivative, Mismatch, NotAdjoint};
 
 /// Why a check did not end in an [`Agreement`](crate::Agreement).
 ///
@@ -94,6 +94,24 @@ pub enum CheckError {
         /// The derivative found.
         value: f64,
     },
+    /// A map's own JVP and VJP break the adjoint identity `⟨Jv, u⟩ = ⟨v, Jᵀu⟩`: one of the two
+    /// is wrong ([`Oracle::check_adjoint`](crate::Oracle::check_adjoint)).
+    NotAdjoint(Box<NotAdjoint>),
+    /// A direction (`v` of a JVP, `u` of a VJP) does not have the right length (`input_dim()`
+    /// for `v`, `output_dim()` for `u`).
+    DirectionLength {
+        /// The length it must have.
+        expected: usize,
+        /// Its length.
+        found: usize,
+    },
+    /// A direction holds a NaN or an infinity.
+    NonFiniteDirection {
+        /// Position in the direction.
+        index: usize,
+        /// The value found there.
+        value: f64,
+    },
     /// The [`Oracle`](crate::Oracle) was configured with an unusable value (see its `with_*`
     /// methods).
     InvalidOracle {
@@ -165,6 +183,14 @@ impl fmt::Display for CheckError {
                  value) while eval::<f64> is finite at x; eval overflows on dual numbers \
                  (num-dual's tanh of a dual overflows from |a| ≈ 355: write a stable form)"
             ),
+            CheckError::NotAdjoint(a) => a.fmt(f),
+            CheckError::DirectionLength { expected, found } => write!(
+                f,
+                "the direction has the wrong length: expected {expected}, found {found}"
+            ),
+            CheckError::NonFiniteDirection { index, value } => {
+                write!(f, "the direction is not finite: entry {index} = {value}")
+            }
             CheckError::InvalidOracle { parameter, value } => write!(
                 f,
                 "the oracle is misconfigured: {parameter} = {value} is out of range"

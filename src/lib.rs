@@ -95,6 +95,7 @@ pub mod catalogue;
 pub mod dual;
 mod error;
 pub mod fd;
+pub mod modes;
 pub mod mutants;
 mod oracle;
 pub mod report;
@@ -106,6 +107,7 @@ pub mod tolerance;
 mod traits;
 
 pub use error::{CheckError, CheckResultExt};
+pub use modes::{AnalyticJvp, AnalyticVjp};
 pub use oracle::Oracle;
 pub use report::{Agreement, Mismatch};
 pub use traits::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, ScalarFn, VectorFn};

@@ -205,7 +205,7 @@ impl Oracle {
         self.finite_differences
     }
 
-    fn validate(&self) -> Result<(), CheckError> {
+    pub(crate) fn validate(&self) -> Result<(), CheckError> {
         let bad =
             |parameter: &'static str, value: f64| CheckError::InvalidOracle { parameter, value };
         if !(self.ulps.is_finite() && self.ulps >= 1.0) {
@@ -243,7 +243,7 @@ impl Oracle {
         f: &F,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
-        self.check_as(f, x, Quantity::Jacobian)
+        self.check_as(f, x, Quantity::Jacobian, None)
     }
 
     /// Checks the analytic gradient of a scalar function `f` at `x` against dual numbers and
@@ -269,7 +269,7 @@ impl Oracle {
         f: &F,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
-        self.check_as(&AsVectorFn(f), x, Quantity::Gradient)
+        self.check_as(&AsVectorFn(f), x, Quantity::Gradient, None)
     }
 
     /// Checks the analytic Hessian of a scalar function `f` at `x`.
@@ -303,16 +303,17 @@ impl Oracle {
         f: &F,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
-        self.check_as(&GradientOf(f), x, Quantity::Hessian)
+        self.check_as(&GradientOf(f), x, Quantity::Hessian, None)
     }
 
     /// The check of a Jacobian-shaped quantity (a Jacobian, or a gradient or Hessian through
     /// the views of [`crate::scalar`]).
-    fn check_as<F: AnalyticJacobian + ?Sized>(
+    pub(crate) fn check_as<F: AnalyticJacobian + ?Sized>(
         &self,
         f: &F,
         x: &DVector<f64>,
         quantity: Quantity,
+        direction: Option<&DVector<f64>>,
     ) -> Result<Agreement, CheckError> {
         self.validate()?;
         let (m, n) = validate_input(f, x)?;
@@ -338,6 +339,7 @@ impl Oracle {
             &reference.jacobian,
             evaluations,
             quantity,
+            direction,
         )
     }
 
@@ -555,6 +557,7 @@ impl Oracle {
         dual: &DMatrix<f64>,
         mut evaluations: Evaluations,
         quantity: Quantity,
+        direction: Option<&DVector<f64>>,
     ) -> Result<Agreement, CheckError> {
         let (m, n) = dual.shape();
         let delta_f = forward_errors(f0, dual, x);
@@ -771,6 +774,7 @@ impl Oracle {
             let err = (w.analytic - w.dual).abs();
             return Err(CheckError::Mismatch(Box::new(Mismatch {
                 quantity,
+                direction: direction.cloned(),
                 shape: (m, n),
                 witnesses: w,
                 abs_error: if w.analytic.is_finite() {
@@ -797,6 +801,7 @@ impl Oracle {
         {
             return Err(CheckError::EvalDerivative(Box::new(EvalDerivative {
                 quantity,
+                direction: direction.cloned(),
                 shape: (m, n),
                 witnesses: worst.witnesses,
                 analytic_agrees_with_fd: worst.fd_agrees_with_analytic,
@@ -813,6 +818,7 @@ impl Oracle {
             };
             return Err(CheckError::CannotJudge(Box::new(CannotJudge {
                 quantity,
+                direction: direction.cloned(),
                 reason: NotJudgeable::NonSmooth,
                 shape: (m, n),
                 witnesses: worst.witnesses,
@@ -880,7 +886,7 @@ fn rel_error(err: f64, reference: f64) -> f64 {
 }
 
 /// Dimensions of the map, and `x` checked against them.
-fn validate_input<F: VectorFn + ?Sized>(
+pub(crate) fn validate_input<F: VectorFn + ?Sized>(
     f: &F,
     x: &DVector<f64>,
 ) -> Result<(usize, usize), CheckError> {
@@ -904,7 +910,7 @@ fn validate_input<F: VectorFn + ?Sized>(
 }
 
 /// `f(x)` in `f64`, checked for length and finiteness.
-fn eval_f64<F: VectorFn + ?Sized>(
+pub(crate) fn eval_f64<F: VectorFn + ?Sized>(
     f: &F,
     x: &DVector<f64>,
     m: usize,

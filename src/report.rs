@@ -26,6 +26,12 @@ pub enum Quantity {
     Gradient,
     /// The `n×n` Hessian of a [`ScalarFn`](crate::ScalarFn).
     Hessian,
+    /// A Jacobian-vector product `Jv` (an `m×1` column), from
+    /// [`AnalyticJvp`](crate::AnalyticJvp).
+    Jvp,
+    /// A vector-Jacobian product `uᵀJ` (a `1×n` row), from
+    /// [`AnalyticVjp`](crate::AnalyticVjp).
+    Vjp,
 }
 
 impl Quantity {
@@ -36,6 +42,8 @@ impl Quantity {
             Quantity::Jacobian => "Jacobian",
             Quantity::Gradient => "gradient",
             Quantity::Hessian => "Hessian",
+            Quantity::Jvp => "JVP",
+            Quantity::Vjp => "VJP",
         }
     }
 
@@ -46,6 +54,8 @@ impl Quantity {
             Quantity::Jacobian => format!("∂f_{row}/∂x_{col}"),
             Quantity::Gradient => format!("∂f/∂x_{col}"),
             Quantity::Hessian => format!("∂²f/∂x_{row}∂x_{col}"),
+            Quantity::Jvp => format!("(Jv)_{row}"),
+            Quantity::Vjp => format!("(uᵀJ)_{col}"),
         }
     }
 
@@ -56,6 +66,8 @@ impl Quantity {
             Quantity::Jacobian => "check",
             Quantity::Gradient => "check_gradient",
             Quantity::Hessian => "check_hessian",
+            Quantity::Jvp => "check_jvp",
+            Quantity::Vjp => "check_vjp",
         }
     }
 }
@@ -152,6 +164,9 @@ impl fmt::Display for Tolerance {
 /// A wrong analytic Jacobian: the worst entry, and how many entries are wrong.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
+    /// The direction `v` of a JVP or `u` of a VJP the failure was found along (`None` for a
+    /// Jacobian, gradient or Hessian).
+    pub direction: Option<DVector<f64>>,
     /// What was checked.
     pub quantity: Quantity,
     /// The shape of the checked matrix (`output_dim × input_dim` for a Jacobian, `1×n` for a
@@ -177,7 +192,12 @@ impl Mismatch {
     /// A paste-ready Rust snippet that reproduces this failure.
     #[must_use]
     pub fn snippet(&self) -> String {
-        snippet(self.map_expr.as_deref(), &self.x, self.quantity.method())
+        snippet(
+            self.map_expr.as_deref(),
+            &self.x,
+            self.quantity,
+            self.direction.as_ref(),
+        )
     }
 }
 
@@ -214,6 +234,9 @@ impl fmt::Display for Mismatch {
         };
         writeln!(f, "  verdict: analytic disagrees with dual; {fd_view}")?;
         writeln!(f, "  x = {}", vec_literal(&self.x))?;
+        if let Some(d) = &self.direction {
+            writeln!(f, "  along {}", vec_literal(d))?;
+        }
         writeln!(f, "reproduce:")?;
         write!(f, "{}", indent(&self.snippet()))
     }
@@ -222,6 +245,9 @@ impl fmt::Display for Mismatch {
 /// `eval`'s dual-number derivative disagrees with finite differences at a smooth point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalDerivative {
+    /// The direction `v` of a JVP or `u` of a VJP the failure was found along (`None` for a
+    /// Jacobian, gradient or Hessian).
+    pub direction: Option<DVector<f64>>,
     /// What was checked.
     pub quantity: Quantity,
     /// The shape of the checked matrix.
@@ -243,7 +269,12 @@ impl EvalDerivative {
     /// A paste-ready Rust snippet that reproduces this failure.
     #[must_use]
     pub fn snippet(&self) -> String {
-        snippet(self.map_expr.as_deref(), &self.x, self.quantity.method())
+        snippet(
+            self.map_expr.as_deref(),
+            &self.x,
+            self.quantity,
+            self.direction.as_ref(),
+        )
     }
 }
 
@@ -275,8 +306,52 @@ impl fmt::Display for EvalDerivative {
             "  verdict: dual disagrees with finite differences; {hint}"
         )?;
         writeln!(f, "  x = {}", vec_literal(&self.x))?;
+        if let Some(d) = &self.direction {
+            writeln!(f, "  along {}", vec_literal(d))?;
+        }
         writeln!(f, "reproduce:")?;
         write!(f, "{}", indent(&self.snippet()))
+    }
+}
+
+/// A map's own JVP and VJP that break the adjoint identity `⟨Jv, u⟩ = ⟨v, Jᵀu⟩`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotAdjoint {
+    /// The cotangent `u`.
+    pub u: DVector<f64>,
+    /// The tangent `v`.
+    pub v: DVector<f64>,
+    /// `⟨jvp(x, v), u⟩`.
+    pub jvp_side: f64,
+    /// `⟨v, vjp(x, u)⟩`.
+    pub vjp_side: f64,
+    /// The tolerance: the rounding of both inner products.
+    pub tolerance: f64,
+    /// The input `x`.
+    pub x: DVector<f64>,
+    /// A Rust expression rebuilding the map.
+    pub map_expr: Option<String>,
+}
+
+impl fmt::Display for NotAdjoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "the JVP and the VJP are not adjoint: ⟨Jv, u⟩ = {:+.17e} but ⟨v, Jᵀu⟩ = {:+.17e} \
+             (difference {:.3e}, tolerance {:.3e}); one of them is wrong — check each against \
+             dual numbers with check_jvp and check_vjp",
+            self.jvp_side,
+            self.vjp_side,
+            (self.jvp_side - self.vjp_side).abs(),
+            self.tolerance
+        )?;
+        writeln!(f, "  x = {}", vec_literal(&self.x))?;
+        writeln!(f, "  u = {}", vec_literal(&self.u))?;
+        writeln!(f, "  v = {}", vec_literal(&self.v))?;
+        if let Some(map) = &self.map_expr {
+            writeln!(f, "  f = {map}")?;
+        }
+        Ok(())
     }
 }
 
@@ -294,6 +369,9 @@ pub enum NotJudgeable {
 /// smooth, so no verdict is possible.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CannotJudge {
+    /// The direction `v` of a JVP or `u` of a VJP the failure was found along (`None` for a
+    /// Jacobian, gradient or Hessian).
+    pub direction: Option<DVector<f64>>,
     /// Why.
     pub reason: NotJudgeable,
     /// What was checked.
@@ -322,6 +400,8 @@ impl fmt::Display for CannotJudge {
                 Quantity::Jacobian => format!("f_{}", w.row),
                 Quantity::Gradient => "f".to_string(),
                 Quantity::Hessian => format!("∂f/∂x_{}", w.row),
+                Quantity::Jvp => format!("f_{} along v", w.row),
+                Quantity::Vjp => "uᵀf".to_string(),
             },
             w.col,
             self.one_sided.0,
@@ -329,7 +409,11 @@ impl fmt::Display for CannotJudge {
             self.quantity.entry(w.row, w.col)
         )?;
         write!(f, "{w}")?;
-        writeln!(f, "  x = {}", vec_literal(&self.x))
+        writeln!(f, "  x = {}", vec_literal(&self.x))?;
+        if let Some(d) = &self.direction {
+            writeln!(f, "  along {}", vec_literal(d))?;
+        }
+        Ok(())
     }
 }
 
@@ -473,6 +557,36 @@ pub struct Agreement {
 }
 
 impl Agreement {
+    /// Two agreements of one check (two directions, two projections) as one: the worst of
+    /// each statistic, the notes of both, the evaluations added up.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Sigmoid;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// let a = Oracle::default().check(&Sigmoid, &DVector::from_vec(vec![0.5])).unwrap();
+    /// let b = Oracle::default().check(&Sigmoid, &DVector::from_vec(vec![50.0])).unwrap();
+    /// let both = a.clone().merge(b.clone());
+    /// assert_eq!(both.evaluations.dual_evals, a.evaluations.dual_evals + b.evaluations.dual_evals);
+    /// assert_eq!(both.precision_loss_entries(), a.precision_loss_entries() + b.precision_loss_entries());
+    /// ```
+    #[must_use]
+    pub fn merge(mut self, other: Agreement) -> Agreement {
+        if other.worst_analytic.ratio() > self.worst_analytic.ratio() {
+            self.worst_analytic = other.worst_analytic;
+        }
+        self.worst_rel_error = self.worst_rel_error.max(other.worst_rel_error);
+        self.worst_fd = match (self.worst_fd, other.worst_fd) {
+            (Some(a), Some(b)) => Some(if b.ratio() > a.ratio() { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        self.notes.extend(other.notes);
+        self.evaluations.f64_evals += other.evaluations.f64_evals;
+        self.evaluations.dual_evals += other.evaluations.dual_evals;
+        self.evaluations.second_order_evals += other.evaluations.second_order_evals;
+        self
+    }
+
     /// Entries that agree only within the rounding sensitivity of `f` (precision loss).
     #[must_use]
     pub fn precision_loss_entries(&self) -> usize {
@@ -570,15 +684,28 @@ fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}\n")).collect()
 }
 
-/// The reproduction snippet: rebuild the map, rebuild `x`, run the same check. Every path is
-/// written in full, so it compiles pasted into any test of a crate that depends on
-/// `jacobian-oracle` and `nalgebra`.
-pub(crate) fn snippet(map_expr: Option<&str>, x: &DVector<f64>, method: &str) -> String {
+/// The reproduction snippet: rebuild the map, rebuild `x` (and the direction of a JVP or
+/// VJP), run the same check. Every path is written in full, so it compiles pasted into any
+/// test of a crate that depends on `jacobian-oracle` and `nalgebra`.
+pub(crate) fn snippet(
+    map_expr: Option<&str>,
+    x: &DVector<f64>,
+    quantity: Quantity,
+    direction: Option<&DVector<f64>>,
+) -> String {
     let map = map_expr.unwrap_or("/* your map, as constructed in the failing test */");
+    let call = match direction {
+        Some(d) => format!(
+            "{}_along(&f, &x, &nalgebra::DVector::from_vec({}))",
+            quantity.method(),
+            vec_literal(d)
+        ),
+        None => format!("{}(&f, &x)", quantity.method()),
+    };
     format!(
         "let f = {map};\n\
          let x = nalgebra::DVector::from_vec({});\n\
-         let result = jacobian_oracle::Oracle::default().{method}(&f, &x);\n\
+         let result = jacobian_oracle::Oracle::default().{call};\n\
          assert!(result.is_ok(), \"{{}}\", result.unwrap_err());\n",
         vec_literal(x)
     )

@@ -445,6 +445,9 @@ pub fn error_kind(e: &CheckError) -> &'static str {
         CheckError::NonFiniteEval { .. } => "non_finite_eval",
         CheckError::NonFiniteDual { .. } => "non_finite_dual",
         CheckError::InvalidOracle { .. } => "invalid_oracle",
+        CheckError::NotAdjoint(_) => "not_adjoint",
+        CheckError::DirectionLength { .. } => "direction_length",
+        CheckError::NonFiniteDirection { .. } => "non_finite_direction",
         CheckError::AnalyticShape { .. } => "analytic_shape",
     }
 }

@@ -1,0 +1,483 @@
+//! Checking derivatives as real layers expose them: a backward pass ([`AnalyticVjp`], the
+//! vector-Jacobian product `uᵀJ`), a forward-mode rule ([`AnalyticJvp`], the Jacobian-vector
+//! product `Jv`), and random projections of a full Jacobian for large maps
+//! ([`Oracle::check_projected`]).
+//!
+//! Each is checked by the same three witnesses as a Jacobian, through a view:
+//!
+//! * a JVP along `v` is the `m×1` Jacobian of `t ↦ f(x + t v)` at `t = 0`: one dual pass
+//!   seeded with `v` gives the exact `Jv`, finite differences along `v` vouch for it;
+//! * a VJP along `u` is the gradient of the scalar `x ↦ uᵀf(x)`: `n` dual passes give the
+//!   exact `uᵀJ`.
+//!
+//! Directions are signed, with entries of irregular sizes (never all ones, never all
+//! positive): a checker that only tests the gradient of `Σ f(x)` misses a Jacobian whose rows
+//! are permuted. `check_jvp` and `check_vjp` draw [`DIRECTIONS`] of them deterministically;
+//! `check_jvp_along` and `check_vjp_along` take one from the caller, for instance from a
+//! proptest strategy ([`crate::strategy::direction`]), so a failing direction shrinks.
+
+use nalgebra::{DMatrix, DVector};
+use num_dual::DualNum;
+
+use crate::report::{Agreement, Quantity};
+use crate::scalar::AsVectorFn;
+use crate::{AnalyticGradient, AnalyticJacobian, CheckError, Oracle, ScalarFn, VectorFn};
+
+/// A backward pass: the vector-Jacobian product `uᵀJ` (an `n`-vector) for an output
+/// cotangent `u` (an `m`-vector), as reverse mode computes it.
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::{AnalyticJacobian, AnalyticVjp, Oracle};
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// /// The sigmoid layer's backward pass, Wᵀ(u ∘ z ∘ (1 − z)).
+/// struct Backward(SigmoidLayer);
+/// impl jacobian_oracle::VectorFn for Backward {
+///     fn input_dim(&self) -> usize { self.0.input_dim() }
+///     fn output_dim(&self) -> usize { self.0.output_dim() }
+///     fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> { self.0.eval(x) }
+/// }
+/// impl AnalyticVjp for Backward {
+///     fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+///         self.0.jacobian(x).tr_mul(u)
+///     }
+/// }
+/// let f = Backward(SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[1.0, -2.0, 0.5, 0.25, 1.0, -1.0])));
+/// Oracle::default().check_vjp(&f, &DVector::from_vec(vec![0.3, -0.1, 0.8])).unwrap();
+/// ```
+pub trait AnalyticVjp: VectorFn {
+    /// `uᵀJ(x)` as an `n`-vector (`Jᵀu`).
+    fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64>;
+}
+
+/// A forward-mode rule: the Jacobian-vector product `Jv` (an `m`-vector) for an input
+/// tangent `v` (an `n`-vector).
+///
+/// # Examples
+///
+/// ```
+/// use jacobian_oracle::{AnalyticJacobian, AnalyticJvp, Oracle};
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// struct Forward(SigmoidLayer);
+/// impl jacobian_oracle::VectorFn for Forward {
+///     fn input_dim(&self) -> usize { self.0.input_dim() }
+///     fn output_dim(&self) -> usize { self.0.output_dim() }
+///     fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> { self.0.eval(x) }
+/// }
+/// impl AnalyticJvp for Forward {
+///     fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+///         self.0.jacobian(x) * v
+///     }
+/// }
+/// let f = Forward(SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[1.0, -2.0, 0.5, 0.25, 1.0, -1.0])));
+/// Oracle::default().check_jvp(&f, &DVector::from_vec(vec![0.3, -0.1, 0.8])).unwrap();
+/// ```
+pub trait AnalyticJvp: VectorFn {
+    /// `J(x) v` as an `m`-vector.
+    fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64>;
+}
+
+/// How many directions [`Oracle::check_jvp`] and [`Oracle::check_vjp`] draw.
+pub const DIRECTIONS: usize = 3;
+
+/// `n` signed entries of irregular sizes, `±(0.5 + U[0, 1))`, from a fixed stream (xorshift64*
+/// seeded by `seed`); with `scale`, entry `l` is multiplied by `max(1, |scale_l|)` so that a
+/// step along the direction moves every coordinate in proportion to its size.
+///
+/// ```
+/// use jacobian_oracle::modes::direction;
+/// let v = direction(4, 7, None);
+/// assert_eq!(v, direction(4, 7, None)); // deterministic
+/// assert!(v.iter().all(|e| (0.5..1.5).contains(&e.abs())));
+/// assert!(v.iter().any(|&e| e < 0.0) && v.iter().any(|&e| e > 0.0));
+/// ```
+#[must_use]
+pub fn direction(n: usize, seed: u64, scale: Option<&DVector<f64>>) -> DVector<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let mut v = DVector::from_fn(n, |_, _| {
+        let r = next();
+        let magnitude = 0.5 + (r >> 11) as f64 / (1u64 << 53) as f64;
+        if r & 1 == 0 { magnitude } else { -magnitude }
+    });
+    // Both signs, always (a one-entry direction keeps its sign).
+    if n >= 2 && (v.iter().all(|&e| e > 0.0) || v.iter().all(|&e| e < 0.0)) {
+        v[n - 1] = -v[n - 1];
+    }
+    if let Some(s) = scale {
+        for (e, &sl) in v.iter_mut().zip(s.iter()) {
+            *e *= sl.abs().max(1.0);
+        }
+    }
+    v
+}
+
+/// `t ↦ f(x + t v)` on `t ∈ ℝ¹`: its `m×1` Jacobian at `t = 0` is `Jv`, and its analytic
+/// Jacobian is a given column (a JVP, or `Jv` from a full analytic Jacobian).
+pub(crate) struct Along<'a, F: ?Sized> {
+    f: &'a F,
+    x: &'a DVector<f64>,
+    v: &'a DVector<f64>,
+    column: DVector<f64>,
+}
+
+impl<F: VectorFn + ?Sized> VectorFn for Along<'_, F> {
+    fn input_dim(&self) -> usize {
+        1
+    }
+    fn output_dim(&self) -> usize {
+        self.f.output_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, t: &DVector<D>) -> DVector<D> {
+        let p = DVector::from_fn(self.x.len(), |l, _| D::from(self.x[l]) + t[0] * self.v[l]);
+        self.f.eval(&p)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        self.f.rust_expr()
+    }
+}
+
+impl<F: VectorFn + ?Sized> AnalyticJacobian for Along<'_, F> {
+    fn jacobian(&self, _t: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::from_column_slice(self.column.len(), 1, self.column.as_slice())
+    }
+}
+
+/// `x ↦ uᵀf(x)`: its gradient is `Jᵀu`, and its analytic gradient is a given VJP.
+pub(crate) struct Contracted<'a, F: ?Sized> {
+    f: &'a F,
+    u: &'a DVector<f64>,
+    row: DVector<f64>,
+}
+
+impl<F: VectorFn + ?Sized> ScalarFn for Contracted<'_, F> {
+    fn input_dim(&self) -> usize {
+        self.f.input_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+        self.f
+            .eval(x)
+            .iter()
+            .zip(self.u.iter())
+            .fold(D::zero(), |acc, (&fi, &ui)| acc + fi * ui)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        self.f.rust_expr()
+    }
+}
+
+impl<F: VectorFn + ?Sized> AnalyticGradient for Contracted<'_, F> {
+    fn gradient(&self, _x: &DVector<f64>) -> DVector<f64> {
+        self.row.clone()
+    }
+}
+
+/// Seeds of the deterministic directions (distinct streams for JVP, VJP, projections).
+const JVP_SEED: u64 = 0x4A56_5000;
+const VJP_SEED: u64 = 0x564A_5000;
+const PROJECTION_SEED: u64 = 0x5052_4F4A;
+
+/// Puts the caller's `x` back into a report made on a view (whose input is `t`).
+fn with_x(err: CheckError, x: &DVector<f64>) -> CheckError {
+    match err {
+        CheckError::Mismatch(mut m) => {
+            m.x = x.clone();
+            CheckError::Mismatch(m)
+        }
+        CheckError::EvalDerivative(mut e) => {
+            e.x = x.clone();
+            CheckError::EvalDerivative(e)
+        }
+        CheckError::CannotJudge(mut c) => {
+            c.x = x.clone();
+            CheckError::CannotJudge(c)
+        }
+        other => other,
+    }
+}
+
+impl Oracle {
+    fn validate_direction(&self, d: &DVector<f64>, expected: usize) -> Result<(), CheckError> {
+        if d.len() != expected {
+            return Err(CheckError::DirectionLength {
+                expected,
+                found: d.len(),
+            });
+        }
+        if let Some((index, &value)) = d.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(CheckError::NonFiniteDirection { index, value });
+        }
+        Ok(())
+    }
+
+    /// Checks a forward-mode rule along [`DIRECTIONS`] signed directions `v` (deterministic,
+    /// scaled with `|x|`): each `Jv` entry against the exact dual value (one pass seeded with
+    /// `v`) and finite differences along `v`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check`], the reports naming the direction (`along …`); a JVP of the wrong
+    /// length is [`CheckError::AnalyticShape`] with shapes `m×1`.
+    pub fn check_jvp<F: AnalyticJvp + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        let mut all: Option<Agreement> = None;
+        for k in 0..DIRECTIONS {
+            let v = direction(f.input_dim(), JVP_SEED + k as u64, Some(x));
+            let a = self.check_jvp_along(f, x, &v)?;
+            all = Some(match all {
+                None => a,
+                Some(b) => b.merge(a),
+            });
+        }
+        Ok(all.expect("at least one direction"))
+    }
+
+    /// Checks a forward-mode rule along one direction `v` (from a proptest strategy, say).
+    ///
+    /// ```
+    /// # use jacobian_oracle::{AnalyticJvp, Oracle, VectorFn};
+    /// # use nalgebra::{DMatrix, DVector};
+    /// # use num_dual::DualNum;
+    /// struct Square;
+    /// impl VectorFn for Square {
+    ///     fn input_dim(&self) -> usize { 2 }
+    ///     fn output_dim(&self) -> usize { 2 }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> { x.map(|v| v * v) }
+    /// }
+    /// impl AnalyticJvp for Square {
+    ///     fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> { x.component_mul(v) * 2.0 }
+    /// }
+    /// let x = DVector::from_vec(vec![1.0, -2.0]);
+    /// Oracle::default().check_jvp_along(&Square, &x, &DVector::from_vec(vec![0.5, -1.0])).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check_jvp`]; `v` of the wrong length or not finite is
+    /// [`CheckError::DirectionLength`] or [`CheckError::NonFiniteDirection`].
+    pub fn check_jvp_along<F: AnalyticJvp + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        v: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        self.validate()?;
+        let (m, n) = crate::oracle::validate_input(f, x)?;
+        self.validate_direction(v, n)?;
+        let column = f.jvp(x, v);
+        if column.len() != m {
+            return Err(CheckError::AnalyticShape {
+                expected: (m, 1),
+                found: (column.len(), 1),
+            });
+        }
+        let view = Along { f, x, v, column };
+        self.check_as(&view, &DVector::zeros(1), Quantity::Jvp, Some(v))
+            .map_err(|e| with_x(e, x))
+    }
+
+    /// Checks a backward pass along [`DIRECTIONS`] signed cotangents `u` (deterministic):
+    /// each `uᵀJ` entry against the exact dual value (`n` passes of `uᵀf`) and finite
+    /// differences of `uᵀf`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check`], the reports naming the direction; a VJP of the wrong length is
+    /// [`CheckError::AnalyticShape`] with shapes `1×n`.
+    pub fn check_vjp<F: AnalyticVjp + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        let mut all: Option<Agreement> = None;
+        for k in 0..DIRECTIONS {
+            let u = direction(f.output_dim(), VJP_SEED + k as u64, None);
+            let a = self.check_vjp_along(f, x, &u)?;
+            all = Some(match all {
+                None => a,
+                Some(b) => b.merge(a),
+            });
+        }
+        Ok(all.expect("at least one direction"))
+    }
+
+    /// Checks a backward pass along one cotangent `u` (from a proptest strategy, say).
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check_vjp`]; `u` of the wrong length or not finite is
+    /// [`CheckError::DirectionLength`] or [`CheckError::NonFiniteDirection`].
+    pub fn check_vjp_along<F: AnalyticVjp + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        u: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        self.validate()?;
+        let (m, n) = crate::oracle::validate_input(f, x)?;
+        self.validate_direction(u, m)?;
+        crate::oracle::eval_f64(f, x, m)?;
+        let row = f.vjp(x, u);
+        if row.len() != n {
+            return Err(CheckError::AnalyticShape {
+                expected: (1, n),
+                found: (1, row.len()),
+            });
+        }
+        let view = Contracted { f, u, row };
+        self.check_as(&AsVectorFn(&view), x, Quantity::Vjp, Some(u))
+    }
+
+    /// The adjoint identity `⟨Jv, u⟩ = ⟨v, Jᵀu⟩` between a map's own JVP and VJP, along
+    /// [`DIRECTIONS`] pairs: a check that needs no reference, for maps that expose both.
+    /// The tolerance is the rounding of both inner products and of the products themselves:
+    /// `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)`.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckError::NotAdjoint`] naming the pair, or a bad-input variant.
+    pub fn check_adjoint<F: AnalyticJvp + AnalyticVjp + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+    ) -> Result<(), CheckError> {
+        self.validate()?;
+        let (m, n) = crate::oracle::validate_input(f, x)?;
+        for k in 0..DIRECTIONS {
+            let v = direction(n, JVP_SEED + 97 + k as u64, Some(x));
+            let u = direction(m, VJP_SEED + 97 + k as u64, None);
+            let jv = f.jvp(x, &v);
+            let jtu = f.vjp(x, &u);
+            if jv.len() != m {
+                return Err(CheckError::AnalyticShape {
+                    expected: (m, 1),
+                    found: (jv.len(), 1),
+                });
+            }
+            if jtu.len() != n {
+                return Err(CheckError::AnalyticShape {
+                    expected: (1, n),
+                    found: (1, jtu.len()),
+                });
+            }
+            let (left, right) = (jv.dot(&u), v.dot(&jtu));
+            let scale = jv.abs().dot(&u.abs()) + v.abs().dot(&jtu.abs());
+            let tolerance =
+                self.ulps() * f64::EPSILON * scale * ((m + n) as f64).sqrt() + f64::MIN_POSITIVE;
+            if !((left - right).abs() <= tolerance) {
+                return Err(CheckError::NotAdjoint(Box::new(
+                    crate::report::NotAdjoint {
+                        u,
+                        v,
+                        jvp_side: left,
+                        vjp_side: right,
+                        tolerance,
+                        x: x.clone(),
+                        map_expr: f.rust_expr(),
+                    },
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a full analytic Jacobian through `k` random projections: for `k` signed
+    /// directions `v` (deterministic, scaled with `|x|`), the analytic `Jv` against the exact
+    /// `Jv` of one dual pass seeded with `v`, entry by entry, and finite differences along
+    /// `v`. It costs one analytic Jacobian, `k` dual passes and `2k` to `4k` evaluations —
+    /// `O(k)` instead of the `O(n)` of [`Oracle::check`] — and keeps no `n×n` matrix beyond
+    /// the analytic Jacobian.
+    ///
+    /// (The contract speaks of `k` direction pairs `(u, v)` and `uᵀJv`: a dual pass gives the
+    /// whole `Jv`, and comparing its `m` entries is stronger than comparing the one number
+    /// `uᵀJv`, at the same cost.)
+    ///
+    /// When a projection fails, the wrong entries are localised by the full check
+    /// ([`Oracle::check`]: `n` dual passes), whose [`CheckError::Mismatch`] names the worst
+    /// entry and how many are wrong.
+    ///
+    /// **Detection power**: a wrong entry `(i, j)` changes `(Jv)_i` by `error · v_j`, and every
+    /// entry of `v` is at least `0.5·max(1, |x_j|)` in size, so any single wrong entry whose
+    /// error exceeds the tolerance of `(Jv)_i` is caught by every projection — unlike a
+    /// check of one direction of `Σ f`, it cannot cancel against its own row. Several wrong
+    /// entries in one row can cancel in one projection, not in `k` independent ones.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let layer = SigmoidLayer::new(DMatrix::from_fn(16, 16, |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0));
+    /// let x = DVector::from_fn(16, |j, _| (j as f64 - 8.0) / 10.0);
+    /// let agreement = Oracle::default().check_projected(&layer, &x, 4).unwrap();
+    /// assert!(agreement.evaluations.dual_evals <= 4 + 8);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check`]; `k = 0` is [`CheckError::InvalidOracle`].
+    pub fn check_projected<F: AnalyticJacobian + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        k: usize,
+    ) -> Result<Agreement, CheckError> {
+        self.validate()?;
+        if k == 0 {
+            return Err(CheckError::InvalidOracle {
+                parameter: "k (projections)",
+                value: 0.0,
+            });
+        }
+        let (m, n) = crate::oracle::validate_input(f, x)?;
+        let jacobian = f.jacobian(x);
+        if jacobian.shape() != (m, n) {
+            return Err(CheckError::AnalyticShape {
+                expected: (m, n),
+                found: jacobian.shape(),
+            });
+        }
+        let mut all: Option<Agreement> = None;
+        for p in 0..k {
+            let v = direction(n, PROJECTION_SEED + p as u64, Some(x));
+            let column = &jacobian * &v;
+            let view = Along {
+                f,
+                x,
+                v: &v,
+                column,
+            };
+            match self.check_as(&view, &DVector::zeros(1), Quantity::Jacobian, None) {
+                Ok(a) => {
+                    all = Some(match all {
+                        None => a,
+                        Some(b) => b.merge(a),
+                    });
+                }
+                Err(projected) => {
+                    // Localise: the full check names the wrong entries.
+                    return Err(match self.check(f, x) {
+                        Err(full) => full,
+                        Ok(_) => with_x(projected, x),
+                    });
+                }
+            }
+        }
+        let mut agreement = all.expect("k ≥ 1");
+        agreement.shape = (m, n);
+        Ok(agreement)
+    }
+}
