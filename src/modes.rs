@@ -377,7 +377,9 @@ impl Oracle {
             let scale = jv.abs().dot(&u.abs()) + v.abs().dot(&jtu.abs());
             let tolerance =
                 self.ulps() * f64::EPSILON * scale * ((m + n) as f64).sqrt() + f64::MIN_POSITIVE;
-            if !((left - right).abs() <= tolerance) {
+            // NaN on either side fails too.
+            let agree = (left - right).abs() <= tolerance;
+            if !agree {
                 return Err(CheckError::NotAdjoint(Box::new(
                     crate::report::NotAdjoint {
                         u,
