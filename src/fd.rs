@@ -102,9 +102,9 @@ fn scatter_offsets() -> [f64; SCATTER_POINTS] {
 }
 
 impl Stencil {
-    /// Evaluates `f` at `x ± h e_j` and `x ± 2h e_j` with the default [`step`], with
-    /// `f(x) = f0`. Returns `None` when the step or a point overflows, or `f` is not finite at
-    /// one of the points.
+    /// Evaluates `f` at `x ± h e_j` with the default [`step`], with `f(x) = f0` (two
+    /// evaluations; [`Stencil::extend`] adds `±2h` for Richardson's extrapolation). Returns
+    /// `None` when the step or a point overflows, or `f` is not finite at one of the points.
     pub fn new(
         eval: &mut Eval<'_>,
         x: &DVector<f64>,
@@ -135,11 +135,27 @@ impl Stencil {
             scattered: Vec::new(),
         };
         s.values[slot(0)] = Some(f0.clone());
-        let mut xs = x.clone();
-        for k in [-2, -1, 1, 2] {
-            s.add(eval, &mut xs, k)?;
-        }
+        s.extend(eval, x, &[-1, 1])?;
         Some(s)
+    }
+
+    /// Adds the points `x + k·h e_j` for the given `k ∈ {±1, ±2, ±4}` that are not evaluated
+    /// yet. Returns `None` if one of them is not finite.
+    pub fn extend(&mut self, eval: &mut Eval<'_>, x: &DVector<f64>, ks: &[i32]) -> Option<()> {
+        let mut xs: Option<DVector<f64>> = None;
+        for &k in ks {
+            if self.values[slot(k)].is_none() {
+                let xs = xs.get_or_insert_with(|| x.clone());
+                self.add(eval, xs, k)?;
+            }
+        }
+        Some(())
+    }
+
+    /// Whether `x + k·h e_j` has been evaluated.
+    #[must_use]
+    pub fn has(&self, k: i32) -> bool {
+        self.values[slot(k)].is_some()
     }
 
     fn add(&mut self, eval: &mut Eval<'_>, xs: &mut DVector<f64>, k: i32) -> Option<()> {
@@ -150,16 +166,10 @@ impl Stencil {
         Some(())
     }
 
-    /// Adds the points `x ± 4h e_j` (for the one-sided estimates). Returns `None` if one of
-    /// them is not finite.
+    /// Adds the points `x ± 2h e_j` and `x ± 4h e_j` (for the one-sided estimates). Returns
+    /// `None` if one of them is not finite.
     pub fn widen(&mut self, eval: &mut Eval<'_>, x: &DVector<f64>) -> Option<()> {
-        let mut xs = x.clone();
-        for k in [-4, 4] {
-            if self.values[slot(k)].is_none() {
-                self.add(eval, &mut xs, k)?;
-            }
-        }
-        Some(())
+        self.extend(eval, x, &[-2, 2, -4, 4])
     }
 
     /// Adds [`SCATTER_POINTS`] points at irregular offsets within `x_j ± 2h`, for
@@ -246,7 +256,7 @@ impl Stencil {
     }
 
     /// Richardson's extrapolation `R` and the truncation estimate `|D(h) − D(2h)|/3` for
-    /// output `i`.
+    /// output `i`. Requires the points `±2h` ([`Stencil::extend`]).
     #[must_use]
     pub fn richardson(&self, i: usize) -> (f64, f64) {
         let d1 = self.central(i, 1);

@@ -452,6 +452,8 @@ impl Oracle {
                 found: jacobian.shape(),
             });
         }
+        let f0 = crate::oracle::eval_f64(f, x, m)?;
+        let t = DVector::zeros(1);
         let mut all: Option<Agreement> = None;
         for p in 0..k {
             let v = direction(n, PROJECTION_SEED + p as u64, Some(x));
@@ -462,7 +464,7 @@ impl Oracle {
                 v: &v,
                 column,
             };
-            match self.check_as(&view, &DVector::zeros(1), Quantity::Jacobian, None) {
+            match self.check_with_value(&view, &t, f0.clone(), Quantity::Jacobian, None) {
                 Ok(a) => {
                     all = Some(match all {
                         None => a,
@@ -480,6 +482,7 @@ impl Oracle {
         }
         let mut agreement = all.expect("k ≥ 1");
         agreement.shape = (m, n);
+        agreement.evaluations.f64_evals += 1;
         Ok(agreement)
     }
 }

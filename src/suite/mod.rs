@@ -333,7 +333,7 @@ impl MapReport {
 #[must_use]
 pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
     let start = Instant::now();
-    let oracle = Oracle::default();
+    let oracle = Oracle::default().with_full_statistics(true);
     let report = RefCell::new(MapReport {
         name: e.name,
         formula: e.formula,
@@ -457,7 +457,7 @@ pub fn error_kind(e: &CheckError) -> &'static str {
 #[must_use]
 pub fn run_mutant(e: &Entry, config: &SuiteConfig) -> MutantReport {
     let start = Instant::now();
-    let oracle = Oracle::default();
+    let oracle = Oracle::default().with_full_statistics(true);
     let cases = RefCell::new(0u32);
     let caught = RefCell::new(false);
     let result = runner(config, e.name).run(&strategy_for(e, config), |case| {
