@@ -157,7 +157,12 @@ fn ratios() {
         let (f, x) = problem(n);
         let layer = Layer(f.clone());
         let full = median(|| drop(black_box(oracle.check(&f, &x).unwrap())), budget);
-        let floor = median(|| drop(black_box(floor_full(&f, &x))), budget);
+        let floor = median(
+            || {
+                black_box(floor_full(&f, &x));
+            },
+            budget,
+        );
         println!(
             "{:<12} {:>6} {:>12.4} {:>12.4} {:>7.2}",
             "full",
@@ -185,7 +190,12 @@ fn ratios() {
             || drop(black_box(oracle.check_projected(&f, &x, 4).unwrap())),
             budget,
         );
-        let floor = median(|| drop(black_box(floor_projected(&f, &x, 4))), budget);
+        let floor = median(
+            || {
+                black_box(floor_projected(&f, &x, 4));
+            },
+            budget,
+        );
         println!(
             "{:<12} {:>6} {:>12.4} {:>12.4} {:>7.2}",
             "projected k4",
