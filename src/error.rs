@@ -112,6 +112,13 @@ pub enum CheckError {
         /// The value found there.
         value: f64,
     },
+    /// An entry of `x` is beyond the range of `f32` ([`Oracle::check_f32`](crate::Oracle::check_f32)).
+    OutOfF32Range {
+        /// Position in `x`.
+        index: usize,
+        /// The value found there.
+        value: f64,
+    },
     /// The [`Oracle`](crate::Oracle) was configured with an unusable value (see its `with_*`
     /// methods).
     InvalidOracle {
@@ -191,6 +198,10 @@ impl fmt::Display for CheckError {
             CheckError::NonFiniteDirection { index, value } => {
                 write!(f, "the direction is not finite: entry {index} = {value}")
             }
+            CheckError::OutOfF32Range { index, value } => write!(
+                f,
+                "x is beyond the range of f32: x[{index}] = {value} rounds to an infinity"
+            ),
             CheckError::InvalidOracle { parameter, value } => write!(
                 f,
                 "the oracle is misconfigured: {parameter} = {value} is out of range"

@@ -91,6 +91,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod black_box;
 pub mod catalogue;
 pub mod dual;
 mod error;
@@ -98,6 +99,7 @@ pub mod fd;
 pub mod modes;
 pub mod mutants;
 mod oracle;
+pub mod precision;
 pub mod report;
 pub mod rounding;
 pub mod scalar;
@@ -109,5 +111,6 @@ mod traits;
 pub use error::{CheckError, CheckResultExt};
 pub use modes::{AnalyticJvp, AnalyticVjp};
 pub use oracle::Oracle;
+pub use precision::AnalyticJacobianF32;
 pub use report::{Agreement, Mismatch};
 pub use traits::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, ScalarFn, VectorFn};

@@ -57,7 +57,7 @@ impl Default for Oracle {
 
 /// The state of the finite-difference witness at one entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum FdState {
+pub(crate) enum FdState {
     /// Agrees within the first estimate.
     Agree,
     /// Agrees once the measured noise of `f` is accounted for.
@@ -78,6 +78,32 @@ enum FdState {
 /// `eval` is blamed only if the finite-difference gap is at least `1/CONVICTION` times the
 /// default step's safety margin: strong evidence, not a borderline disagreement.
 const CONVICTION: f64 = 0.1;
+
+/// The finite-difference witness's verdict on one value, for checks without a dual
+/// reference ([`Oracle::check_black_box`]).
+pub(crate) enum FdVerdict {
+    /// Finite differences agree (`escalated`: only after measuring noise or changing the
+    /// step).
+    Agree { escalated: bool },
+    /// They have converged and disagree.
+    Disagree,
+    /// The point is not smooth.
+    NonSmooth { forward: f64, backward: f64 },
+    /// They give no verdict (not converged, or not computable).
+    NoVerdict,
+}
+
+impl FdState {
+    pub(crate) fn verdict(self) -> FdVerdict {
+        match self {
+            FdState::Agree => FdVerdict::Agree { escalated: false },
+            FdState::Noisy | FdState::Refined => FdVerdict::Agree { escalated: true },
+            FdState::Disagree => FdVerdict::Disagree,
+            FdState::NonSmooth { forward, backward } => FdVerdict::NonSmooth { forward, backward },
+            FdState::Unavailable | FdState::NotConverged => FdVerdict::NoVerdict,
+        }
+    }
+}
 
 /// Steps tried, as multiples of the default one `h`, when the first estimate does not explain
 /// a disagreement, nearest first.
@@ -102,7 +128,7 @@ const FINER: [f64; 6] = [
 /// What the finite-difference witness measured for a column beyond its first stencil:
 /// stencils at larger and smaller steps, each with scatter points for its noise. Computed
 /// once per column, on the first entry that needs it.
-struct Escalation {
+pub(crate) struct Escalation {
     /// Stencils ordered by step, coarsest first.
     levels: Vec<Stencil>,
     /// Where the default step sits in `levels` (`None` if it could not be re-evaluated).
@@ -392,7 +418,7 @@ impl Oracle {
         clippy::too_many_arguments,
         reason = "internal helper over one column's state"
     )]
-    fn fd_witness(
+    pub(crate) fn fd_witness(
         &self,
         i: usize,
         d: f64,
@@ -634,7 +660,11 @@ impl Oracle {
     ) -> Result<Agreement, CheckError> {
         let (m, n) = dual.shape();
         let delta_f = forward_errors(f0, dual, x);
-        let matrix = MATRIX_ULPS * f64::EPSILON * dual.amax();
+        // The analytic side's precision: f64, or f32 for an f32 implementation, whose every
+        // rounding is that much coarser (the references stay f64).
+        let (eps, floor) = quantity.precision();
+        let coarser = eps / f64::EPSILON;
+        let matrix = MATRIX_ULPS * eps * dual.amax();
         // The running rounding bound of each f_i (one pass of eval on bounded numbers),
         // computed the first time an entry needs it.
         let mut value_bounds: Option<DVector<f64>> = None;
@@ -682,16 +712,16 @@ impl Oracle {
             for i in 0..m {
                 let (a, d) = (analytic[(i, j)], dual[(i, j)]);
                 let err = (a - d).abs();
-                let relative = self.ulps * f64::EPSILON * d.abs();
+                let relative = self.ulps * eps * d.abs();
                 let mut tolerance = Tolerance {
-                    total: relative + matrix + UNDERFLOW_FLOOR,
+                    total: relative + matrix + floor,
                     relative,
                     matrix,
                     sensitivity: 0.0,
                     terms: 0.0,
-                    floor: UNDERFLOW_FLOOR,
+                    floor,
                 };
-                let within_ulps = a.is_finite() && err <= relative + UNDERFLOW_FLOOR;
+                let within_ulps = a.is_finite() && err <= relative + floor;
                 // Entries outside the ulps and matrix parts get the rest of the tolerance (one
                 // second-order pass on bounded numbers per column): the rounding sensitivity
                 // of f, and the rounding of the reference's terms. With full statistics, so do
@@ -713,13 +743,15 @@ impl Oracle {
                         } else {
                             0.0
                         };
-                        let sensitivity =
-                            self.sensitivity_safety * ratio * delta_f[i].max(value_bound(i));
+                        let sensitivity = self.sensitivity_safety
+                            * ratio
+                            * delta_f[i].max(value_bound(i))
+                            * coarser;
                         if sensitivity.is_finite() {
                             tolerance.sensitivity = sensitivity;
                             tolerance.total += sensitivity;
                         }
-                        let terms = ROUNDING_SAFETY * c.derivative_bound[i];
+                        let terms = ROUNDING_SAFETY * c.derivative_bound[i] * coarser;
                         if terms.is_finite() {
                             tolerance.terms = terms;
                             tolerance.total += terms;

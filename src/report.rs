@@ -32,10 +32,18 @@ pub enum Quantity {
     /// A vector-Jacobian product `uᵀJ` (a `1×n` row), from
     /// [`AnalyticVjp`](crate::AnalyticVjp).
     Vjp,
+    /// An `m×n` Jacobian computed in `f32`
+    /// ([`AnalyticJacobianF32`](crate::AnalyticJacobianF32)), held to
+    /// tolerances in units of `f32::EPSILON`.
+    JacobianF32,
+    /// The Jacobian of a black-box `f64` function, checked against finite differences only
+    /// ([`Oracle::check_black_box`](crate::Oracle::check_black_box)).
+    BlackBox,
 }
 
 impl Quantity {
-    /// `"Jacobian"`, `"gradient"` or `"Hessian"`.
+    /// `"Jacobian"`, `"gradient"`, `"Hessian"`, `"JVP"`, `"VJP"`, `"f32 Jacobian"` or
+    /// `"black-box Jacobian"`.
     #[must_use]
     pub fn noun(self) -> &'static str {
         match self {
@@ -44,6 +52,8 @@ impl Quantity {
             Quantity::Hessian => "Hessian",
             Quantity::Jvp => "JVP",
             Quantity::Vjp => "VJP",
+            Quantity::JacobianF32 => "f32 Jacobian",
+            Quantity::BlackBox => "black-box Jacobian",
         }
     }
 
@@ -56,6 +66,17 @@ impl Quantity {
             Quantity::Hessian => format!("∂²f/∂x_{row}∂x_{col}"),
             Quantity::Jvp => format!("(Jv)_{row}"),
             Quantity::Vjp => format!("(uᵀJ)_{col}"),
+            Quantity::JacobianF32 | Quantity::BlackBox => format!("∂f_{row}/∂x_{col}"),
+        }
+    }
+
+    /// The unit roundoff and smallest normal number of the analytic side: `f32`'s for
+    /// [`Quantity::JacobianF32`], `f64`'s otherwise.
+    #[must_use]
+    pub fn precision(self) -> (f64, f64) {
+        match self {
+            Quantity::JacobianF32 => (f64::from(f32::EPSILON), f64::from(f32::MIN_POSITIVE)),
+            _ => (f64::EPSILON, f64::MIN_POSITIVE),
         }
     }
 
@@ -68,6 +89,8 @@ impl Quantity {
             Quantity::Hessian => "check_hessian",
             Quantity::Jvp => "check_jvp",
             Quantity::Vjp => "check_vjp",
+            Quantity::JacobianF32 => "check_f32",
+            Quantity::BlackBox => "check_black_box",
         }
     }
 }
@@ -105,7 +128,14 @@ pub struct Witnesses {
 impl fmt::Display for Witnesses {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "  analytic           = {:+.17e}", self.analytic)?;
-        writeln!(f, "  dual (forward AD)  = {:+.17e}", self.dual)?;
+        if self.dual.is_nan() {
+            writeln!(
+                f,
+                "  dual (forward AD)  = not used (a black box: finite differences only)"
+            )?;
+        } else {
+            writeln!(f, "  dual (forward AD)  = {:+.17e}", self.dual)?;
+        }
         match &self.finite_difference {
             Some(fd) => {
                 write!(
@@ -402,6 +432,7 @@ impl fmt::Display for CannotJudge {
                 Quantity::Hessian => format!("∂f/∂x_{}", w.row),
                 Quantity::Jvp => format!("f_{} along v", w.row),
                 Quantity::Vjp => "uᵀf".to_string(),
+                Quantity::JacobianF32 | Quantity::BlackBox => format!("f_{}", w.row),
             },
             w.col,
             self.one_sided.0,
@@ -694,6 +725,16 @@ pub(crate) fn snippet(
     direction: Option<&DVector<f64>>,
 ) -> String {
     let map = map_expr.unwrap_or("/* your map, as constructed in the failing test */");
+    if quantity == Quantity::BlackBox {
+        return format!(
+            "let f = |x: &nalgebra::DVector<f64>| /* your function */;\n\
+             let jacobian = /* your Jacobian at x */;\n\
+             let x = nalgebra::DVector::from_vec({});\n\
+             let result = jacobian_oracle::Oracle::default().check_black_box(f, &jacobian, &x);\n\
+             assert!(result.is_ok(), \"{{}}\", result.unwrap_err());\n",
+            vec_literal(x)
+        );
+    }
     let call = match direction {
         Some(d) => format!(
             "{}_along(&f, &x, &nalgebra::DVector::from_vec({}))",

@@ -446,6 +446,7 @@ pub fn error_kind(e: &CheckError) -> &'static str {
         CheckError::NonFiniteDual { .. } => "non_finite_dual",
         CheckError::InvalidOracle { .. } => "invalid_oracle",
         CheckError::NotAdjoint(_) => "not_adjoint",
+        CheckError::OutOfF32Range { .. } => "out_of_f32_range",
         CheckError::DirectionLength { .. } => "direction_length",
         CheckError::NonFiniteDirection { .. } => "non_finite_direction",
         CheckError::AnalyticShape { .. } => "analytic_shape",

@@ -1,0 +1,217 @@
+//! Black-box `f64` functions: a map that cannot be made generic over the scalar (it calls a C
+//! library, say), with a hand-written Jacobian. Only one reference is left: finite
+//! differences, with Richardson extrapolation, an error estimate and the escalation of
+//! [`crate::fd`] (measured noise, larger and smaller steps, a one-sided kink test).
+//!
+//! **What it can detect.** An analytic entry passes when it is within the finite differences'
+//! error estimate (times the safety factor) of their value; so the smallest error it detects is
+//! that estimate: about `ε^{2/3} ≈ 4e-11` relative for a smooth, well-scaled function
+//! (truncation `h²|f'''|/6` balanced against rounding `ε|f|/h` at `h = ε^{1/3}`), more where `f`
+//! is noisy or varies on a small scale. Measured in `tests/modes.rs`
+//! (`black_box_detection_threshold`). Dual numbers, where `eval` can be generic, detect
+//! relative errors down to about `1e-14`.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::fd::Stencil;
+use crate::report::{
+    Agreement, CannotJudge, EntryStat, Evaluations, Mismatch, NotJudgeable, Note, Quantity,
+    Tolerance, Witnesses,
+};
+use crate::{CheckError, Oracle};
+
+impl Oracle {
+    /// Checks the analytic Jacobian of a black-box `f64` function at `x` against finite
+    /// differences alone (see the [module docs](crate::black_box) for what that can detect).
+    ///
+    /// ```
+    /// use jacobian_oracle::{CheckError, Oracle};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // f(x) = (x₀ x₁, sin x₀), as an opaque closure.
+    /// let f = |x: &DVector<f64>| DVector::from_vec(vec![x[0] * x[1], x[0].sin()]);
+    /// let x: DVector<f64> = DVector::from_vec(vec![0.7, -1.5]);
+    /// let right = DMatrix::from_row_slice(2, 2, &[x[1], x[0], x[0].cos(), 0.0]);
+    /// Oracle::default().check_black_box(f, &right, &x).unwrap();
+    /// let wrong = DMatrix::from_row_slice(2, 2, &[x[1], x[0], -x[0].cos(), 0.0]);
+    /// assert!(matches!(Oracle::default().check_black_box(f, &wrong, &x), Err(CheckError::Mismatch(_))));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`CheckError::Mismatch`] where the analytic entry is outside the finite differences'
+    /// error estimate and they have converged; [`CheckError::CannotJudge`] where `f` is not
+    /// smooth near `x` or the finite differences cannot resolve the derivative; bad input
+    /// (`x` empty or not finite, `f` of another length than the Jacobian's rows, the Jacobian
+    /// not `m×n`) has its own variants.
+    pub fn check_black_box(
+        &self,
+        f: impl Fn(&DVector<f64>) -> DVector<f64>,
+        jacobian: &DMatrix<f64>,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        self.validate()?;
+        let n = x.len();
+        let m = jacobian.nrows();
+        if n == 0 || m == 0 {
+            return Err(CheckError::EmptyMap {
+                input_dim: n,
+                output_dim: m,
+            });
+        }
+        if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(CheckError::NonFiniteInput { index, value });
+        }
+        if jacobian.ncols() != n {
+            return Err(CheckError::AnalyticShape {
+                expected: (m, n),
+                found: jacobian.shape(),
+            });
+        }
+        let f0 = f(x);
+        if f0.len() != m {
+            return Err(CheckError::EvalLength {
+                expected: m,
+                found: f0.len(),
+                scalar: "f64",
+            });
+        }
+        if let Some((index, &value)) = f0.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(CheckError::NonFiniteEval { index, value });
+        }
+        let mut eval = |p: &DVector<f64>| f(p);
+        // The rounding model of f: a few ulps of |f_i| (no Jacobian reference to propagate).
+        let delta = f0.map(|v| crate::tolerance::OUTPUT_ULPS * f64::EPSILON * v.abs());
+        let mut evaluations = Evaluations {
+            f64_evals: 1,
+            ..Evaluations::default()
+        };
+        let mut worst: Option<EntryStat> = None;
+        let (mut wrong, mut escalated) = (Vec::new(), 0usize);
+        let mut unjudged: Option<(Witnesses, (f64, f64))> = None;
+        for j in 0..n {
+            evaluations.f64_evals += 2;
+            let Some(mut stencil) = Stencil::new(&mut eval, x, j, &f0) else {
+                let w = witnesses(0, j, jacobian[(0, j)], None);
+                unjudged.get_or_insert((w, (f64::NAN, f64::NAN)));
+                continue;
+            };
+            let mut escalation = None;
+            for i in 0..m {
+                let a = jacobian[(i, j)];
+                // The witness compares finite differences with the analytic value itself.
+                let (state, fd) = self.fd_witness(
+                    i,
+                    a,
+                    delta[i],
+                    &mut || 0.0,
+                    &mut || None,
+                    &mut stencil,
+                    &mut escalation,
+                    &mut eval,
+                    x,
+                    &f0,
+                    &mut evaluations,
+                );
+                let w = witnesses(i, j, a, Some(fd));
+                let gap = (fd.value - a).abs();
+                use crate::oracle::FdVerdict;
+                match state.verdict() {
+                    FdVerdict::Agree { escalated: e } => {
+                        escalated += usize::from(e);
+                        let stat = EntryStat {
+                            row: i,
+                            col: j,
+                            abs_error: gap,
+                            bound: self.fd_safety() * fd.error_estimate,
+                        };
+                        if worst.is_none_or(|s| stat.ratio() > s.ratio()) {
+                            worst = Some(stat);
+                        }
+                    }
+                    FdVerdict::Disagree => wrong.push((w, gap, fd.error_estimate)),
+                    FdVerdict::NonSmooth { forward, backward } => {
+                        unjudged.get_or_insert((w, (forward, backward)));
+                    }
+                    FdVerdict::NoVerdict => {
+                        unjudged.get_or_insert((w, (f64::NAN, f64::NAN)));
+                    }
+                }
+            }
+        }
+        if let Some((w, gap, estimate)) = wrong
+            .iter()
+            .max_by(|p, q| (p.1 / p.2).total_cmp(&(q.1 / q.2)))
+            .cloned()
+        {
+            let tolerance = self.fd_safety() * estimate;
+            return Err(CheckError::Mismatch(Box::new(Mismatch {
+                direction: None,
+                quantity: Quantity::BlackBox,
+                shape: (m, n),
+                witnesses: w,
+                abs_error: gap,
+                rel_error: if w.analytic != 0.0 {
+                    gap / w.analytic.abs()
+                } else {
+                    f64::INFINITY
+                },
+                tolerance: Tolerance {
+                    total: tolerance,
+                    relative: 0.0,
+                    matrix: 0.0,
+                    sensitivity: 0.0,
+                    terms: tolerance,
+                    floor: 0.0,
+                },
+                wrong_entries: wrong.len(),
+                x: x.clone(),
+                map_expr: None,
+            })));
+        }
+        if let Some((w, one_sided)) = unjudged {
+            return Err(CheckError::CannotJudge(Box::new(CannotJudge {
+                direction: None,
+                reason: NotJudgeable::NonSmooth,
+                quantity: Quantity::BlackBox,
+                shape: (m, n),
+                witnesses: w,
+                one_sided,
+                x: x.clone(),
+            })));
+        }
+        let mut notes = Vec::new();
+        if escalated > 0 {
+            notes.push(Note::RefinedStep { entries: escalated });
+        }
+        Ok(Agreement {
+            quantity: Quantity::BlackBox,
+            shape: (m, n),
+            worst_analytic: worst.unwrap_or(EntryStat {
+                row: 0,
+                col: 0,
+                abs_error: 0.0,
+                bound: f64::MIN_POSITIVE,
+            }),
+            worst_rel_error: 0.0,
+            worst_fd: worst,
+            notes,
+            evaluations,
+        })
+    }
+}
+
+fn witnesses(
+    row: usize,
+    col: usize,
+    analytic: f64,
+    fd: Option<crate::report::FiniteDifference>,
+) -> Witnesses {
+    Witnesses {
+        row,
+        col,
+        analytic,
+        dual: f64::NAN,
+        finite_difference: fd,
+    }
+}
