@@ -6,8 +6,9 @@
 //!   Jacobian (the cost of the cheapest finite-difference check);
 //! * projection (`Oracle::check_projected`, `k = 4`): floor = one analytic Jacobian + `2k`
 //!   evaluations;
-//! * VJP (`Oracle::check_vjp`) and f32 (`Oracle::check_f32`): reported with the full check's
-//!   floor.
+//! * VJP (`Oracle::check_vjp`, three cotangents, `n` dual passes each) and f32
+//!   (`Oracle::check_f32`, an `f32` Jacobian against the `f64` references): reported against the
+//!   full check's floor.
 //!
 //! After criterion's own output, a table gives each check's median time, its floor's, and
 //! the ratio (`cargo bench --bench checks`).
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
 use jacobian_oracle::catalogue::SigmoidLayer;
-use jacobian_oracle::{AnalyticJacobian, AnalyticVjp, Oracle, VectorFn};
+use jacobian_oracle::{AnalyticJacobian, AnalyticJacobianF32, AnalyticVjp, Oracle, VectorFn};
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
@@ -39,6 +40,51 @@ impl VectorFn for Layer {
 impl AnalyticVjp for Layer {
     fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
         self.0.jacobian(x).tr_mul(u)
+    }
+}
+
+/// The sigmoid layer's Jacobian computed in `f32`, for the f32 benchmark (`W` kept in `f32`,
+/// walked column by column).
+struct LayerF32 {
+    f: SigmoidLayer,
+    w32: DMatrix<f32>,
+}
+
+impl LayerF32 {
+    fn new(f: SigmoidLayer) -> Self {
+        let w32 = f.w.map(|v| v as f32);
+        LayerF32 { f, w32 }
+    }
+}
+
+impl VectorFn for LayerF32 {
+    fn input_dim(&self) -> usize {
+        self.f.input_dim()
+    }
+    fn output_dim(&self) -> usize {
+        self.f.output_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        self.f.eval(x)
+    }
+}
+
+impl AnalyticJacobianF32 for LayerF32 {
+    fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
+        let a = &self.w32 * x;
+        let s = a.map(|ai| {
+            let z = if ai >= 0.0 {
+                1.0 / (1.0 + (-ai).exp())
+            } else {
+                ai.exp() / (1.0 + ai.exp())
+            };
+            z * (1.0 - z)
+        });
+        let mut j = self.w32.clone();
+        for mut col in j.column_iter_mut() {
+            col.component_mul_assign(&s);
+        }
+        j
     }
 }
 
@@ -91,6 +137,14 @@ fn benches(c: &mut Criterion) {
         });
         g.bench_function(BenchmarkId::new("full_floor", n), |b| {
             b.iter(|| floor_full(black_box(&f), black_box(&x)))
+        });
+        let layer32 = LayerF32::new(f.clone());
+        g.bench_function(BenchmarkId::new("f32_check", n), |b| {
+            b.iter(|| {
+                oracle
+                    .check_f32(black_box(&layer32), black_box(&x))
+                    .unwrap()
+            })
         });
         g.bench_function(BenchmarkId::new("vjp_check", n), |b| {
             b.iter(|| oracle.check_vjp(black_box(&layer), black_box(&x)).unwrap())
@@ -170,6 +224,19 @@ fn ratios() {
             full * 1e3,
             floor * 1e3,
             full / floor
+        );
+        let layer32 = LayerF32::new(f.clone());
+        let f32c = median(
+            || drop(black_box(oracle.check_f32(&layer32, &x).unwrap())),
+            budget,
+        );
+        println!(
+            "{:<12} {:>6} {:>12.4} {:>12.4} {:>7.2}",
+            "f32",
+            n,
+            f32c * 1e3,
+            floor * 1e3,
+            f32c / floor
         );
         let vjp = median(
             || drop(black_box(oracle.check_vjp(&layer, &x).unwrap())),

@@ -1,12 +1,13 @@
 //! The exact reference: forward-mode automatic differentiation with dual numbers.
 //!
-//! The Jacobian of a runtime-sized map is `n` forward passes of `eval::<Dual64>`, pass `j`
-//! seeded with `ε` on `x_j`; the `ε` parts of the outputs are column `j`. Scalar duals are
+//! The Jacobian of a runtime-sized map is `⌈n/8⌉` forward passes of `eval` on vector dual
+//! numbers (`DualSVec64<8>`), pass `p` seeded with the unit directions of `x_{8p}…x_{8p+7}`;
+//! the derivative parts of the outputs are those eight columns. Statically sized duals are
 //! `Copy`, so arithmetic allocates nothing; the input vector of duals is allocated once and
 //! re-seeded in place, so each pass allocates only what `eval` returns.
 
-use nalgebra::{DMatrix, DVector};
-use num_dual::{Dual2, Dual64};
+use nalgebra::{DMatrix, DVector, SVector};
+use num_dual::{Derivative, Dual2, Dual64, DualSVec64, DualVec};
 
 use crate::rounding::Bounded;
 
@@ -21,7 +22,8 @@ pub struct DualJacobian {
     pub jacobian: DMatrix<f64>,
 }
 
-/// The Jacobian of `f` at `x` by `n` seeded forward passes with [`Dual64`].
+/// The Jacobian of `f` at `x` by forward passes on vector dual numbers, [`LANES`] seeded
+/// columns per pass.
 ///
 /// Checks that every pass returns `output_dim()` values and that values and derivatives are
 /// finite on the dual path (a non-finite one is the num-dual `tanh` trap, or another overflow
@@ -53,43 +55,108 @@ pub fn dual_jacobian<F: VectorFn + ?Sized>(
 ) -> Result<DualJacobian, CheckError> {
     let n = x.len();
     let m = f.output_dim();
-    let mut seeded: DVector<Dual64> = x.map(Dual64::from_re);
+    let mut seeded: DVector<DualSVec64<LANES>> = x.map(DualVec::from_re);
     let mut jacobian = DMatrix::zeros(m, n);
     let mut value = DVector::zeros(0);
-    for j in 0..n {
-        seeded[j].eps = 1.0;
+    for start in (0..n).step_by(LANES) {
+        let end = (start + LANES).min(n);
+        for j in start..end {
+            seeded[j].eps = Derivative::some(SVector::ith(j - start, 1.0));
+        }
         let out = f.eval(&seeded);
-        seeded[j].eps = 0.0;
+        for j in start..end {
+            seeded[j].eps = Derivative::none();
+        }
         if out.len() != m {
             return Err(CheckError::EvalLength {
                 expected: m,
                 found: out.len(),
-                scalar: "Dual64",
+                scalar: "DualSVec64<8>",
             });
         }
-        if j == 0 {
+        if start == 0 {
             value = out.map(|d| d.re);
         }
-        for (i, (dst, d)) in jacobian
-            .column_mut(j)
-            .iter_mut()
-            .zip(out.iter())
-            .enumerate()
-        {
-            // `eval::<f64>` was finite at x; a non-finite value or derivative here is the dual
-            // path overflowing (the value part can go too, e.g. num-dual's tanh at |a| ≳ 711).
-            if !d.eps.is_finite() || !d.re.is_finite() {
-                return Err(CheckError::NonFiniteDual {
-                    row: i,
-                    col: j,
-                    value: d.eps,
-                });
+        for (i, d) in out.iter().enumerate() {
+            for j in start..end {
+                let eps = d.eps.0.as_ref().map_or(0.0, |e| e[j - start]);
+                // `eval::<f64>` was finite at x; a non-finite value or derivative here is the
+                // dual path overflowing (the value can go too: num-dual's tanh at |a| ≳ 711).
+                if !eps.is_finite() || !d.re.is_finite() {
+                    return Err(CheckError::NonFiniteDual {
+                        row: i,
+                        col: j,
+                        value: eps,
+                    });
+                }
+                jacobian[(i, j)] = eps;
             }
-            *dst = d.eps;
         }
     }
     Ok(DualJacobian { value, jacobian })
 }
+
+/// `J v_p` for up to [`LANES`] directions `v_p` (the columns of `directions`) in one pass of
+/// `eval` on vector dual numbers, each input seeded with its row of `directions`: the exact
+/// references of [`crate::Oracle::check_projected`]. `None` if the pass does not return `m`
+/// finite values and derivatives.
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::dual::{directional_derivatives, dual_jacobian};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 2, &[1.0, -2.0, 0.5, 3.0]));
+/// let x = DVector::from_vec(vec![0.3, -0.7]);
+/// let v = DMatrix::from_row_slice(2, 2, &[1.0, 0.5, -1.0, 2.0]); // two directions
+/// let jv = directional_derivatives(&layer, &x, &v).unwrap();
+/// let j = dual_jacobian(&layer, &x).unwrap().jacobian;
+/// assert!((jv - &j * &v).amax() < 1e-15);
+/// ```
+#[must_use]
+pub fn directional_derivatives<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    directions: &DMatrix<f64>,
+) -> Option<DMatrix<f64>> {
+    let m = f.output_dim();
+    let k = directions.ncols();
+    let mut out = DMatrix::zeros(m, k);
+    for start in (0..k).step_by(LANES) {
+        let end = (start + LANES).min(k);
+        let seeded: DVector<DualSVec64<LANES>> = DVector::from_fn(x.len(), |l, _| {
+            DualVec::new(
+                x[l],
+                Derivative::some(SVector::from_fn(|p, _| {
+                    if start + p < end {
+                        directions[(l, start + p)]
+                    } else {
+                        0.0
+                    }
+                })),
+            )
+        });
+        let values = f.eval(&seeded);
+        if values.len() != m {
+            return None;
+        }
+        for (i, d) in values.iter().enumerate() {
+            for p in start..end {
+                let e = d.eps.0.as_ref().map_or(0.0, |e| e[p - start]);
+                if !e.is_finite() || !d.re.is_finite() {
+                    return None;
+                }
+                out[(i, p)] = e;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Columns of the Jacobian computed per dual pass by [`dual_jacobian`]: `eval` runs on
+/// `DualSVec64<8>`, eight seeded directions at once, which costs about a quarter of an `f64`
+/// evaluation per direction where eight separate `Dual64` passes cost about two.
+pub const LANES: usize = 8;
 
 /// What one second-order pass on column `j` tells about every output `i`.
 #[derive(Debug, Clone, PartialEq)]

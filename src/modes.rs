@@ -454,17 +454,34 @@ impl Oracle {
         }
         let f0 = crate::oracle::eval_f64(f, x, m)?;
         let t = DVector::zeros(1);
+        // All k exact references Jv in one batched dual pass (eight directions per pass).
+        let directions = DMatrix::from_columns(
+            &(0..k)
+                .map(|p| direction(n, PROJECTION_SEED + p as u64, Some(x)))
+                .collect::<Vec<_>>(),
+        );
+        let references = crate::dual::directional_derivatives(f, x, &directions);
         let mut all: Option<Agreement> = None;
         for p in 0..k {
-            let v = direction(n, PROJECTION_SEED + p as u64, Some(x));
+            let v = directions.column(p).clone_owned();
             let column = &jacobian * &v;
+            let reference = references
+                .as_ref()
+                .map(|r| DMatrix::from_column_slice(m, 1, r.column(p).as_slice()));
             let view = Along {
                 f,
                 x,
                 v: &v,
                 column,
             };
-            match self.check_with_value(&view, &t, f0.clone(), Quantity::Jacobian, None) {
+            match self.check_with_reference(
+                &view,
+                &t,
+                f0.clone(),
+                reference,
+                Quantity::Jacobian,
+                None,
+            ) {
                 Ok(a) => {
                     all = Some(match all {
                         None => a,
@@ -483,6 +500,7 @@ impl Oracle {
         let mut agreement = all.expect("k ≥ 1");
         agreement.shape = (m, n);
         agreement.evaluations.f64_evals += 1;
+        agreement.evaluations.dual_evals += k.div_ceil(crate::dual::LANES);
         Ok(agreement)
     }
 }

@@ -384,6 +384,20 @@ impl Oracle {
         quantity: Quantity,
         direction: Option<&DVector<f64>>,
     ) -> Result<Agreement, CheckError> {
+        self.check_with_reference(f, x, f0, None, quantity, direction)
+    }
+
+    /// [`Oracle::check_with_value`] with the dual reference possibly computed already (the
+    /// projections of [`Oracle::check_projected`] get theirs from one batched pass).
+    pub(crate) fn check_with_reference<F: AnalyticJacobian + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        f0: DVector<f64>,
+        reference: Option<DMatrix<f64>>,
+        quantity: Quantity,
+        direction: Option<&DVector<f64>>,
+    ) -> Result<Agreement, CheckError> {
         let (m, n) = (f.output_dim(), f.input_dim());
         let analytic = f.jacobian(x);
         if analytic.shape() != (m, n) {
@@ -392,10 +406,16 @@ impl Oracle {
                 found: analytic.shape(),
             });
         }
-        let reference = dual_jacobian(f, x)?;
+        let (reference, passes) = match reference {
+            Some(r) => (r, 0),
+            None => (
+                dual_jacobian(f, x)?.jacobian,
+                n.div_ceil(crate::dual::LANES),
+            ),
+        };
         let evaluations = Evaluations {
             f64_evals: 0,
-            dual_evals: n,
+            dual_evals: passes,
             second_order_evals: 0,
         };
         self.judge(
@@ -403,7 +423,7 @@ impl Oracle {
             x,
             &f0,
             &analytic,
-            &reference.jacobian,
+            &reference,
             evaluations,
             quantity,
             direction,

@@ -558,7 +558,8 @@ impl fmt::Display for Note {
 pub struct Evaluations {
     /// `eval::<f64>` calls.
     pub f64_evals: usize,
-    /// `eval::<Dual64>` calls (one per seeded column).
+    /// Passes of `eval` on dual numbers: `⌈n/8⌉` for the reference Jacobian (eight seeded
+    /// columns per pass), and one per direction, probe or projection.
     pub dual_evals: usize,
     /// `eval::<Dual2_64>` calls (second-order passes, only where a tolerance needed them).
     pub second_order_evals: usize,

@@ -227,10 +227,10 @@ fn eval_of_the_wrong_length_on_duals_only() {
             CheckError::EvalLength {
                 expected: 2,
                 found: dual_len,
-                scalar: "Dual64"
+                scalar: "DualSVec64<8>"
             }
         );
-        assert!(err.to_string().contains("eval::<Dual64>"), "{err}");
+        assert!(err.to_string().contains("eval::<DualSVec64<8>>"), "{err}");
     }
 }
 
@@ -710,7 +710,7 @@ fn display_of_every_variant_names_the_thing() {
             )
             .unwrap_err(),
             vec![
-                "eval::<Dual64> returned 5 values".into(),
+                "eval::<DualSVec64<8>> returned 5 values".into(),
                 "output_dim() is 2".into(),
             ],
         ),

@@ -75,11 +75,16 @@ pub fn dot<D: DualNum<Primitive = f64> + Copy>(c: &DVector<f64>, v: &DVector<D>)
 /// ```
 #[must_use]
 pub fn matvec<D: DualNum<Primitive = f64> + Copy>(w: &DMatrix<f64>, v: &DVector<D>) -> DVector<D> {
-    let mut a = DVector::from_element(w.nrows(), D::zero());
-    for (col, &vk) in w.column_iter().zip(v.iter()) {
-        for (ai, &wik) in a.iter_mut().zip(col.iter()) {
-            *ai += vk * wik;
+    let m = w.nrows();
+    let mut a = vec![D::zero(); m];
+    if m > 0 {
+        // Plain slices of the column-major storage: the inner loop is a contiguous axpy that
+        // the compiler vectorizes for f64 (nalgebra's strided iterators do not).
+        for (col, &vk) in w.as_slice().chunks_exact(m).zip(v.iter()) {
+            for (ai, &wik) in a.iter_mut().zip(col) {
+                *ai += vk * wik;
+            }
         }
     }
-    a
+    DVector::from_vec(a)
 }
