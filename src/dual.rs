@@ -161,6 +161,8 @@ pub const LANES: usize = 8;
 /// What one second-order pass on column `j` tells about every output `i`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecondOrderColumn {
+    /// `∂f_i/∂x_j` (the first-order part of the same pass).
+    pub derivative: DVector<f64>,
     /// `∂²f_i/∂x_j²`.
     pub curvature: DVector<f64>,
     /// The running rounding bound of `∂f_i/∂x_j` as `eval` computes it on dual numbers
@@ -192,6 +194,7 @@ pub fn second_order_column<F: VectorFn + ?Sized>(
     seeded[j].v1 = Bounded::exact(1.0);
     let out = f.eval(&seeded);
     (out.len() == f.output_dim()).then(|| SecondOrderColumn {
+        derivative: out.map(|d| d.v1.value()),
         curvature: out.map(|d| d.v2.value()),
         derivative_bound: out.map(|d| d.v1.bound()),
     })

@@ -19,8 +19,14 @@
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
+use std::cell::OnceCell;
+
+use crate::dual::second_order_column;
+use crate::oracle::{ROUNDING_SAFETY, RowParts, RowResolved};
 use crate::report::{Agreement, Quantity};
+use crate::rounding::Bounded;
 use crate::scalar::AsVectorFn;
+use crate::tolerance::forward_error;
 use crate::{AnalyticGradient, AnalyticJacobian, CheckError, Oracle, ScalarFn, VectorFn};
 
 /// A backward pass: the vector-Jacobian product `uᵀJ` (an `n`-vector) for an output
@@ -182,6 +188,63 @@ impl<F: VectorFn + ?Sized> AnalyticGradient for Contracted<'_, F> {
     }
 }
 
+/// The row-resolved tolerance of a VJP entry `(uᵀJ)_j = Σ_i u_i J_ij`: the analytic side sums
+/// `m` Jacobian entries, each carrying the rounding the full check allows it, so entry `j` gets
+///
+/// * `(ulps + m)·ε·Σ_i |u_i J_ij|`: each entry's own rounding and that of the sum;
+/// * `Σ_i |u_i|·S_ij` with `S_ij = safety·|∂²f_i/∂x_j² / J_ij|·Δf_i`: the rounding sensitivity
+///   of each output (the textbook `Wᵀ(u∘z(1−z))` carries the error of `1 − z` in every
+///   saturated row; in `uᵀf` a flat saturated row is swamped by the others' curvature);
+/// * `Σ_i |u_i|·2·b_ij`, `b_ij` the running rounding bound of `J_ij`.
+///
+/// One second-order pass of `f` on column `j`, computed only for entries outside the view's own
+/// tolerance.
+struct Rows<'a, F: ?Sized> {
+    f: &'a F,
+    x: &'a DVector<f64>,
+    f0: &'a DVector<f64>,
+    u: &'a DVector<f64>,
+    /// The running rounding bounds of `f(x)` (one pass on bounded numbers), when first needed.
+    bounds: OnceCell<DVector<f64>>,
+}
+
+impl<F: VectorFn + ?Sized> RowResolved for Rows<'_, F> {
+    fn column(&self, oracle: &Oracle, j: usize) -> Option<RowParts> {
+        let m = self.f0.len();
+        let c = second_order_column(self.f, self.x, j)?;
+        let bounds = self.bounds.get_or_init(|| {
+            let out = self.f.eval(&self.x.map(Bounded::exact));
+            if out.len() == m {
+                out.map(Bounded::bound)
+            } else {
+                DVector::from_element(m, f64::INFINITY)
+            }
+        });
+        let (mut abs_terms, mut sensitivity, mut terms) = (0.0, 0.0, 0.0);
+        for i in 0..m {
+            let (d, w) = (c.derivative[i], self.u[i].abs());
+            abs_terms += w * d.abs();
+            let ratio = if d != 0.0 {
+                (c.curvature[i] / d).abs()
+            } else {
+                0.0
+            };
+            let delta = forward_error(self.f0[i], 0.0, 0).max(bounds[i]);
+            sensitivity += w * oracle.sensitivity_safety() * ratio * delta;
+            terms += w * ROUNDING_SAFETY * c.derivative_bound[i];
+        }
+        let relative = (oracle.ulps() + m as f64) * f64::EPSILON * abs_terms;
+        [relative, sensitivity, terms]
+            .iter()
+            .all(|v| v.is_finite())
+            .then_some(RowParts {
+                relative,
+                sensitivity,
+                terms,
+            })
+    }
+}
+
 /// Seeds of the deterministic directions (distinct streams for JVP, VJP, projections).
 const JVP_SEED: u64 = 0x4A56_5000;
 const VJP_SEED: u64 = 0x564A_5000;
@@ -329,7 +392,7 @@ impl Oracle {
         self.validate()?;
         let (m, n) = crate::oracle::validate_input(f, x)?;
         self.validate_direction(u, m)?;
-        crate::oracle::eval_f64(f, x, m)?;
+        let f0 = crate::oracle::eval_f64(f, x, m)?;
         let row = f.vjp(x, u);
         if row.len() != n {
             return Err(CheckError::AnalyticShape {
@@ -337,18 +400,86 @@ impl Oracle {
                 found: (1, row.len()),
             });
         }
+        // uᵀf(x) with the arithmetic of the view's own eval.
+        let g0 = f0
+            .iter()
+            .zip(u.iter())
+            .fold(0.0, |acc, (&fi, &ui)| acc + fi * ui);
+        if !g0.is_finite() {
+            return Err(CheckError::NonFiniteEval {
+                index: 0,
+                value: g0,
+            });
+        }
+        let rows = Rows {
+            f,
+            x,
+            f0: &f0,
+            u,
+            bounds: OnceCell::new(),
+        };
         let view = Contracted { f, u, row };
-        self.check_as(&AsVectorFn(&view), x, Quantity::Vjp, Some(u))
+        let mut agreement = self.check_with_reference(
+            &AsVectorFn(&view),
+            x,
+            DVector::from_element(1, g0),
+            None,
+            Quantity::Vjp,
+            Some(u),
+            Some(&rows),
+        )?;
+        agreement.evaluations.f64_evals += 1;
+        Ok(agreement)
     }
 
     /// The adjoint identity `⟨Jv, u⟩ = ⟨v, Jᵀu⟩` between a map's own JVP and VJP, along
-    /// [`DIRECTIONS`] pairs: a check that needs no reference, for maps that expose both.
-    /// The tolerance is the rounding of both inner products and of the products themselves:
-    /// `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)`.
+    /// [`DIRECTIONS`] pairs: a check that needs no reference while the identity holds, for
+    /// maps that expose both.
+    ///
+    /// The identity is first held to the rounding of the two inner products,
+    /// `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)·√(m + n)`. That is not the rounding of the rules
+    /// themselves: two right rules can differ by far more (the textbook `z(1 − z)` at `a = 8` is
+    /// off by `ε/(1 − z) ≈ 7e-13` relative, a stable `σ(a)σ(−a)` by an ulp). So a pair outside
+    /// it is adjudicated: each side is checked against dual numbers along that pair
+    /// ([`Oracle::check_jvp_along`] along `v`, [`Oracle::check_vjp_along`] along `u`), with
+    /// their tolerances. If both pass, the gap is rounding each rule was shown to be allowed,
+    /// and the pair passes; if one is wrong, the identity is broken and the report carries
+    /// that side's [`CheckError::Mismatch`]; if the point cannot be judged (a kink) or `eval`'s
+    /// own derivatives are wrong, that is the answer.
+    ///
+    /// ```
+    /// # use jacobian_oracle::{AnalyticJvp, AnalyticVjp, CheckError, Oracle, VectorFn};
+    /// # use nalgebra::DVector;
+    /// # use num_dual::DualNum;
+    /// /// f(x) = (x₀x₁, x₁²), with a VJP that swaps the rows of Jᵀ.
+    /// struct F;
+    /// impl VectorFn for F {
+    ///     fn input_dim(&self) -> usize { 2 }
+    ///     fn output_dim(&self) -> usize { 2 }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+    ///         DVector::from_vec(vec![x[0] * x[1], x[1] * x[1]])
+    ///     }
+    /// }
+    /// impl AnalyticJvp for F {
+    ///     fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+    ///         DVector::from_vec(vec![x[1] * v[0] + x[0] * v[1], 2.0 * x[1] * v[1]])
+    ///     }
+    /// }
+    /// impl AnalyticVjp for F {
+    ///     fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+    ///         DVector::from_vec(vec![x[0] * u[0] + 2.0 * x[1] * u[1], x[1] * u[0]]) // wrong
+    ///     }
+    /// }
+    /// let err = Oracle::default().check_adjoint(&F, &DVector::from_vec(vec![0.5, -1.5])).unwrap_err();
+    /// let CheckError::NotAdjoint(report) = err else { panic!() };
+    /// assert!(matches!(report.culprit.as_deref(), Some(CheckError::Mismatch(_))));
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`CheckError::NotAdjoint`] naming the pair, or a bad-input variant.
+    /// [`CheckError::NotAdjoint`] naming the pair and the wrong side;
+    /// [`CheckError::CannotJudge`] or [`CheckError::EvalDerivative`] from the adjudication; or a
+    /// bad-input variant.
     pub fn check_adjoint<F: AnalyticJvp + AnalyticVjp + ?Sized>(
         &self,
         f: &F,
@@ -378,20 +509,34 @@ impl Oracle {
             let tolerance =
                 self.ulps() * f64::EPSILON * scale * ((m + n) as f64).sqrt() + f64::MIN_POSITIVE;
             // NaN on either side fails too.
-            let agree = (left - right).abs() <= tolerance;
-            if !agree {
-                return Err(CheckError::NotAdjoint(Box::new(
-                    crate::report::NotAdjoint {
-                        u,
-                        v,
-                        jvp_side: left,
-                        vjp_side: right,
-                        tolerance,
-                        x: x.clone(),
-                        map_expr: f.rust_expr(),
-                    },
-                )));
+            if (left - right).abs() <= tolerance {
+                continue;
             }
+            // Adjudicate by the exact references along this pair.
+            let culprit = match self.check_jvp_along(f, x, &v) {
+                Err(e) => Some(e),
+                Ok(_) => self.check_vjp_along(f, x, &u).err(),
+            };
+            let Some(culprit) = culprit else {
+                continue;
+            };
+            if !matches!(culprit, CheckError::Mismatch(_)) {
+                // No verdict about the rules: the point cannot be judged (a kink), eval's own
+                // derivatives are wrong, or bad input met on the way (a non-finite dual path).
+                return Err(culprit);
+            }
+            return Err(CheckError::NotAdjoint(Box::new(
+                crate::report::NotAdjoint {
+                    u,
+                    v,
+                    jvp_side: left,
+                    vjp_side: right,
+                    tolerance,
+                    x: x.clone(),
+                    map_expr: f.rust_expr(),
+                    culprit: Some(Box::new(culprit)),
+                },
+            )));
         }
         Ok(())
     }
@@ -480,6 +625,7 @@ impl Oracle {
                 f0.clone(),
                 reference,
                 Quantity::Jacobian,
+                None,
                 None,
             ) {
                 Ok(a) => {

@@ -384,7 +384,7 @@ impl Oracle {
         quantity: Quantity,
         direction: Option<&DVector<f64>>,
     ) -> Result<Agreement, CheckError> {
-        self.check_with_reference(f, x, f0, None, quantity, direction)
+        self.check_with_reference(f, x, f0, None, quantity, direction, None)
     }
 
     /// [`Oracle::check_with_value`] with the dual reference possibly computed already (the
@@ -397,6 +397,7 @@ impl Oracle {
         reference: Option<DMatrix<f64>>,
         quantity: Quantity,
         direction: Option<&DVector<f64>>,
+        rows: Option<&dyn RowResolved>,
     ) -> Result<Agreement, CheckError> {
         let (m, n) = (f.output_dim(), f.input_dim());
         let analytic = f.jacobian(x);
@@ -427,6 +428,7 @@ impl Oracle {
             evaluations,
             quantity,
             direction,
+            rows,
         )
     }
 
@@ -677,6 +679,7 @@ impl Oracle {
         mut evaluations: Evaluations,
         quantity: Quantity,
         direction: Option<&DVector<f64>>,
+        rows: Option<&dyn RowResolved>,
     ) -> Result<Agreement, CheckError> {
         let (m, n) = dual.shape();
         let delta_f = forward_errors(f0, dual, x);
@@ -726,6 +729,7 @@ impl Oracle {
                 None
             };
             let mut second_order: Option<Option<SecondOrderColumn>> = None;
+            let mut row_parts: Option<Option<RowParts>> = None;
             let mut nearby: Option<Option<(DVector<f64>, DVector<f64>)>> = None;
             let mut escalation: Option<Escalation> = None;
 
@@ -767,7 +771,10 @@ impl Oracle {
                             * ratio
                             * delta_f[i].max(value_bound(i))
                             * coarser;
-                        if sensitivity.is_finite() {
+                        // (A contracted view's sensitivity is resolved row by row below:
+                        // `Δ(uᵀf)` is dominated by the largest outputs, and `uᵀf`'s curvature
+                        // by the most curved rows, which need not be the same.)
+                        if sensitivity.is_finite() && rows.is_none() {
                             tolerance.sensitivity = sensitivity;
                             tolerance.total += sensitivity;
                         }
@@ -775,6 +782,31 @@ impl Oracle {
                         if terms.is_finite() {
                             tolerance.terms = terms;
                             tolerance.total += terms;
+                        }
+                    }
+                }
+                // A contracted view (a VJP `uᵀJ`): each entry also gets the tolerance of the
+                // Jacobian entries it contracts, row by row (see [`RowResolved`]).
+                if let Some(rows) = rows {
+                    let needed = if self.full_statistics {
+                        tolerance.total / 4.0
+                    } else {
+                        tolerance.total
+                    };
+                    if a.is_finite() && err > needed {
+                        let parts = row_parts.get_or_insert_with(|| {
+                            evaluations.second_order_evals += 1;
+                            rows.column(self, j)
+                        });
+                        if let Some(p) = parts {
+                            tolerance.relative = tolerance.relative.max(p.relative);
+                            tolerance.sensitivity = p.sensitivity;
+                            tolerance.terms = tolerance.terms.max(p.terms);
+                            tolerance.total = tolerance.relative
+                                + tolerance.matrix
+                                + tolerance.sensitivity
+                                + tolerance.terms
+                                + tolerance.floor;
                         }
                     }
                 }
@@ -1083,7 +1115,24 @@ pub(crate) const MATRIX_ULPS: f64 = 8.0;
 
 /// The running rounding bound enters the tolerance this many times: once for the reference,
 /// once more for an analytic formula computed through terms of the same size.
-const ROUNDING_SAFETY: f64 = 2.0;
+pub(crate) const ROUNDING_SAFETY: f64 = 2.0;
+
+/// Tolerance parts of one entry of a contracted view, resolved over the rows it contracts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowParts {
+    pub(crate) relative: f64,
+    pub(crate) sensitivity: f64,
+    pub(crate) terms: f64,
+}
+
+/// A view whose single output contracts the rows of another map (`g = uᵀf`, whose gradient is
+/// a VJP): the rounding of entry `j` of its gradient is that of the Jacobian entries `J_ij` it
+/// sums, weighted by `|u_i|`, which the view's own second-order pass cannot see (it sees `g`'s
+/// curvature, in which the rows' sensitivities can cancel).
+pub(crate) trait RowResolved {
+    /// The parts for column `j`, or `None` if the passes they need fail.
+    fn column(&self, oracle: &Oracle, j: usize) -> Option<RowParts>;
+}
 
 /// Relative size of the move of [`dual_near`]: far below any smooth change that matters, far
 /// above the rounding of `x`.

@@ -361,6 +361,11 @@ pub struct NotAdjoint {
     pub x: DVector<f64>,
     /// A Rust expression rebuilding the map.
     pub map_expr: Option<String>,
+    /// The side found wrong when each was checked against dual numbers along this pair
+    /// ([`crate::Oracle::check_jvp_along`] along `v`, then [`crate::Oracle::check_vjp_along`]
+    /// along `u`): its [`crate::CheckError::Mismatch`], naming the entry. (Always `Some` from
+    /// [`crate::Oracle::check_adjoint`].)
+    pub culprit: Option<Box<crate::CheckError>>,
 }
 
 impl fmt::Display for NotAdjoint {
@@ -368,8 +373,7 @@ impl fmt::Display for NotAdjoint {
         writeln!(
             f,
             "the JVP and the VJP are not adjoint: ⟨Jv, u⟩ = {:+.17e} but ⟨v, Jᵀu⟩ = {:+.17e} \
-             (difference {:.3e}, tolerance {:.3e}); one of them is wrong — check each against \
-             dual numbers with check_jvp and check_vjp",
+             (difference {:.3e}, tolerance {:.3e})",
             self.jvp_side,
             self.vjp_side,
             (self.jvp_side - self.vjp_side).abs(),
@@ -380,6 +384,19 @@ impl fmt::Display for NotAdjoint {
         writeln!(f, "  v = {}", vec_literal(&self.v))?;
         if let Some(map) = &self.map_expr {
             writeln!(f, "  f = {map}")?;
+        }
+        match &self.culprit {
+            Some(report) => {
+                writeln!(f, "checked against dual numbers along this pair:")?;
+                for line in report.to_string().lines() {
+                    writeln!(f, "  {line}")?;
+                }
+            }
+            None => writeln!(
+                f,
+                "one of them is wrong: check each against dual numbers with check_jvp and \
+                 check_vjp"
+            )?,
         }
         Ok(())
     }
