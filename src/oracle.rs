@@ -389,6 +389,10 @@ impl Oracle {
 
     /// [`Oracle::check_with_value`] with the dual reference possibly computed already (the
     /// projections of [`Oracle::check_projected`] get theirs from one batched pass).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal: the views share one entry point"
+    )]
     pub(crate) fn check_with_reference<F: AnalyticJacobian + ?Sized>(
         &self,
         f: &F,
@@ -434,8 +438,9 @@ impl Oracle {
 
     /// The finite-difference witness at entry `(i, j)`: the first estimate; then (once per
     /// column) stencils at larger and smaller steps, each with the rounding noise of `f`
-    /// measured at its own scale; agreement at any informative level; else a one-sided test
-    /// for a kink at the smallest step, and a convergence test before `eval` is blamed.
+    /// measured at its own scale; agreement at any informative level (`strict`: at the most
+    /// accurate one); else a one-sided test for a kink at the smallest step, and a convergence
+    /// test before the value is called wrong.
     #[expect(
         clippy::too_many_arguments,
         reason = "internal helper over one column's state"
@@ -453,6 +458,7 @@ impl Oracle {
         x: &DVector<f64>,
         f0: &DVector<f64>,
         evaluations: &mut Evaluations,
+        strict: bool,
     ) -> (FdState, FiniteDifference) {
         let guard = self.ulps * f64::EPSILON * d.abs() + UNDERFLOW_FLOOR;
         // Stage 0: the central difference at h alone. When it agrees with the dual value to
@@ -580,10 +586,32 @@ impl Oracle {
         let informative = |l: usize, fd: &FiniteDifference| {
             !flat[l] && self.fd_safety * fd.error_estimate < 0.5 * d.abs().max(fd.value.abs())
         };
-        // Agreement at any informative level vouches for the dual value.
-        if let Some((level, fd)) = bounded.iter().enumerate().find(|&(l, fd)| {
-            informative(l, fd) && (fd.value - d).abs() <= self.fd_safety * fd.error_estimate + guard
-        }) {
+        let agrees = |fd: &FiniteDifference| {
+            (fd.value - d).abs() <= self.fd_safety * fd.error_estimate + guard
+        };
+        // Agreement at any informative level vouches for a dual value (a wrong dual value
+        // matching some converged step is a coincidence, and a false alarm on eval costs more
+        // than a second look). A value under test with no other reference (`strict`: a black
+        // box's analytic entry) must agree with the most accurate informative level: a
+        // coarse level's estimate may be an eighth of the derivative, and errors that size
+        // would pass there.
+        let most_accurate = bounded
+            .iter()
+            .enumerate()
+            .filter(|&(l, fd)| informative(l, fd))
+            .min_by(|p, q| p.1.error_estimate.total_cmp(&q.1.error_estimate))
+            .map(|(l, _)| l);
+        let agreeing = if strict {
+            most_accurate
+                .map(|l| (l, &bounded[l]))
+                .filter(|&(_, fd)| agrees(fd))
+        } else {
+            bounded
+                .iter()
+                .enumerate()
+                .find(|&(l, fd)| informative(l, fd) && agrees(fd))
+        };
+        if let Some((level, fd)) = agreeing {
             let state = if level == default_level {
                 FdState::Noisy
             } else {
@@ -591,11 +619,14 @@ impl Oracle {
             };
             return (state, *fd);
         }
-        let best = bounded
-            .iter()
-            .copied()
-            .min_by(|p, q| p.error_estimate.total_cmp(&q.error_estimate))
-            .expect("the default level is present");
+        let best = match (strict, most_accurate) {
+            (true, Some(l)) => bounded[l],
+            _ => bounded
+                .iter()
+                .copied()
+                .min_by(|p, q| p.error_estimate.total_cmp(&q.error_estimate))
+                .expect("the default level is present"),
+        };
         // No step explains the gap: a kink within the smallest stencil, finite differences
         // that have not converged, or a wrong dual path.
         let last = esc.levels.len() - 1;
@@ -626,7 +657,15 @@ impl Oracle {
         // steps alone cannot convict: a coarse rounding grid (an additive offset) leaves part
         // of f flat on them, and they agree with each other on a wrong slope; a larger step
         // that sees the grid resolved contradicts them …
-        let default = fds[default_level];
+        // (Strictly, the level the value was compared with takes the default step's place, and
+        // a gap beyond its own margin is evidence enough: the value under test has no other
+        // reference to fall back on.)
+        let (anchor, conviction) = match (strict, most_accurate) {
+            (true, Some(l)) => (l, 1.0),
+            (true, None) => return (FdState::NotConverged, best),
+            (false, _) => (default_level, CONVICTION),
+        };
+        let default = fds[anchor];
         let consistent = |other: &FiniteDifference| {
             (other.value - default.value).abs()
                 <= self.fd_safety * (other.error_estimate + default.error_estimate) + guard
@@ -637,11 +676,11 @@ impl Oracle {
         // The evidence must be strong: the gap at least ten times the default step's safety
         // margin (a step far above f's scale has an estimate that is merely large, not
         // wrong by ten times).
-        let margin = self.fd_safety * bounded[default_level].error_estimate;
-        let converged = !flat[default_level]
-            && margin <= CONVICTION * (default.value - d).abs()
-            && fds[..default_level].iter().all(consistent)
-            && fds.get(default_level + 1).is_none_or(consistent);
+        let margin = self.fd_safety * bounded[anchor].error_estimate;
+        let converged = !flat[anchor]
+            && margin <= conviction * (default.value - d).abs()
+            && fds[..anchor].iter().all(consistent)
+            && fds.get(anchor + 1).is_none_or(consistent);
         if !converged {
             return (FdState::NotConverged, best);
         }
@@ -858,6 +897,7 @@ impl Oracle {
                             x,
                             f0,
                             &mut evaluations,
+                            false,
                         );
                         if matches!(state, FdState::Agree | FdState::Refined) {
                             let stat = EntryStat {

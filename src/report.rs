@@ -410,6 +410,10 @@ pub enum NotJudgeable {
     /// finite-difference stencil, so `f` is not differentiable there (or nearly not); or the
     /// dual derivative jumps under a tiny move of `x`: `x` lies on a branch boundary of `eval`.
     NonSmooth,
+    /// A black box only ([`crate::Oracle::check_black_box`], where finite differences are the
+    /// sole reference): they give no verdict on the entry — no step resolves the derivative
+    /// (they do not converge as the step shrinks), or `f` cannot be evaluated at `x ± h`.
+    NotConverged,
 }
 
 /// A point where the analytic Jacobian disagrees with the dual reference but the point is not
@@ -438,24 +442,38 @@ pub struct CannotJudge {
 impl fmt::Display for CannotJudge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = &self.witnesses;
-        writeln!(
-            f,
-            "cannot judge at this point: {} is not smooth along x_{} near x (one-sided \
-             differences {:+.6e} and {:+.6e} differ), and the analytic value of {} disagrees \
-             with the dual one there",
-            match self.quantity {
-                Quantity::Jacobian => format!("f_{}", w.row),
-                Quantity::Gradient => "f".to_string(),
-                Quantity::Hessian => format!("∂f/∂x_{}", w.row),
-                Quantity::Jvp => format!("f_{} along v", w.row),
-                Quantity::Vjp => "uᵀf".to_string(),
-                Quantity::JacobianF32 | Quantity::BlackBox => format!("f_{}", w.row),
-            },
-            w.col,
-            self.one_sided.0,
-            self.one_sided.1,
-            self.quantity.entry(w.row, w.col)
-        )?;
+        let what = match self.quantity {
+            Quantity::Jacobian => format!("f_{}", w.row),
+            Quantity::Gradient => "f".to_string(),
+            Quantity::Hessian => format!("∂f/∂x_{}", w.row),
+            Quantity::Jvp => format!("f_{} along v", w.row),
+            Quantity::Vjp => "uᵀf".to_string(),
+            Quantity::JacobianF32 | Quantity::BlackBox => format!("f_{}", w.row),
+        };
+        let entry = self.quantity.entry(w.row, w.col);
+        match self.reason {
+            NotJudgeable::NonSmooth => writeln!(
+                f,
+                "cannot judge at this point: {what} is not smooth along x_{} near x (one-sided \
+                 differences {:+.6e} and {:+.6e} differ), and the analytic value of {entry} \
+                 disagrees with {} there",
+                w.col,
+                self.one_sided.0,
+                self.one_sided.1,
+                if self.quantity == Quantity::BlackBox {
+                    "finite differences"
+                } else {
+                    "the dual one"
+                }
+            )?,
+            NotJudgeable::NotConverged => writeln!(
+                f,
+                "cannot judge at this point: finite differences of {what} along x_{} do not \
+                 resolve the derivative (no step converges, or f cannot be evaluated at x ± h), \
+                 and they are the only reference for the analytic value of {entry}",
+                w.col
+            )?,
+        }
         write!(f, "{w}")?;
         writeln!(f, "  x = {}", vec_literal(&self.x))?;
         if let Some(d) = &self.direction {

@@ -998,7 +998,7 @@ fn agreement_fields_of_a_passing_check() {
     let layer = SigmoidLayer::new(w23());
     let x = v(&[0.3, -1.2, 0.7]);
     let a = oracle.check(&layer, &x).unwrap_or_else(|e| panic!("{e}"));
-    let n = 3;
+    let n: usize = 3;
     assert_eq!(a.shape, (2, 3));
     assert!(a.worst_analytic.ratio() < 1.0, "{a}");
     assert!(a.worst_analytic.row < 2 && a.worst_analytic.col < 3);
