@@ -284,6 +284,32 @@ pub fn simple_f64(range: RangeInclusive<f64>) -> SimpleF64 {
     SimpleF64 { range }
 }
 
+/// A direction of length `len` for [`crate::Oracle::check_jvp_along`] (an input tangent `v`)
+/// or [`crate::Oracle::check_vjp_along`] (an output cotangent `u`): signed [`simple_f64`]
+/// entries in `[-4, 4]`, each shrinking on its own toward 0, then ±1 and small integers, so a
+/// failing direction shrinks to the few entries the failure needs.
+///
+/// ```
+/// use jacobian_oracle::strategy::direction;
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let mut tree = direction(3).new_tree(&mut runner).unwrap();
+/// assert_eq!(tree.current().len(), 3);
+/// // A failure that needs only a nonzero first entry keeps it and zeroes the rest.
+/// while tree.simplify() {
+///     if tree.current()[0] == 0.0 && !tree.complicate() {
+///         break;
+///     }
+/// }
+/// let v = tree.current();
+/// assert!(v[0] != 0.0 && v[1] == 0.0 && v[2] == 0.0);
+/// ```
+pub fn direction(len: usize) -> impl Strategy<Value = DVector<f64>> {
+    vec(simple_f64(-4.0..=4.0), len).prop_map(DVector::from_vec)
+}
+
 impl Strategy for SimpleF64 {
     type Tree = SimpleF64Tree;
     type Value = f64;
