@@ -119,12 +119,28 @@ pub fn directional_derivatives<F: VectorFn + ?Sized>(
     x: &DVector<f64>,
     directions: &DMatrix<f64>,
 ) -> Option<DMatrix<f64>> {
+    // As few lanes as the directions need: a lane costs about one multiplication per
+    // arithmetic operation of eval, used or not.
+    match directions.ncols() {
+        0..=1 => seeded_passes::<F, 1>(f, x, directions),
+        2 => seeded_passes::<F, 2>(f, x, directions),
+        3..=4 => seeded_passes::<F, 4>(f, x, directions),
+        _ => seeded_passes::<F, LANES>(f, x, directions),
+    }
+}
+
+/// [`directional_derivatives`] on `DualSVec64<N>`, `N` directions per pass.
+fn seeded_passes<F: VectorFn + ?Sized, const N: usize>(
+    f: &F,
+    x: &DVector<f64>,
+    directions: &DMatrix<f64>,
+) -> Option<DMatrix<f64>> {
     let m = f.output_dim();
     let k = directions.ncols();
     let mut out = DMatrix::zeros(m, k);
-    for start in (0..k).step_by(LANES) {
-        let end = (start + LANES).min(k);
-        let seeded: DVector<DualSVec64<LANES>> = DVector::from_fn(x.len(), |l, _| {
+    for start in (0..k).step_by(N) {
+        let end = (start + N).min(k);
+        let seeded: DVector<DualSVec64<N>> = DVector::from_fn(x.len(), |l, _| {
             DualVec::new(
                 x[l],
                 Derivative::some(SVector::from_fn(|p, _| {

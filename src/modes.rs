@@ -606,10 +606,12 @@ impl Oracle {
                 .collect::<Vec<_>>(),
         );
         let references = crate::dual::directional_derivatives(f, x, &directions);
+        // All k analytic products Jv at once.
+        let products = &jacobian * &directions;
         let mut all: Option<Agreement> = None;
         for p in 0..k {
             let v = directions.column(p).clone_owned();
-            let column = &jacobian * &v;
+            let column = products.column(p).clone_owned();
             let reference = references
                 .as_ref()
                 .map(|r| DMatrix::from_column_slice(m, 1, r.column(p).as_slice()));
