@@ -103,6 +103,7 @@ pub mod precision;
 pub mod report;
 pub mod rounding;
 pub mod scalar;
+pub mod speed;
 pub mod strategy;
 pub mod suite;
 pub mod tolerance;

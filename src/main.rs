@@ -28,6 +28,11 @@ struct Args {
     /// Print JSON Lines (one object per map or mutant) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Instead of the report, time each check of σ(Wx) against its floor (n = 16, 64, 256;
+    /// projections also at 1024) and against the peers' times (PyTorch gradcheck, JAX
+    /// check_grads, numdifftools). With --json, one object per row.
+    #[arg(long)]
+    speed: bool,
     /// Testing aid: also check a known-wrong formula as if it were a catalogue map, to show
     /// the report fails (exit status 1).
     #[arg(long, hide = true)]
@@ -56,6 +61,9 @@ fn try_main() -> std::io::Result<bool> {
         max_dim: usize::try_from(args.max_dim).unwrap_or(8),
     };
     let mut out = std::io::stdout().lock();
+    if args.speed {
+        return speed(&mut out, args.json);
+    }
     let mut ok = true;
 
     let mut entries = catalogue();
@@ -160,6 +168,44 @@ fn try_main() -> std::io::Result<bool> {
         }
     }
     Ok(ok)
+}
+
+/// The speed table (`--speed`).
+fn speed(out: &mut impl Write, json: bool) -> std::io::Result<bool> {
+    use jacobian_oracle::speed::{format_table, table};
+    let rows = table(std::time::Duration::from_millis(400), &[16, 64, 256, 1024]);
+    if json {
+        for r in &rows {
+            let peers: serde_json::Map<String, serde_json::Value> = r
+                .faster_than
+                .iter()
+                .map(|(name, x)| ((*name).to_string(), json!(x)))
+                .collect();
+            let line = json!({
+                "kind": "speed",
+                "check": r.check,
+                "n": r.n,
+                "check_ms": r.check_ms,
+                "floor_ms": r.floor_ms,
+                "ratio": r.ratio(),
+                "faster_than": peers,
+            });
+            writeln!(out, "{line}")?;
+        }
+    } else {
+        writeln!(
+            out,
+            "time per check of σ(Wx) (n×n, float64), median of repeated runs, against its floor \
+             measured here
+(full, f32, vjp: 2n evaluations + one analytic Jacobian; projected \
+             k4: one analytic Jacobian + 8 evaluations)
+and against the peers' times on the \
+             reference machine (2 cores)
+"
+        )?;
+        write!(out, "{}", format_table(&rows))?;
+    }
+    Ok(true)
 }
 
 /// Column widths of the table (names and formulas vary in length).
