@@ -115,3 +115,8 @@ pub use oracle::Oracle;
 pub use precision::AnalyticJacobianF32;
 pub use report::{Agreement, Mismatch};
 pub use traits::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, ScalarFn, VectorFn};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
