@@ -138,20 +138,19 @@ fn seeded_passes<F: VectorFn + ?Sized, const N: usize>(
     let m = f.output_dim();
     let k = directions.ncols();
     let mut out = DMatrix::zeros(m, k);
+    // The input is allocated once and re-seeded in place for each pass.
+    let mut seeded: DVector<DualSVec64<N>> = x.map(DualVec::from_re);
     for start in (0..k).step_by(N) {
         let end = (start + N).min(k);
-        let seeded: DVector<DualSVec64<N>> = DVector::from_fn(x.len(), |l, _| {
-            DualVec::new(
-                x[l],
-                Derivative::some(SVector::from_fn(|p, _| {
-                    if start + p < end {
-                        directions[(l, start + p)]
-                    } else {
-                        0.0
-                    }
-                })),
-            )
-        });
+        for (l, s) in seeded.iter_mut().enumerate() {
+            s.eps = Derivative::some(SVector::from_fn(|p, _| {
+                if start + p < end {
+                    directions[(l, start + p)]
+                } else {
+                    0.0
+                }
+            }));
+        }
         let values = f.eval(&seeded);
         if values.len() != m {
             return None;
