@@ -1128,6 +1128,8 @@ enum F32Fault {
     SignError,
     /// Entry `(i, j)` multiplied by `1 + rel`.
     Entry(usize, usize, f32),
+    /// Rows cyclically shifted, as [`permute_rows`].
+    PermutedRows,
 }
 
 /// The sigmoid layer, its Jacobian computed in `f32`: `a = Wx`, `z = σ(a)` (stable), `J =
@@ -1180,6 +1182,10 @@ impl AnalyticJacobianF32 for F32Layer {
             F32Fault::None => {}
             F32Fault::SignError => j = -j,
             F32Fault::Entry(r, c, rel) => j[(r, c)] *= 1.0 + rel,
+            F32Fault::PermutedRows => {
+                let m = j.nrows();
+                j = DMatrix::from_fn(m, j.ncols(), |i, k| j[((i + 1) % m, k)]);
+            }
         }
         j
     }
@@ -1691,4 +1697,99 @@ fn vjp_mismatch_snippet_calls_check_vjp_along() {
     );
     // A sign error is wrong in every entry.
     assert_eq!(m.wrong_entries, 4, "{m}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. The permuted-rows Jacobian in every mode, as a property.
+// ---------------------------------------------------------------------------------------------
+
+/// Whether the permuted Jacobian `PJ` differs from `J` clearly: in some entry by more than
+/// `rel` relative and more than `abs` absolute.
+fn permutation_shows(j: &DMatrix<f64>, rel: f64, abs: f64) -> bool {
+    let p = permute_rows(j);
+    j.iter()
+        .zip(p.iter())
+        .any(|(&a, &b)| (a - b).abs() > rel * a.abs().max(b.abs()) && (a - b).abs() > abs)
+}
+
+/// Runs `check` on the permuted-rows mutant of each drawn case: wherever the permutation shows
+/// (by `shows`), it must be a `Mismatch` naming an entry where the mutant really differs;
+/// elsewhere it must pass. Returns how many cases were caught.
+fn permuted_rows_property(
+    seed: u64,
+    shows: impl Fn(&DMatrix<f64>, &LayerCase) -> bool,
+    check: impl Fn(&LayerCase) -> Result<Agreement, CheckError>,
+) -> usize {
+    let caught = Cell::new(0usize);
+    let result = runner(256, seed).run(&layer_case(), |case| {
+        let right = SigmoidLayer::new(case.w.clone()).jacobian(&case.x);
+        let visible = shows(&right, &case);
+        match check(&case) {
+            Ok(_) => prop_assert!(!visible, "missed at {case:?}"),
+            Err(CheckError::Mismatch(m)) => {
+                let (i, k) = (m.witnesses.row, m.witnesses.col);
+                prop_assert_ne!(right[(i, k)], permute_rows(&right)[(i, k)]);
+                caught.set(caught.get() + 1);
+            }
+            Err(other) => return Err(TestCaseError::fail(format!("{case:?}: {other}"))),
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    caught.get()
+}
+
+#[test]
+fn permuted_rows_are_caught_by_projections_wherever_they_show() {
+    let caught = permuted_rows_property(
+        0x5052_4D31,
+        |j, case| permutation_shows(j, 1e-6, 1e3 * f64::EPSILON * case.w.amax()),
+        |case| {
+            let f = Perturbed {
+                layer: SigmoidLayer::new(case.w.clone()),
+                entry: None,
+                permute: true,
+            };
+            Oracle::default().check_projected(&f, &case.x, 4)
+        },
+    );
+    println!("projections: caught on {caught} of 256 cases");
+    assert!(caught >= 160, "caught on {caught} of 256 cases");
+}
+
+#[test]
+fn permuted_rows_are_caught_in_f32_wherever_they_show() {
+    let caught = permuted_rows_property(
+        0x5052_4D32,
+        |j, case| {
+            permutation_shows(
+                j,
+                1e-2,
+                1e3 * f64::from(f32::EPSILON) * case.w.amax().max(1.0),
+            )
+        },
+        |case| {
+            let f = F32Layer::new(case.w.clone(), F32Fault::PermutedRows);
+            Oracle::default().check_f32(&f, &case.x)
+        },
+    );
+    println!("f32: caught on {caught} of 256 cases");
+    assert!(caught >= 150, "caught on {caught} of 256 cases");
+}
+
+#[test]
+fn permuted_rows_are_caught_in_a_black_box_wherever_they_show() {
+    let caught = permuted_rows_property(
+        0x5052_4D33,
+        |j, _| permutation_shows(j, 1e-4, 1e-6),
+        |case| {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let wrong = permute_rows(&layer.jacobian(&case.x));
+            Oracle::default().check_black_box(|p| layer.eval(p), &wrong, &case.x)
+        },
+    );
+    println!("black box: caught on {caught} of 256 cases");
+    assert!(caught >= 160, "caught on {caught} of 256 cases");
 }
