@@ -33,6 +33,9 @@ struct Args {
     /// check_grads, numdifftools). With --json, one object per row.
     #[arg(long)]
     speed: bool,
+    /// Milliseconds spent on each median of --speed (more is steadier).
+    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    speed_budget_ms: u64,
     /// Testing aid: also check a known-wrong formula as if it were a catalogue map, to show
     /// the report fails (exit status 1).
     #[arg(long, hide = true)]
@@ -62,7 +65,7 @@ fn try_main() -> std::io::Result<bool> {
     };
     let mut out = std::io::stdout().lock();
     if args.speed {
-        return speed(&mut out, args.json);
+        return speed(&mut out, args.json, args.speed_budget_ms);
     }
     let mut ok = true;
 
@@ -171,9 +174,12 @@ fn try_main() -> std::io::Result<bool> {
 }
 
 /// The speed table (`--speed`).
-fn speed(out: &mut impl Write, json: bool) -> std::io::Result<bool> {
+fn speed(out: &mut impl Write, json: bool, budget_ms: u64) -> std::io::Result<bool> {
     use jacobian_oracle::speed::{format_table, table};
-    let rows = table(std::time::Duration::from_millis(400), &[16, 64, 256, 1024]);
+    let rows = table(
+        std::time::Duration::from_millis(budget_ms),
+        &[16, 64, 256, 1024],
+    );
     if json {
         for r in &rows {
             let peers: serde_json::Map<String, serde_json::Value> = r

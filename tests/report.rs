@@ -166,3 +166,51 @@ fn every_family_of_the_catalogue_is_in_the_json_report() {
             .all(|o| o["kind"] != "map" || o["cannot_judge"].is_u64())
     );
 }
+
+/// `--speed --json`: one row per check and size, each with its time, its floor and the
+/// speed-up over the rival peers at 64 and 256 (a short budget: this tests the output, not
+/// the figures, which come from idle runs).
+#[test]
+fn speed_rows_in_json() {
+    let (code, out) = report(&["--speed", "--json", "--speed-budget-ms", "1"]);
+    assert_eq!(code, 0, "{out}");
+    let rows = lines(&out);
+    assert_eq!(rows.len(), 3 * 4 + 1, "{out}");
+    for r in &rows {
+        assert_eq!(r["kind"], "speed");
+        let (check_ms, floor_ms) = (
+            r["check_ms"].as_f64().unwrap(),
+            r["floor_ms"].as_f64().unwrap(),
+        );
+        assert!(check_ms > 0.0 && floor_ms > 0.0, "{r}");
+        assert!(
+            (r["ratio"].as_f64().unwrap() - check_ms / floor_ms).abs() < 1e-9,
+            "{r}"
+        );
+        let n = r["n"].as_u64().unwrap();
+        let peers = r["faster_than"].as_object().unwrap();
+        match (r["check"].as_str().unwrap(), n) {
+            ("full", 64 | 256) => {
+                assert!(
+                    peers.contains_key("PyTorch gradcheck") && peers.contains_key("numdifftools"),
+                    "{r}"
+                );
+            }
+            ("projected k4", 64 | 256) => {
+                assert!(
+                    peers.contains_key("PyTorch fast_mode")
+                        && peers.contains_key("JAX check_grads"),
+                    "{r}"
+                );
+            }
+            ("full" | "f32" | "vjp (3 dirs)" | "projected k4", _) => {
+                assert!(peers.is_empty(), "{r}")
+            }
+            other => panic!("unexpected row {other:?}"),
+        }
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r["check"] == "projected k4" && r["n"] == 1024)
+    );
+}
