@@ -40,6 +40,34 @@ struct Args {
     /// the report fails (exit status 1).
     #[arg(long, hide = true)]
     inject_wrong_map: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Check the whole catalogue on many random cases in every regime (saturation, extreme
+    /// scales, kinks), counting false alarms and panics; exit status 1 unless both are zero.
+    Soak(SoakArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SoakArgs {
+    /// Total cases, spread evenly over the catalogue maps.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    cases: u64,
+    /// Seed of the random inputs: the same seed gives the same counts.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    seed: u64,
+    /// Largest number of rows and columns of W.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    max_dim: u64,
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+    /// Print JSON Lines: one object per map, then a summary object (last line).
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -64,6 +92,9 @@ fn try_main() -> std::io::Result<bool> {
         max_dim: usize::try_from(args.max_dim).unwrap_or(8),
     };
     let mut out = std::io::stdout().lock();
+    if let Some(Command::Soak(soak_args)) = &args.command {
+        return soak(&mut out, soak_args);
+    }
     if args.speed {
         return speed(&mut out, args.json, args.speed_budget_ms);
     }
@@ -171,6 +202,118 @@ fn try_main() -> std::io::Result<bool> {
         }
     }
     Ok(ok)
+}
+
+/// The soak run (`soak`): per-map counts, then totals and throughput.
+fn soak(out: &mut impl Write, a: &SoakArgs) -> std::io::Result<bool> {
+    use jacobian_oracle::suite::soak::{SoakConfig, soak};
+    use std::io::IsTerminal;
+    let config = SoakConfig {
+        cases: a.cases,
+        seed: a.seed,
+        max_dim: usize::try_from(a.max_dim).unwrap_or(8),
+        threads: a
+            .threads
+            .and_then(|t| usize::try_from(t).ok())
+            .unwrap_or_else(|| SoakConfig::default().threads),
+    };
+    let tty = std::io::stderr().is_terminal();
+    // Panics are counted and the first of each map is reported with its shrunk case: the
+    // default hook's message for every one of them would drown the output.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let report = soak(&config, |done| {
+        if tty {
+            eprint!(
+                "\rsoak: {done} of {} cases ({:.0}%)",
+                config.cases,
+                100.0 * done as f64 / config.cases as f64
+            );
+        }
+    });
+    std::panic::set_hook(default_hook);
+    if tty {
+        eprintln!();
+    }
+    if a.json {
+        for m in &report.maps {
+            let line = json!({
+                "kind": "soak_map",
+                "map": m.map,
+                "cases": m.cases,
+                "cannot_judge": m.cannot_judge,
+                "false_alarms": m.false_alarms,
+                "panics": m.panics,
+                "incident": m.first_incident.as_ref().map(|i| json!({
+                    "kind": i.kind,
+                    "case": format!("{:?}", i.case),
+                    "message": i.message,
+                })),
+            });
+            writeln!(out, "{line}")?;
+        }
+        let line = json!({
+            "kind": "soak",
+            "seed": report.seed,
+            "cases": report.cases,
+            "false_alarms": report.false_alarms(),
+            "panics": report.panics(),
+            "cannot_judge": report.cannot_judge(),
+            "seconds": report.seconds,
+            "cases_per_second": report.cases_per_second(),
+            "threads": config.threads,
+        });
+        writeln!(out, "{line}")?;
+    } else {
+        let width = report
+            .maps
+            .iter()
+            .map(|m| m.map.chars().count())
+            .max()
+            .unwrap_or(3);
+        writeln!(
+            out,
+            "jacobian-oracle soak — seed {:#x}, {} cases over {} maps, shapes up to {}×{}, {} \
+             threads\n",
+            report.seed,
+            report.cases,
+            report.maps.len(),
+            config.max_dim,
+            config.max_dim,
+            config.threads
+        )?;
+        writeln!(
+            out,
+            "{:<width$} {:>9} {:>8} {:>12} {:>7}",
+            "map", "cases", "n/j", "false alarms", "panics"
+        )?;
+        for m in &report.maps {
+            writeln!(
+                out,
+                "{:<width$} {:>9} {:>8} {:>12} {:>7}",
+                m.map, m.cases, m.cannot_judge, m.false_alarms, m.panics
+            )?;
+        }
+        writeln!(
+            out,
+            "\n{} cases in {:.1} s ({:.0} cases/s): {} false alarms, {} panics, {} cases not \
+             judged (non-smooth points)",
+            report.cases,
+            report.seconds,
+            report.cases_per_second(),
+            report.false_alarms(),
+            report.panics(),
+            report.cannot_judge()
+        )?;
+        for i in report.maps.iter().filter_map(|m| m.first_incident.as_ref()) {
+            writeln!(
+                out,
+                "\n{} ({}), minimal case {:?}:\n{}",
+                i.map, i.kind, i.case, i.message
+            )?;
+        }
+    }
+    Ok(report.clean())
 }
 
 /// The speed table (`--speed`).

@@ -214,3 +214,44 @@ fn speed_rows_in_json() {
             .any(|r| r["check"] == "projected k4" && r["n"] == 1024)
     );
 }
+
+/// `soak --json`: one object per catalogue map, then the summary as the last line, with the
+/// promised fields; the same seed gives the same counts.
+#[test]
+fn soak_json_ends_with_the_summary() {
+    let args = ["soak", "--cases", "3000", "--seed", "5", "--json"];
+    let (code, out) = report(&args);
+    assert_eq!(code, 0, "{out}");
+    let objs = lines(&out);
+    let last = objs.last().expect("a summary line");
+    assert_eq!(last["kind"], "soak");
+    assert_eq!(last["cases"], 3000);
+    assert_eq!(last["false_alarms"], 0, "{last}");
+    assert_eq!(last["panics"], 0, "{last}");
+    assert!(last["cases_per_second"].as_f64().unwrap() > 0.0, "{last}");
+    let maps: Vec<&Value> = objs.iter().filter(|o| o["kind"] == "soak_map").collect();
+    assert_eq!(maps.len(), jacobian_oracle::suite::catalogue().len());
+    assert_eq!(maps.len() + 1, objs.len());
+    let total: u64 = maps.iter().map(|m| m["cases"].as_u64().unwrap()).sum();
+    assert_eq!(total, 3000);
+    // Deterministic counts (the summary's timing aside).
+    let (_, again) = report(&args);
+    let per_map = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("soak_map"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(per_map(&out), per_map(&again));
+}
+
+#[test]
+fn soak_table_names_every_map_and_the_totals() {
+    let (code, out) = report(&["soak", "--cases", "500"]);
+    assert_eq!(code, 0, "{out}");
+    for e in jacobian_oracle::suite::catalogue() {
+        assert!(out.contains(e.name), "{} missing", e.name);
+    }
+    assert!(out.contains("500 cases in"), "{out}");
+    assert!(out.contains("0 false alarms, 0 panics"), "{out}");
+}

@@ -17,6 +17,7 @@
 mod activations;
 mod layers;
 mod second_order;
+pub mod soak;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -103,7 +104,7 @@ impl Entry {
         formula: &'static str,
         build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
     ) -> Entry {
-        Entry::with_check(name, formula, move |oracle, case| {
+        Entry::new(name, formula, move |oracle, case| {
             let (f, x) = build(case);
             oracle.check(&f, &x)
         })
@@ -116,7 +117,7 @@ impl Entry {
         formula: &'static str,
         build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
     ) -> Entry {
-        Entry::with_check(name, formula, move |oracle, case| {
+        Entry::new(name, formula, move |oracle, case| {
             let (f, x) = build(case);
             oracle.check_gradient(&f, &x)
         })
@@ -129,13 +130,24 @@ impl Entry {
         formula: &'static str,
         build: impl Fn(&LayerCase) -> (F, DVector<f64>) + Send + Sync + 'static,
     ) -> Entry {
-        Entry::with_check(name, formula, move |oracle, case| {
+        Entry::new(name, formula, move |oracle, case| {
             let (f, x) = build(case);
             oracle.check_hessian(&f, &x)
         })
     }
 
-    fn with_check(
+    /// An entry with any check of a case: for soaking your own maps with
+    /// [`soak::soak_entries`].
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use jacobian_oracle::suite::Entry;
+    /// let e = Entry::new("my_layer", "diag(σ')W", |oracle, case| {
+    ///     oracle.check(&SigmoidLayer::new(case.w.clone()), &case.x)
+    /// });
+    /// assert_eq!(e.name, "my_layer");
+    /// ```
+    pub fn new(
         name: &'static str,
         formula: &'static str,
         check: impl Fn(&Oracle, &LayerCase) -> Result<Agreement, CheckError> + Send + Sync + 'static,

@@ -1,0 +1,306 @@
+//! The soak run: the whole catalogue on many random cases, in every regime of the strategies
+//! (moderate, saturating, tiny and huge inputs, tiny weights, integers at the kinks), counting
+//! false alarms and panics — both must be zero. `cargo run --release -- soak --cases 1000000`.
+//!
+//! Cases are spread evenly over the catalogue maps; each map draws its own deterministic
+//! stream from the seed and its name, so the counts (not the throughput) are the same for a
+//! seed whatever the number of threads. A false alarm is shrunk to a minimal case like a
+//! proptest failure and kept for the report.
+//!
+//! ```
+//! use jacobian_oracle::suite::soak::{SoakConfig, soak};
+//! let report = soak(&SoakConfig { cases: 200, threads: 1, ..SoakConfig::default() }, |_| {});
+//! assert_eq!(report.cases, 200);
+//! assert_eq!((report.false_alarms(), report.panics()), (0, 0));
+//! ```
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use proptest::strategy::{Strategy, ValueTree};
+
+use super::{Entry, SuiteConfig, catalogue, error_kind, runner, strategy_for};
+use crate::Oracle;
+use crate::report::Agreement;
+use crate::strategy::LayerCase;
+
+/// How a soak run runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoakConfig {
+    /// Total cases over the whole catalogue (spread evenly over the maps).
+    pub cases: u64,
+    /// The seed of every map's stream.
+    pub seed: u64,
+    /// Largest number of rows and columns of `W`.
+    pub max_dim: usize,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+}
+
+impl Default for SoakConfig {
+    fn default() -> Self {
+        SoakConfig {
+            cases: 1_000_000,
+            seed: super::DEFAULT_SEED,
+            max_dim: crate::strategy::DEFAULT_MAX_DIM,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
+}
+
+/// One wrong verdict on a right map, shrunk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// The map.
+    pub map: &'static str,
+    /// `"panic"`, `"nan_in_agreement"`, or the error's kind (`"mismatch"`, …).
+    pub kind: String,
+    /// The minimal case (shrunk from the first one found for this map).
+    pub case: LayerCase,
+    /// The oracle's message (or the panic's) at the minimal case.
+    pub message: String,
+}
+
+/// What one map did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoakMap {
+    /// The map.
+    pub map: &'static str,
+    /// Cases checked.
+    pub cases: u64,
+    /// Cases that could not be judged (non-smooth points): not failures.
+    pub cannot_judge: u64,
+    /// Cases with a wrong verdict (an error other than "cannot judge", or an agreement with
+    /// a NaN inside).
+    pub false_alarms: u64,
+    /// Cases where a check panicked.
+    pub panics: u64,
+    /// The first incident, shrunk.
+    pub first_incident: Option<Incident>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoakReport {
+    /// Per map, in catalogue order.
+    pub maps: Vec<SoakMap>,
+    /// Total cases.
+    pub cases: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl SoakReport {
+    /// Total false alarms.
+    #[must_use]
+    pub fn false_alarms(&self) -> u64 {
+        self.maps.iter().map(|m| m.false_alarms).sum()
+    }
+    /// Total panics.
+    #[must_use]
+    pub fn panics(&self) -> u64 {
+        self.maps.iter().map(|m| m.panics).sum()
+    }
+    /// Total cases that could not be judged.
+    #[must_use]
+    pub fn cannot_judge(&self) -> u64 {
+        self.maps.iter().map(|m| m.cannot_judge).sum()
+    }
+    /// Cases per second.
+    #[must_use]
+    pub fn cases_per_second(&self) -> f64 {
+        self.cases as f64 / self.seconds.max(1e-9)
+    }
+    /// Whether the run is clean: no false alarm, no panic.
+    #[must_use]
+    pub fn clean(&self) -> bool {
+        self.false_alarms() == 0 && self.panics() == 0
+    }
+}
+
+/// How one case went.
+enum Outcome {
+    Pass,
+    CannotJudge,
+    Wrong { kind: String, message: String },
+    Panic(String),
+}
+
+fn finite(a: &Agreement) -> bool {
+    let stat = |s: &crate::report::EntryStat| !s.abs_error.is_nan() && !s.bound.is_nan();
+    stat(&a.worst_analytic) && !a.worst_rel_error.is_nan() && a.worst_fd.as_ref().is_none_or(stat)
+}
+
+fn run_case(e: &Entry, oracle: &Oracle, case: &LayerCase) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(|| e.check(oracle, case))) {
+        Ok(Ok(a)) if finite(&a) => Outcome::Pass,
+        Ok(Ok(a)) => Outcome::Wrong {
+            kind: "nan_in_agreement".to_string(),
+            message: format!("{a:?}"),
+        },
+        Ok(Err(err)) if err.is_cannot_judge() => Outcome::CannotJudge,
+        Ok(Err(err)) => Outcome::Wrong {
+            kind: error_kind(&err).to_string(),
+            message: err.to_string(),
+        },
+        Err(payload) => Outcome::Panic(
+            payload
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic with a non-string payload".to_string()),
+        ),
+    }
+}
+
+/// Shrinks a failing tree: the smallest case that still fails (in any wrong way).
+fn shrink(
+    e: &Entry,
+    oracle: &Oracle,
+    tree: &mut dyn ValueTree<Value = LayerCase>,
+) -> (LayerCase, String, String) {
+    let fails = |case: &LayerCase| match run_case(e, oracle, case) {
+        Outcome::Wrong { kind, message } => Some((kind, message)),
+        Outcome::Panic(m) => Some(("panic".to_string(), m)),
+        Outcome::Pass | Outcome::CannotJudge => None,
+    };
+    let mut last = fails(&tree.current()).unwrap_or_default();
+    let mut best = tree.current();
+    for _ in 0..8192 {
+        if !tree.simplify() {
+            break;
+        }
+        match fails(&tree.current()) {
+            Some(f) => {
+                last = f;
+                best = tree.current();
+            }
+            None => {
+                if !tree.complicate() {
+                    break;
+                }
+            }
+        }
+    }
+    (best, last.0, last.1)
+}
+
+fn soak_map(e: &Entry, cases: u64, config: &SoakConfig, done: &AtomicU64) -> SoakMap {
+    let suite = SuiteConfig {
+        cases: 1,
+        seed: config.seed,
+        max_dim: config.max_dim,
+    };
+    let mut runner = runner(&suite, e.name);
+    let strategy = strategy_for(e, &suite);
+    let oracle = Oracle::default();
+    let mut out = SoakMap {
+        map: e.name,
+        cases: 0,
+        cannot_judge: 0,
+        false_alarms: 0,
+        panics: 0,
+        first_incident: None,
+    };
+    for _ in 0..cases {
+        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+            continue;
+        };
+        out.cases += 1;
+        done.fetch_add(1, Ordering::Relaxed);
+        let bad = match run_case(e, &oracle, &tree.current()) {
+            Outcome::Pass => false,
+            Outcome::CannotJudge => {
+                out.cannot_judge += 1;
+                false
+            }
+            Outcome::Wrong { .. } => {
+                out.false_alarms += 1;
+                true
+            }
+            Outcome::Panic(_) => {
+                out.panics += 1;
+                true
+            }
+        };
+        if bad && out.first_incident.is_none() {
+            let (case, kind, message) = shrink(e, &oracle, tree.as_mut());
+            out.first_incident = Some(Incident {
+                map: e.name,
+                kind,
+                case,
+                message,
+            });
+        }
+    }
+    out
+}
+
+/// Runs the soak: `config.cases` cases over the catalogue on `config.threads` threads.
+/// `progress` is called from the calling thread five times a second with the cases done so
+/// far.
+#[must_use]
+pub fn soak(config: &SoakConfig, progress: impl FnMut(u64)) -> SoakReport {
+    soak_entries(config, &catalogue(), progress)
+}
+
+/// [`soak`] over any entries (your own maps, say, built with [`Entry::new`]).
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::suite::Entry;
+/// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+/// let mine = Entry::new("my_layer", "diag(σ')W", |oracle, case| {
+///     oracle.check(&SigmoidLayer::new(case.w.clone()), &case.x)
+/// });
+/// let report = soak_entries(&SoakConfig { cases: 100, threads: 1, ..SoakConfig::default() }, &[mine], |_| {});
+/// assert!(report.clean());
+/// ```
+#[must_use]
+pub fn soak_entries(
+    config: &SoakConfig,
+    entries: &[Entry],
+    mut progress: impl FnMut(u64),
+) -> SoakReport {
+    let start = Instant::now();
+    let count = (entries.len() as u64).max(1);
+    // Cases per map: an even share, the remainder to the first maps.
+    let share = |k: usize| config.cases / count + u64::from((k as u64) < config.cases % count);
+    let next = AtomicUsize::new(0);
+    let done = AtomicU64::new(0);
+    let results: Mutex<Vec<Option<SoakMap>>> = Mutex::new(vec![None; entries.len()]);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..config.threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(e) = entries.get(k) else { break };
+                        let r = soak_map(e, share(k), config, &done);
+                        results.lock().expect("no worker panics while holding it")[k] = Some(r);
+                    }
+                })
+            })
+            .collect();
+        while !workers.iter().all(|w| w.is_finished()) {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            progress(done.load(Ordering::Relaxed));
+        }
+    });
+    let maps: Vec<SoakMap> = results
+        .into_inner()
+        .expect("workers finished")
+        .into_iter()
+        .map(|m| m.expect("every map ran"))
+        .collect();
+    SoakReport {
+        cases: maps.iter().map(|m| m.cases).sum(),
+        maps,
+        seconds: start.elapsed().as_secs_f64(),
+        seed: config.seed,
+    }
+}
