@@ -132,7 +132,11 @@ impl Oracle {
                             row: i,
                             col: j,
                             abs_error: gap,
-                            bound: self.fd_safety() * fd.error_estimate,
+                            // What agreement allowed: the estimate with its safety factor, and
+                            // the witness's guard of a few ulps.
+                            bound: self.fd_safety() * fd.error_estimate
+                                + self.ulps() * f64::EPSILON * a.abs()
+                                + f64::MIN_POSITIVE,
                         };
                         if worst.is_none_or(|s| stat.ratio() > s.ratio()) {
                             worst = Some(stat);

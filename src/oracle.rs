@@ -868,7 +868,9 @@ impl Oracle {
                             bound: tolerance.total,
                         };
                     }
-                    if within_ulps && d != 0.0 && d.is_normal() {
+                    // Well-conditioned: within the ulps part, and large enough for relative
+                    // precision in the analytic side's precision (f32's floor is 1e-38).
+                    if within_ulps && d.abs() >= floor / eps {
                         worst_rel_error = worst_rel_error.max(rel_error(err, d));
                     }
                 }

@@ -36,7 +36,13 @@ fn json_lines_have_one_object_per_map_and_mutant() {
         assert!(m["map"].is_string());
         assert_eq!(m["cases"], 32);
         assert_eq!(m["verdict"], "pass", "{m}");
-        assert!(m["worst_rel_error"].as_f64().unwrap() < 1e-13, "{m}");
+        // Well-conditioned entries agree to a few dozen ulps of the analytic side's precision.
+        let ulp = if m["map"].as_str().unwrap().ends_with("_f32") {
+            f64::from(f32::EPSILON)
+        } else {
+            f64::EPSILON
+        };
+        assert!(m["worst_rel_error"].as_f64().unwrap() <= 33.0 * ulp, "{m}");
         assert!(m["worst_tolerance_ratio"].as_f64().unwrap() <= 1.0, "{m}");
     }
     for m in &mutants {

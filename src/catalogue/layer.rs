@@ -7,7 +7,7 @@ use num_dual::DualNum;
 
 use super::{matvec, sigmoid, sigmoid_derivative};
 use crate::report::{matrix_literal, vec_literal};
-use crate::{AnalyticJacobian, VectorFn};
+use crate::{AnalyticJacobian, AnalyticJacobianF32, AnalyticJvp, AnalyticVjp, VectorFn};
 
 /// `z = σ(Wx)` as a function of the input `x ∈ ℝⁿ`, `W ∈ ℝ^{m×n}` fixed:
 /// `∂z/∂x = diag(z∘(1 − z)) W` (an `m×n` Jacobian, row `i` = `z_i(1 − z_i) W_{i,:}`; PML 1,
@@ -68,6 +68,86 @@ impl AnalyticJacobian for SigmoidLayer {
         let s = matvec(&self.w, x).map(sigmoid_derivative);
         // diag(s) W: scale row i by s_i, walking W column by column.
         let mut j = self.w.clone();
+        for mut col in j.column_iter_mut() {
+            col.component_mul_assign(&s);
+        }
+        j
+    }
+}
+
+/// The backward pass of PML 1, sec. 13.3.3: `uᵀJ = Wᵀ(u ∘ z ∘ (1 − z))`, an `n`-vector, without
+/// forming `J` (one walk over `W`'s columns).
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::{AnalyticJacobian, AnalyticVjp, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+/// let (x, u) = (DVector::from_vec(vec![0.3, -1.2, 0.7]), DVector::from_vec(vec![1.0, -2.0]));
+/// assert!((layer.vjp(&x, &u) - layer.jacobian(&x).tr_mul(&u)).amax() < 1e-15);
+/// Oracle::default().check_vjp(&layer, &x).unwrap();
+/// ```
+impl AnalyticVjp for SigmoidLayer {
+    fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+        let delta = matvec(&self.w, x).map(sigmoid_derivative).component_mul(u);
+        // (Wᵀδ)_k = W_{:,k} · δ: one contiguous dot product per column.
+        DVector::from_iterator(
+            self.w.ncols(),
+            self.w.column_iter().map(|col| col.dot(&delta)),
+        )
+    }
+}
+
+/// The forward rule: `Jv = z ∘ (1 − z) ∘ (Wv)`, an `m`-vector, without forming `J`.
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::{AnalyticJacobian, AnalyticJvp, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+/// let (x, v) = (DVector::from_vec(vec![0.3, -1.2, 0.7]), DVector::from_vec(vec![1.0, 0.5, -2.0]));
+/// assert!((layer.jvp(&x, &v) - layer.jacobian(&x) * &v).amax() < 1e-15);
+/// Oracle::default().check_jvp(&layer, &x).unwrap();
+/// Oracle::default().check_adjoint(&layer, &x).unwrap();
+/// ```
+impl AnalyticJvp for SigmoidLayer {
+    fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+        matvec(&self.w, x)
+            .map(sigmoid_derivative)
+            .component_mul(&matvec(&self.w, v))
+    }
+}
+
+/// The Jacobian computed in `f32` throughout (`W` rounded to `f32`, the stable two-branch `σ`
+/// in `f32`, `diag(z∘(1 − z)) W`): what a layer running in single precision would compute.
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::Oracle;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+/// Oracle::default().check_f32(&layer, &DVector::from_vec(vec![0.3, -1.2, 0.7])).unwrap();
+/// ```
+impl AnalyticJacobianF32 for SigmoidLayer {
+    fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
+        let w: DMatrix<f32> = self.w.map(|e| e as f32);
+        let mut a = DVector::<f32>::zeros(w.nrows());
+        for (col, &xk) in w.column_iter().zip(x.iter()) {
+            a.axpy(xk, &col, 1.0);
+        }
+        let s = a.map(|ai| {
+            let z = if ai >= 0.0 {
+                1.0 / (1.0 + (-ai).exp())
+            } else {
+                let e = ai.exp();
+                e / (1.0 + e)
+            };
+            z * (1.0 - z)
+        });
+        let mut j = w;
         for mut col in j.column_iter_mut() {
             col.component_mul_assign(&s);
         }

@@ -16,6 +16,7 @@
 
 mod activations;
 mod layers;
+mod modes;
 mod second_order;
 pub mod soak;
 
@@ -176,13 +177,15 @@ impl Entry {
 
 /// Every catalogue map, built from a case `(W, x)`: the sigmoid maps of the seed example
 /// (`sigmoid`, `sigmoid_neuron_x`, `sigmoid_neuron_w`, `sigmoid_layer_x`, `sigmoid_layer_w`),
-/// then the activations, layers and second-order checks of the later families.
+/// then the activations, layers and second-order checks of the later families, and the
+/// sigmoid layer through the other modes (VJP, JVP, projections, `f32`, black box).
 #[must_use]
 pub fn catalogue() -> Vec<Entry> {
     let mut out = sigmoid_maps();
     out.extend(activations::maps());
     out.extend(layers::maps());
     out.extend(second_order::maps());
+    out.extend(modes::maps());
     out
 }
 
