@@ -274,8 +274,10 @@ impl Oracle {
     /// Checks the analytic Jacobian of `f` at `x` against forward-mode AD (dual numbers) and
     /// central finite differences.
     ///
-    /// Cost: one `eval::<f64>`, one analytic Jacobian, `n` dual passes and `4n` `f64`
-    /// evaluations. Entries that do not agree at once cost more, once per column: a
+    /// Cost: one `eval::<f64>`, one analytic Jacobian, `⌈n/8⌉` dual passes (eight seeded
+    /// columns each) and `2n` `f64` evaluations when the central differences agree with the
+    /// dual values to rounding (`4n` when Richardson is needed). Entries that do not agree at
+    /// once cost more, once per column: a
     /// second-order dual pass (for the rounding-sensitivity tolerance), or the finite-difference
     /// escalation — stencils at eight other steps with scatter points for their noise, and the
     /// kink test (126 evaluations per column at most).
