@@ -1,5 +1,5 @@
 //! What a check costs, measured against its floor in the same process: the figures behind
-//! the speed claims, printed by `cargo run --release -- --speed` and by
+//! the speed claims, printed by `cargo run --release -- speed` and by
 //! `cargo bench --bench checks` (which adds criterion's own statistics).
 //!
 //! Every check runs on `z = σ(Wx)` ([`SigmoidLayer`], whose `eval` and Jacobian walk `W`

@@ -6,6 +6,11 @@ use std::process::Command;
 use serde_json::Value;
 
 fn report(args: &[&str]) -> (i32, String) {
+    let (code, out, _) = report_with_stderr(args);
+    (code, out)
+}
+
+fn report_with_stderr(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_jacobian-oracle"))
         .args(args)
         .output()
@@ -13,6 +18,7 @@ fn report(args: &[&str]) -> (i32, String) {
     (
         out.status.code().expect("exit code"),
         String::from_utf8(out.stdout).expect("utf-8"),
+        String::from_utf8(out.stderr).expect("utf-8"),
     )
 }
 
@@ -178,7 +184,7 @@ fn every_family_of_the_catalogue_is_in_the_json_report() {
 /// the figures, which come from idle runs).
 #[test]
 fn speed_rows_in_json() {
-    let (code, out) = report(&["--speed", "--json", "--speed-budget-ms", "1"]);
+    let (code, out) = report(&["speed", "--json", "--budget-ms", "1"]);
     assert_eq!(code, 0, "{out}");
     let rows = lines(&out);
     assert_eq!(rows.len(), 3 * 4 + 1, "{out}");
@@ -260,4 +266,86 @@ fn soak_table_names_every_map_and_the_totals() {
     }
     assert!(out.contains("500 cases in"), "{out}");
     assert!(out.contains("0 false alarms, 0 panics"), "{out}");
+}
+
+#[test]
+fn check_runs_the_named_maps_only() {
+    let (code, out) = report(&[
+        "check",
+        "softmax",
+        "sigmoid_layer_vjp",
+        "--cases",
+        "16",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let objs = lines(&out);
+    let names: Vec<&str> = objs.iter().map(|o| o["map"].as_str().unwrap()).collect();
+    assert_eq!(names, ["softmax", "sigmoid_layer_vjp"]);
+    assert!(
+        objs.iter()
+            .all(|o| o["kind"] == "map" && o["verdict"] == "pass" && o["cases"] == 16)
+    );
+}
+
+#[test]
+fn an_unknown_name_is_a_usage_error_that_names_it() {
+    for args in [
+        &["check", "no_such_map"][..],
+        &["mutants", "no_such_mutant"][..],
+    ] {
+        let (code, out, err) = report_with_stderr(args);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(err.contains("no_such_"), "{err}");
+        assert!(err.contains("jacobian-oracle list"), "{err}");
+    }
+}
+
+#[test]
+fn mutants_runs_the_named_mutants_and_shows_their_minimal_shape() {
+    let (code, out) = report(&["mutants", "transposed_w", "sign_error", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let objs = lines(&out);
+    assert_eq!(objs.len(), 2);
+    for o in &objs {
+        assert_eq!(o["kind"], "mutant");
+        assert_eq!(o["verdict"], "caught", "{o}");
+        assert_eq!(o["rows"], o["expected_rows"], "{o}");
+    }
+    let (code, out) = report(&["mutants", "--cases", "32"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("every mutant is caught"), "{out}");
+    assert!(!out.contains("worst rel"), "no map table: {out}");
+}
+
+#[test]
+fn list_names_every_map_and_mutant() {
+    let (code, out) = report(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let objs = lines(&out);
+    let maps = jacobian_oracle::suite::catalogue();
+    let muts = jacobian_oracle::suite::mutants();
+    assert_eq!(objs.len(), maps.len() + muts.len());
+    for (o, e) in objs.iter().zip(maps.iter().chain(muts.iter())) {
+        assert_eq!(o["map"], e.name);
+        assert_eq!(o["formula"], e.formula);
+    }
+    let (_, text) = report(&["list"]);
+    assert!(
+        text.contains(&format!("{} catalogue maps", maps.len())),
+        "{text}"
+    );
+}
+
+/// Piped output has no colour codes (a terminal would get them).
+#[test]
+fn piped_output_has_no_escape_codes() {
+    for args in [
+        &["--cases", "4"][..],
+        &["soak", "--cases", "200"][..],
+        &["list"][..],
+    ] {
+        let (_, out) = report(args);
+        assert!(!out.contains('\u{1b}'), "{args:?}: escape codes in\n{out}");
+    }
 }
