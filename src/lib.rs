@@ -99,6 +99,7 @@ pub mod fd;
 pub mod modes;
 pub mod mutants;
 mod oracle;
+pub mod plot_data;
 pub mod precision;
 pub mod report;
 pub mod rounding;

@@ -3,6 +3,7 @@
 //! the plots. Exit status 0 when everything asked for passes, 1 when a map fails, a mutant is
 //! missed or a soak finds a false alarm, 2 on a usage or I/O error.
 
+mod plot;
 mod report;
 mod soak;
 mod speed;
@@ -77,6 +78,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write three SVG plots into a directory: finite-difference error against step size
+    /// (fd_error.svg), the Jacobian norm of deep sigmoid, tanh and ReLU networks
+    /// (vanishing_gradient.svg), and the relative error of σ' = z(1 − z) against σ(a)σ(−a)
+    /// (sigmoid_precision.svg).
+    Plot(plot::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +124,7 @@ fn try_main() -> std::io::Result<bool> {
         Some(Command::List { json }) => report::list(&mut out, json)?,
         Some(Command::Soak(args)) => soak::run(&mut out, &args)?,
         Some(Command::Speed { budget_ms, json }) => speed::run(&mut out, json, budget_ms)?,
+        Some(Command::Plot(args)) => plot::run(&mut out, &args)?,
     };
     out.flush()?;
     Ok(ok)
