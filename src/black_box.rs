@@ -107,6 +107,28 @@ impl Oracle {
             let mut escalation = None;
             for i in 0..m {
                 let a = jacobian[(i, j)];
+                if !a.is_finite() {
+                    // A non-finite analytic entry is wrong wherever f's first difference is
+                    // finite (no comparison with it can hold).
+                    let d1 = stencil.central(i, 1);
+                    let fd = crate::report::FiniteDifference {
+                        value: d1,
+                        error_estimate: delta[i] / stencil.h,
+                        step: stencil.h,
+                        measured_noise: None,
+                    };
+                    let w = witnesses(i, j, a, Some(fd));
+                    if d1.is_finite() {
+                        wrong.push((w, f64::INFINITY, fd.error_estimate));
+                    } else {
+                        unjudged.get_or_insert((
+                            w,
+                            NotJudgeable::NotConverged,
+                            (f64::NAN, f64::NAN),
+                        ));
+                    }
+                    continue;
+                }
                 // The witness compares finite differences with the analytic value itself.
                 let (state, fd) = self.fd_witness(
                     i,
@@ -168,7 +190,7 @@ impl Oracle {
                 shape: (m, n),
                 witnesses: w,
                 abs_error: gap,
-                rel_error: if w.analytic != 0.0 {
+                rel_error: if w.analytic.is_finite() && w.analytic != 0.0 {
                     gap / w.analytic.abs()
                 } else {
                     f64::INFINITY

@@ -122,10 +122,39 @@ pub fn direction(n: usize, seed: u64, scale: Option<&DVector<f64>>) -> DVector<f
     }
     if let Some(s) = scale {
         for (e, &sl) in v.iter_mut().zip(s.iter()) {
-            *e *= sl.abs().max(1.0);
+            // At most half of f64::MAX, so that |entry| ≤ 0.75·MAX stays finite.
+            *e *= sl.abs().clamp(1.0, f64::MAX / 2.0);
         }
     }
     v
+}
+
+/// `k` directions of [`direction`] (seeds `seed…seed + k − 1`) as the columns of an `n×k`
+/// matrix, scaled with `|x|` when the exact products `Jv` along them are finite, unscaled
+/// otherwise (at `|x|` near `1e154` a scaled direction makes `x² `'s `Jv` overflow, though
+/// `J` is finite); with the products from the same batched dual pass (`None` if even the
+/// unscaled ones are not finite: the dual path itself overflows, which the checks report).
+fn own_directions<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    seed: u64,
+    k: usize,
+) -> (DMatrix<f64>, Option<DMatrix<f64>>) {
+    let n = x.len();
+    let build = |scale: Option<&DVector<f64>>| {
+        DMatrix::from_columns(
+            &(0..k)
+                .map(|p| direction(n, seed + p as u64, scale))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let scaled = build(Some(x));
+    if let Some(r) = crate::dual::directional_derivatives(f, x, &scaled) {
+        return (scaled, Some(r));
+    }
+    let unscaled = build(None);
+    let r = crate::dual::directional_derivatives(f, x, &unscaled);
+    (unscaled, r)
 }
 
 /// `t ↦ f(x + t v)` on `t ∈ ℝ¹`: its `m×1` Jacobian at `t = 0` is `Jv`, and its analytic
@@ -164,6 +193,8 @@ pub(crate) struct Contracted<'a, F: ?Sized> {
     f: &'a F,
     u: &'a DVector<f64>,
     row: DVector<f64>,
+    /// An evaluation of `f` whose length was not `u`'s: (length, scalar type), the first seen.
+    wrong_length: std::cell::Cell<Option<(usize, &'static str)>>,
 }
 
 impl<F: VectorFn + ?Sized> ScalarFn for Contracted<'_, F> {
@@ -171,9 +202,15 @@ impl<F: VectorFn + ?Sized> ScalarFn for Contracted<'_, F> {
         self.f.input_dim()
     }
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
-        self.f
-            .eval(x)
-            .iter()
+        let out = self.f.eval(x);
+        if out.len() != self.u.len() {
+            // Remembered for the report (EvalLength), and NaN so that no verdict is reached.
+            if self.wrong_length.get().is_none() {
+                self.wrong_length.set(Some((out.len(), scalar_name::<D>())));
+            }
+            return D::from(f64::NAN);
+        }
+        out.iter()
             .zip(self.u.iter())
             .fold(D::zero(), |acc, (&fi, &ui)| acc + fi * ui)
     }
@@ -286,6 +323,22 @@ fn products(jacobian: &DMatrix<f64>, directions: &DMatrix<f64>) -> DMatrix<f64> 
     out
 }
 
+/// The name of a scalar type in [`CheckError::EvalLength`] reports, as the other checks give
+/// it (`"DualSVec64<8>"` for the first-order passes).
+fn scalar_name<D: 'static>() -> &'static str {
+    use std::any::TypeId;
+    let t = TypeId::of::<D>();
+    if t == TypeId::of::<f64>() {
+        "f64"
+    } else if t == TypeId::of::<num_dual::DualSVec64<{ crate::dual::LANES }>>() {
+        "DualSVec64<8>"
+    } else if t == TypeId::of::<num_dual::Dual64>() {
+        "Dual64"
+    } else {
+        std::any::type_name::<D>()
+    }
+}
+
 /// Seeds of the deterministic directions (distinct streams for JVP, VJP, projections).
 const JVP_SEED: u64 = 0x4A56_5000;
 const VJP_SEED: u64 = 0x564A_5000;
@@ -337,16 +390,26 @@ impl Oracle {
         f: &F,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
+        self.validate()?;
+        crate::oracle::validate_input(f, x)?;
+        let (directions, references) = own_directions(f, x, JVP_SEED, DIRECTIONS);
         let mut all: Option<Agreement> = None;
         for k in 0..DIRECTIONS {
-            let v = direction(f.input_dim(), JVP_SEED + k as u64, Some(x));
-            let a = self.check_jvp_along(f, x, &v)?;
+            let v = directions.column(k).clone_owned();
+            let reference = references
+                .as_ref()
+                .map(|r| DMatrix::from_column_slice(r.nrows(), 1, r.column(k).as_slice()));
+            let a = self.jvp_along(f, x, &v, reference)?;
             all = Some(match all {
                 None => a,
                 Some(b) => b.merge(a),
             });
         }
-        Ok(all.expect("at least one direction"))
+        let mut agreement = all.expect("at least one direction");
+        if references.is_some() {
+            agreement.evaluations.dual_evals += 1;
+        }
+        Ok(agreement)
     }
 
     /// Checks a forward-mode rule along one direction `v` (from a proptest strategy, say).
@@ -378,9 +441,21 @@ impl Oracle {
         x: &DVector<f64>,
         v: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
+        self.jvp_along(f, x, v, None)
+    }
+
+    /// [`Oracle::check_jvp_along`] with the exact `Jv` possibly computed already.
+    fn jvp_along<F: AnalyticJvp + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        v: &DVector<f64>,
+        reference: Option<DMatrix<f64>>,
+    ) -> Result<Agreement, CheckError> {
         self.validate()?;
         let (m, n) = crate::oracle::validate_input(f, x)?;
         self.validate_direction(v, n)?;
+        let f0 = crate::oracle::eval_f64(f, x, m)?;
         let column = f.jvp(x, v);
         if column.len() != m {
             return Err(CheckError::AnalyticShape {
@@ -389,8 +464,19 @@ impl Oracle {
             });
         }
         let view = Along { f, x, v, column };
-        self.check_as(&view, &DVector::zeros(1), Quantity::Jvp, Some(v))
-            .map_err(|e| with_x(e, x))
+        let mut agreement = self
+            .check_with_reference(
+                &view,
+                &DVector::zeros(1),
+                f0,
+                reference,
+                Quantity::Jvp,
+                Some(v),
+                None,
+            )
+            .map_err(|e| with_x(e, x))?;
+        agreement.evaluations.f64_evals += 1;
+        Ok(agreement)
     }
 
     /// Checks a backward pass along [`DIRECTIONS`] signed cotangents `u` (deterministic):
@@ -459,8 +545,13 @@ impl Oracle {
             u,
             bounds: OnceCell::new(),
         };
-        let view = Contracted { f, u, row };
-        let mut agreement = self.check_with_reference(
+        let view = Contracted {
+            f,
+            u,
+            row,
+            wrong_length: std::cell::Cell::new(None),
+        };
+        let result = self.check_with_reference(
             &AsVectorFn(&view),
             x,
             DVector::from_element(1, g0),
@@ -468,7 +559,15 @@ impl Oracle {
             Quantity::Vjp,
             Some(u),
             Some(&rows),
-        )?;
+        );
+        if let Some((found, scalar)) = view.wrong_length.get() {
+            return Err(CheckError::EvalLength {
+                expected: m,
+                found,
+                scalar,
+            });
+        }
+        let mut agreement = result?;
         agreement.evaluations.f64_evals += 1;
         Ok(agreement)
     }
@@ -529,9 +628,14 @@ impl Oracle {
         self.validate()?;
         let (m, n) = crate::oracle::validate_input(f, x)?;
         for k in 0..DIRECTIONS {
-            let v = direction(n, JVP_SEED + 97 + k as u64, Some(x));
             let u = direction(m, VJP_SEED + 97 + k as u64, None);
-            let jv = f.jvp(x, &v);
+            let mut v = direction(n, JVP_SEED + 97 + k as u64, Some(x));
+            let mut jv = f.jvp(x, &v);
+            if jv.iter().any(|e| !e.is_finite()) {
+                // Scaled with a huge |x|, the product may overflow though J is finite.
+                v = direction(n, JVP_SEED + 97 + k as u64, None);
+                jv = f.jvp(x, &v);
+            }
             let jtu = f.vjp(x, &u);
             if jv.len() != m {
                 return Err(CheckError::AnalyticShape {
@@ -549,8 +653,8 @@ impl Oracle {
             let scale = jv.abs().dot(&u.abs()) + v.abs().dot(&jtu.abs());
             let tolerance =
                 self.ulps() * f64::EPSILON * scale * ((m + n) as f64).sqrt() + f64::MIN_POSITIVE;
-            // NaN on either side fails too.
-            if (left - right).abs() <= tolerance {
+            // NaN or ∞ on either side goes to adjudication too.
+            if tolerance.is_finite() && (left - right).abs() <= tolerance {
                 continue;
             }
             // Adjudicate by the exact references along this pair.
@@ -640,15 +744,20 @@ impl Oracle {
         }
         let f0 = crate::oracle::eval_f64(f, x, m)?;
         let t = DVector::zeros(1);
-        // All k exact references Jv in one batched dual pass (eight directions per pass).
-        let directions = DMatrix::from_columns(
-            &(0..k)
-                .map(|p| direction(n, PROJECTION_SEED + p as u64, Some(x)))
-                .collect::<Vec<_>>(),
-        );
-        let references = crate::dual::directional_derivatives(f, x, &directions);
+        // All k exact references Jv in one batched dual pass (as many lanes as directions).
+        let (mut directions, mut references) = own_directions(f, x, PROJECTION_SEED, k);
         // All k analytic products Jv at once, walking J's contiguous columns once.
-        let products = products(&jacobian, &directions);
+        let mut products = products(&jacobian, &directions);
+        if jacobian.iter().all(|e| e.is_finite()) && products.iter().any(|e| !e.is_finite()) {
+            // A finite J whose products along the scaled directions overflow: unscaled ones.
+            directions = DMatrix::from_columns(
+                &(0..k)
+                    .map(|p| direction(n, PROJECTION_SEED + p as u64, None))
+                    .collect::<Vec<_>>(),
+            );
+            references = crate::dual::directional_derivatives(f, x, &directions);
+            products = self::products(&jacobian, &directions);
+        }
         let mut all: Option<Agreement> = None;
         for p in 0..k {
             let v = directions.column(p).clone_owned();
@@ -668,7 +777,7 @@ impl Oracle {
                 f0.clone(),
                 reference,
                 Quantity::Jacobian,
-                None,
+                Some(&v),
                 None,
             ) {
                 Ok(a) => {

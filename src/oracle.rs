@@ -142,6 +142,8 @@ pub(crate) struct Escalation {
 struct Flagged {
     witnesses: Witnesses,
     analytic_ok: bool,
+    /// The rounding bound of the entry overflows `f64`: its tolerance cannot be derived.
+    unbounded: bool,
     analytic_ratio: f64,
     tolerance: Tolerance,
     fd: FdState,
@@ -356,7 +358,14 @@ impl Oracle {
         f: &F,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
-        self.check_as(&GradientOf(f), x, Quantity::Hessian, None)
+        // f itself must be finite at x, as for a gradient check (the view below evaluates
+        // only its gradient).
+        self.validate()?;
+        let (_, _) = validate_input(&AsVectorFn(f), x)?;
+        eval_f64(&AsVectorFn(f), x, 1)?;
+        let mut agreement = self.check_as(&GradientOf(f), x, Quantity::Hessian, None)?;
+        agreement.evaluations.f64_evals += 1;
+        Ok(agreement)
     }
 
     /// The check of a Jacobian-shaped quantity (a Jacobian, or a gradient or Hessian through
@@ -469,7 +478,7 @@ impl Oracle {
         // closely would be a coincidence. Costs no more evaluations than the floor.
         let d1 = first.central(i, 1);
         let rounding = delta_i / first.h;
-        if (d1 - d).abs() <= self.fd_safety * rounding + guard {
+        if d1.is_finite() && (d1 - d).abs() <= self.fd_safety * rounding + guard {
             let fdv = FiniteDifference {
                 value: d1,
                 error_estimate: rounding,
@@ -500,6 +509,10 @@ impl Oracle {
             step: first.h,
             measured_noise: None,
         };
+        if !(r.is_finite() && fdv.error_estimate.is_finite()) {
+            // The differences overflow (f near the top of f64's range): no witness here.
+            return (FdState::Unavailable, fdv);
+        }
         if (r - d).abs() <= self.fd_safety * fdv.error_estimate + guard {
             return (FdState::Agree, fdv);
         }
@@ -585,11 +598,28 @@ impl Oracle {
             .iter()
             .map(|s| d != 0.0 && s.spread(i) == 0.0)
             .collect();
+        // … and f_i is close to a quadratic across it: a step spanning many periods of f
+        // (sin x at |x| = 1e8, where h ≈ 600) sees f as noise as large as its whole change,
+        // and its differences "converge" to the average slope, about 0, with a tiny estimate
+        // (the noise over a huge h). The fit residual must be small against f_i's spread.
+        let unresolved: Vec<bool> = esc
+            .levels
+            .iter()
+            .zip(&fds)
+            .map(|(s, fd)| {
+                fd.measured_noise
+                    .is_some_and(|sigma| NOISE_SIGMAS * sigma > 0.5 * s.spread(i))
+            })
+            .collect();
         let informative = |l: usize, fd: &FiniteDifference| {
-            !flat[l] && self.fd_safety * fd.error_estimate < 0.5 * d.abs().max(fd.value.abs())
+            !flat[l]
+                && !unresolved[l]
+                && self.fd_safety * fd.error_estimate < 0.5 * d.abs().max(fd.value.abs())
         };
         let agrees = |fd: &FiniteDifference| {
-            (fd.value - d).abs() <= self.fd_safety * fd.error_estimate + guard
+            fd.value.is_finite()
+                && fd.error_estimate.is_finite()
+                && (fd.value - d).abs() <= self.fd_safety * fd.error_estimate + guard
         };
         // Agreement at any informative level vouches for a dual value (a wrong dual value
         // matching some converged step is a coincidence, and a false alarm on eval costs more
@@ -680,6 +710,7 @@ impl Oracle {
         // wrong by ten times).
         let margin = self.fd_safety * bounded[anchor].error_estimate;
         let converged = !flat[anchor]
+            && !unresolved[anchor]
             && margin <= conviction * (default.value - d).abs()
             && fds[..anchor].iter().all(consistent)
             && fds.get(anchor + 1).is_none_or(consistent);
@@ -727,6 +758,11 @@ impl Oracle {
         // The analytic side's precision: f64, or f32 for an f32 implementation, whose every
         // rounding is that much coarser (the references stay f64).
         let (eps, floor) = quantity.precision();
+        // A JVP or VJP entry sums entries of J weighted by the direction: each carries the
+        // underflow floor, so the sum carries Σ|d_k|·floor (summed term by term: no overflow).
+        let floor = direction.map_or(floor, |d| {
+            d.iter().map(|e| e.abs() * floor).sum::<f64>().max(floor)
+        });
         let coarser = eps / f64::EPSILON;
         let matrix = MATRIX_ULPS * eps * dual.amax();
         // The running rounding bound of each f_i (one pass of eval on bounded numbers),
@@ -769,6 +805,8 @@ impl Oracle {
             } else {
                 None
             };
+            // A column whose stencil exists but whose differences overflow for some entry.
+            let mut column_unavailable = false;
             let mut second_order: Option<Option<SecondOrderColumn>> = None;
             let mut row_parts: Option<Option<RowParts>> = None;
             let mut nearby: Option<Option<(DVector<f64>, DVector<f64>)>> = None;
@@ -787,6 +825,7 @@ impl Oracle {
                     floor,
                 };
                 let within_ulps = a.is_finite() && err <= relative + floor;
+                let mut unbounded = false;
                 // Entries outside the ulps and matrix parts get the rest of the tolerance (one
                 // second-order pass on bounded numbers per column): the rounding sensitivity
                 // of f, and the rounding of the reference's terms. With full statistics, so do
@@ -818,11 +857,16 @@ impl Oracle {
                         if sensitivity.is_finite() && rows.is_none() {
                             tolerance.sensitivity = sensitivity;
                             tolerance.total += sensitivity;
+                        } else if ratio.is_finite() && !sensitivity.is_finite() {
+                            unbounded = true;
                         }
                         let terms = ROUNDING_SAFETY * c.derivative_bound[i] * coarser;
                         if terms.is_finite() {
                             tolerance.terms = terms;
                             tolerance.total += terms;
+                        } else {
+                            // Terms near the top of f64's range: their running bound overflows.
+                            unbounded = true;
                         }
                     }
                 }
@@ -925,6 +969,10 @@ impl Oracle {
                     FdState::Refined => refined += 1,
                     FdState::NotConverged => not_converged += 1,
                     FdState::NonSmooth { .. } if analytic_ok => non_smooth_ok += 1,
+                    FdState::Unavailable if stencil.is_some() && !column_unavailable => {
+                        column_unavailable = true;
+                        fd_unavailable_cols += 1;
+                    }
                     _ => {}
                 }
                 let fd_vouches = matches!(
@@ -951,6 +999,7 @@ impl Oracle {
                             finite_difference: fd_value,
                         },
                         analytic_ok,
+                        unbounded,
                         analytic_ratio,
                         tolerance,
                         fd: fd_state,
@@ -965,6 +1014,7 @@ impl Oracle {
         // 1. The analytic side is wrong where the dual reference is vouched for.
         let trusted_wrong = flagged.iter().filter(|e| {
             !e.analytic_ok
+                && !e.unbounded
                 && matches!(
                     e.fd,
                     FdState::Agree
@@ -1018,16 +1068,22 @@ impl Oracle {
                 map_expr: f.rust_expr(),
             })));
         }
-        // 3. The analytic side disagrees only at non-smooth points.
+        // 3. The analytic side disagrees only at non-smooth points, or where the rounding
+        // cannot be bounded in f64.
         if let Some(worst) = flagged.iter().find(|e| !e.analytic_ok) {
             let one_sided = match worst.fd {
                 FdState::NonSmooth { forward, backward } => (forward, backward),
                 _ => (f64::NAN, f64::NAN),
             };
+            let reason = if worst.unbounded && !matches!(worst.fd, FdState::NonSmooth { .. }) {
+                NotJudgeable::Unbounded
+            } else {
+                NotJudgeable::NonSmooth
+            };
             return Err(CheckError::CannotJudge(Box::new(CannotJudge {
                 quantity,
                 direction: direction.cloned(),
-                reason: NotJudgeable::NonSmooth,
+                reason,
                 shape: (m, n),
                 witnesses: worst.witnesses,
                 one_sided,

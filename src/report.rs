@@ -414,6 +414,10 @@ pub enum NotJudgeable {
     /// sole reference): they give no verdict on the entry — no step resolves the derivative
     /// (they do not converge as the step shrinks), or `f` cannot be evaluated at `x ± h`.
     NotConverged,
+    /// The analytic value disagrees with the dual one by more than the tolerance's cheap
+    /// parts, and the rest of the tolerance cannot be derived: the running rounding bound of
+    /// the entry overflows `f64` (terms near `1e300` that cancel). No verdict.
+    Unbounded,
 }
 
 /// A point where the analytic Jacobian disagrees with the dual reference but the point is not
@@ -465,6 +469,12 @@ impl fmt::Display for CannotJudge {
                 } else {
                     "the dual one"
                 }
+            )?,
+            NotJudgeable::Unbounded => writeln!(
+                f,
+                "cannot judge at this point: the analytic value of {entry} differs from the \
+                 dual one by more than a few ulps, and the rounding bound of the entry overflows \
+                 f64 (terms near the top of its range), so no tolerance can be derived"
             )?,
             NotJudgeable::NotConverged => writeln!(
                 f,
