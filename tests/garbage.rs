@@ -7,20 +7,24 @@
 //! The expected variant is derived from the order in which the source validates (read in
 //! `src/oracle.rs`, `src/modes.rs`, `src/precision.rs`, `src/black_box.rs`):
 //!
-//! * `check`, `check_gradient`, `check_hessian`, `check_f32`: `EmptyMap`, `InputLength`,
-//!   `NonFiniteInput`, (`check_f32`: `OutOfF32Range`), `eval::<f64>` (`EvalLength`,
-//!   `NonFiniteEval`), `AnalyticShape`, the dual pass (`EvalLength` on duals,
-//!   `NonFiniteDual`), then a verdict;
+//! * `check`, `check_gradient`, `check_f32`: `EmptyMap`, `InputLength`, `NonFiniteInput`,
+//!   (`check_f32`: `OutOfF32Range`), `eval::<f64>` (`EvalLength`, `NonFiniteEval`),
+//!   `AnalyticShape`, the dual pass (`EvalLength` on duals, `NonFiniteDual`), then a verdict;
+//! * `check_hessian`: `f` as for `check_gradient` (its input as a map to ℝ¹, `f(x)` finite),
+//!   then the same steps for its gradient as a map `ℝⁿ → ℝⁿ`;
 //! * `check_projected`: `k = 0` (`InvalidOracle`) first, then the input, `AnalyticShape`
 //!   *before* `eval::<f64>`, then the dual pass and a verdict;
 //! * `check_jvp_along`: the input, the direction (`DirectionLength`, `NonFiniteDirection`),
-//!   the JVP's length (`AnalyticShape` `m×1`), then `eval::<f64>`, the dual pass, a verdict;
+//!   `eval::<f64>`, the JVP's length (`AnalyticShape` `m×1`), the dual pass, a verdict;
 //! * `check_vjp_along`: the input, the direction, `eval::<f64>`, the VJP's length
-//!   (`AnalyticShape` `1×n`), `uᵀf(x)` (`NonFiniteEval` at index 0), the dual pass, a verdict;
-//! * `check_jvp`, `check_vjp`: `check_*_along` along the oracle's own directions (recorded
-//!   by the map as they are passed to `jvp`/`vjp`);
-//! * `check_adjoint`: the input, then both products' lengths (JVP first), then the identity,
-//!   adjudicated by `check_jvp_along` and `check_vjp_along` when it fails;
+//!   (`AnalyticShape` `1×n`), `uᵀf(x)` (`NonFiniteEval` at index 0), the dual pass (an
+//!   `eval` of the wrong length on duals is `EvalLength`), a verdict;
+//! * `check_jvp`, `check_vjp`: the input, then `check_*_along` along the oracle's own
+//!   directions (recorded by the map as they are passed to `jvp`/`vjp`);
+//! * `check_adjoint`: the input, then per pair both products' lengths (JVP first), then the
+//!   identity, adjudicated by `check_jvp_along` and `check_vjp_along` when it fails or is not
+//!   finite (run here on the map's own products with the oracle's seeds, see
+//!   [`expect_adjoint`]);
 //! * `check_black_box`: `EmptyMap` (`x` empty or no Jacobian rows), `NonFiniteInput`, the
 //!   Jacobian's columns (`AnalyticShape`), `f`'s length against the Jacobian's rows
 //!   (`EvalLength`), `NonFiniteEval`, then a verdict.
@@ -29,8 +33,9 @@
 //! `Mismatch` naming a non-finite entry; on a right analytic derivative it must not be a
 //! `Mismatch`, nor an `EvalDerivative` unless `eval` really is differentiated wrongly.
 //!
-//! Bugs found are pinned as `#[ignore = "bug: …"]` tests at the end of the file; the property
-//! steps around them (see [`excused`]) so that it keeps guarding everything else.
+//! The bugs found are pinned at the end of the file, one minimal input each: those fixed since
+//! as regression tests, the open ones as `#[ignore = "bug: …"]` tests, which the property steps
+//! around (see [`excused`] and [`Flags::fd_blind`]) so that it keeps guarding everything else.
 
 mod common;
 
@@ -40,6 +45,7 @@ use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use jacobian_oracle::dual::dual_jacobian;
+use jacobian_oracle::fd::Stencil;
 use jacobian_oracle::report::{NotJudgeable, Note, Quantity};
 use jacobian_oracle::scalar::{AsVectorFn, GradientOf};
 use jacobian_oracle::{
@@ -504,6 +510,9 @@ impl ScalarFn for ContractedView<'_> {
 struct Flags {
     /// It holds a NaN or an infinity.
     nonfinite: bool,
+    /// Its non-finite entries have no finite reference to be compared with (a black box whose
+    /// first differences there cannot be computed): `CannotJudge` is the verdict then.
+    no_reference: bool,
     /// It is right to rounding (no fault), so a `Mismatch` would be a false alarm.
     right: bool,
     /// `eval` is differentiated wrongly or does garbage on the side passes: any verdict goes.
@@ -513,7 +522,8 @@ struct Flags {
     /// default `6e-6·|x_j|`, span hundreds of periods of the sines): finite differences can
     /// "converge" to a wrong value, so the oracle may blame `eval` (`EvalDerivative`), call
     /// the point unjudgeable, or — with no dual reference — call a right black-box Jacobian
-    /// wrong. Known bug: see `bug_false_alarm_when_every_step_exceeds_the_scale_of_f`.
+    /// wrong. Known bug: `bug_false_alarm_where_a_periodic_part_rides_on_a_trend` (a step
+    /// spanning many periods of `f` alone is recognised as unresolved since 50d330b).
     fd_blind: bool,
 }
 
@@ -671,7 +681,12 @@ fn expect_gradient(g: &GarbageScalar, x: &DVector<f64>) -> Expect {
     )
 }
 
+/// `check_hessian` first checks `f` itself, as `check_gradient` does (its input as a map to
+/// ℝ¹, and `f(x)` finite), then the gradient as a map `ℝⁿ → ℝⁿ` (`GradientOf`).
 fn expect_hessian(g: &GarbageScalar, x: &DVector<f64>) -> Expect {
+    if let Some(e) = input_error(g.n, 1, x).or_else(|| eval_error(&AsVectorFn(g), x)) {
+        return Expect::Err(e);
+    }
     let analytic = if x.len() == g.n {
         g.hessian(x)
     } else {
@@ -738,12 +753,16 @@ fn expect_projected(f: &Garbage, x: &DVector<f64>, k: usize) -> Expect {
         right: f.jac == AnalyticFault::Right,
         eval_suspect: f.eval_suspect(),
         fd_blind: fd_blind(&[x]),
+        ..Flags::default()
     };
     dual_stage(dual_jacobian(f, x).err(), flags)
 }
 
 fn expect_jvp_along(f: &Garbage, x: &DVector<f64>, v: &DVector<f64>) -> Expect {
-    if let Some(e) = input_error(f.n, f.m, x).or_else(|| direction_error(v, f.n)) {
+    if let Some(e) = input_error(f.n, f.m, x)
+        .or_else(|| direction_error(v, f.n))
+        .or_else(|| eval_error(f, x))
+    {
         return Expect::Err(e);
     }
     let column = f.jvp_value(x, v);
@@ -755,14 +774,12 @@ fn expect_jvp_along(f: &Garbage, x: &DVector<f64>, v: &DVector<f64>) -> Expect {
     }
     let view = AlongView { f, x, v };
     let t = DVector::zeros(1);
-    if let Some(e) = eval_error(&view, &t) {
-        return Expect::Err(e);
-    }
     let flags = Flags {
         nonfinite: nonfinite(column.as_slice()),
         right: f.jvp == AnalyticFault::Right,
         eval_suspect: f.eval_suspect(),
         fd_blind: fd_blind(&[x, v]),
+        ..Flags::default()
     };
     dual_stage(dual_jacobian(&view, &t).err(), flags)
 }
@@ -797,6 +814,7 @@ fn expect_vjp_along(f: &Garbage, x: &DVector<f64>, u: &DVector<f64>) -> Expect {
         right: f.vjp == AnalyticFault::Right,
         eval_suspect: f.eval_suspect(),
         fd_blind: fd_blind(&[x]),
+        ..Flags::default()
     };
     // An eval of the wrong length on dual numbers is an `EvalLength`, as in every other check.
     let error = match dual_jacobian(f, x) {
@@ -846,8 +864,20 @@ fn expect_black_box(f: &Garbage, jacobian: &DMatrix<f64>, x: &DVector<f64>) -> E
     {
         return Expect::Err(e);
     }
+    // A non-finite entry is judged against the first central difference of its column, when
+    // that can be computed (src/black_box.rs); else the point cannot be judged.
+    let f0 = f.eval::<f64>(x);
+    let mut eval = |p: &DVector<f64>| f.eval::<f64>(p);
+    let judgeable = (0..n).any(|j| {
+        let rows: Vec<usize> = (0..m).filter(|&i| !jacobian[(i, j)].is_finite()).collect();
+        !rows.is_empty()
+            && Stencil::new(&mut eval, x, j, &f0)
+                .is_some_and(|s| rows.iter().any(|&i| s.central(i, 1).is_finite()))
+    });
+    let has_nonfinite = nonfinite(jacobian.as_slice());
     Expect::Verdict(Flags {
-        nonfinite: nonfinite(jacobian.as_slice()),
+        nonfinite: has_nonfinite,
+        no_reference: has_nonfinite && !judgeable,
         right: f.jac == AnalyticFault::Right,
         // No dual reference: how eval is differentiated does not matter.
         eval_suspect: false,
@@ -915,10 +945,7 @@ fn check_agreement(ctx: &Context<'_>, a: &Agreement) -> Result<(), TestCaseError
     if let Some(fd) = a.worst_fd {
         not_nan(ctx, "worst_fd.abs_error", fd.abs_error)?;
         not_nan(ctx, "worst_fd.bound", fd.bound)?;
-        // bug_infinite_finite_difference_agrees_with_an_infinite_estimate: ∞/∞.
-        if !(fd.abs_error.is_infinite() && fd.bound.is_infinite()) {
-            not_nan(ctx, "worst_fd.ratio()", fd.ratio())?;
-        }
+        not_nan(ctx, "worst_fd.ratio()", fd.ratio())?;
     }
     for note in &a.notes {
         if let Note::PrecisionLoss {
@@ -1010,7 +1037,7 @@ fn check_verdict(
             // A black box has finite differences as its only reference: blind, they can call
             // a right entry wrong.
             let blind_black_box = flags.fd_blind && ctx.quantity == Quantity::BlackBox;
-            if flags.nonfinite && !flags.eval_suspect && !blind_black_box {
+            if flags.nonfinite && !flags.no_reference && !flags.eval_suspect && !blind_black_box {
                 // (Dual-based checks call an entry wrong against the dual reference alone, so
                 // this holds even where finite differences are blind.)
                 prop_assert!(
@@ -1030,8 +1057,11 @@ fn check_verdict(
             "{check}: EvalDerivative although eval is differentiated on the dual path: \
              {d}\ninput: {input:?}"
         ),
+        // (A NaN entry at a real kink is CannotJudge too: the open bug
+        // bug_non_finite_entry_at_a_kink_cannot_be_judged. The maps here are smooth: only
+        // points where finite differences are blind get there.)
         Err(CheckError::CannotJudge(c)) => prop_assert!(
-            !flags.nonfinite || flags.eval_suspect || flags.fd_blind,
+            !flags.nonfinite || flags.no_reference || flags.eval_suspect || flags.fd_blind,
             "{check}: CannotJudge (rejected in proptest) although the analytic value has a NaN \
              or an infinity where the references are finite: {c}\ninput: {input:?}"
         ),
@@ -1078,100 +1108,26 @@ fn check_result(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known bugs: the property steps around them; each is pinned by an ignored test below.
+// Open bugs: the property steps around them; each is pinned by an ignored test below.
 // ---------------------------------------------------------------------------------------------
 
 /// Whether a check's outcome is one of the known bugs (each pinned by an `#[ignore = "bug: …"]`
 /// test below): the property does not judge it further, so that it keeps guarding the rest.
 fn excused(check: &str, case: &Case, outcome: Result<(), &CheckError>) -> bool {
-    let (f, g, x) = (&case.map, &case.scalar, &case.x);
-    let input_ok = input_error(f.n, f.m, x).is_none();
+    let (f, x) = (&case.map, &case.x);
     match (check, outcome) {
-        // bug_black_box_accepts_an_infinite_entry, bug_black_box_nan_entry_cannot_be_judged
-        ("check_black_box", Ok(()) | Err(CheckError::CannotJudge(_))) => matches!(
-            expect_black_box(f, &f.jacobian_value(x), x),
-            Expect::Verdict(flags) if flags.nonfinite
-        ),
-        // bug_hessian_ignores_a_non_finite_value_of_f
-        ("check_hessian", _) => {
-            input_error(g.n, g.n, x).is_none()
-                && !g.eval::<f64>(x).is_finite()
-                && GradientOf(g).eval::<f64>(x).iter().all(|v| v.is_finite())
-                && !matches!(outcome, Err(CheckError::NonFiniteEval { .. }))
-        }
-        // bug_adjoint_accepts_an_infinite_product
-        ("check_adjoint", Ok(())) => {
-            let log = |l: &RefCell<Vec<DVector<f64>>>| l.borrow().clone();
-            let infinite = |p: DVector<f64>| p.iter().any(|e| e.is_infinite());
-            log(&f.jvp_log).iter().any(|v| infinite(f.jvp_value(x, v)))
-                || log(&f.vjp_log).iter().any(|u| infinite(f.vjp_value(x, u)))
-        }
-        // bug_vjp_ignores_eval_of_the_wrong_length_on_duals: `uᵀf` zips the dual outputs with
-        // `u`, so extra ones are dropped and missing ones count as 0: a verdict, `Ok`, or
-        // whatever else the truncated sum runs into, instead of `EvalLength`.
-        (
-            "check_vjp_along" | "check_vjp" | "check_adjoint",
-            Ok(())
-            | Err(
-                CheckError::Mismatch(_)
-                | CheckError::EvalDerivative(_)
-                | CheckError::CannotJudge(_)
-                | CheckError::NotAdjoint(_)
-                | CheckError::NonFiniteDual { .. },
-            ),
-        ) if matches!(dual_jacobian(f, x), Err(CheckError::EvalLength { .. })) => true,
-        // (… and `check_vjp` goes on to its next direction, which can fail on anything.)
-        ("check_vjp", Err(e)) if !matches!(e, CheckError::EvalLength { .. }) => {
-            input_ok
+        // bug_own_directions_overflow_near_f64_max: even the unscaled directions have entries
+        // up to 1.5, so a derivative near f64::MAX (of x₀x₁ at x₀ = MAX, say) overflows on the
+        // dual pass along them where the unit-seeded pass of `check` does not: NonFiniteDual
+        // ("eval overflows on the dual path") where `check` finds the dual path finite.
+        ("check_jvp" | "check_projected", Err(CheckError::NonFiniteDual { .. })) => {
+            input_error(f.n, f.m, x).is_none()
                 && eval_error(f, x).is_none()
-                && matches!(dual_jacobian(f, x), Err(CheckError::EvalLength { .. }))
+                && dual_jacobian(f, x).is_ok()
+                && x.iter().any(|v| v.abs() > f64::MAX / 1.5)
         }
-
-        // bug_projection_reports_its_own_overflowing_product: the oracle's own product `J·v`,
-        // along a direction scaled by |x|, overflows where `J` is finite; the full check
-        // passes, so the projection's Mismatch on an infinite "analytic" `Jv` is reported.
-        ("check_projected", Err(CheckError::Mismatch(m)))
-            if !m.witnesses.analytic.is_finite()
-                && f.jacobian_value(x).iter().all(|e| e.is_finite()) =>
-        {
-            true
-        }
-        (
-            "check_jvp_along" | "check_vjp_along" | "check_jvp" | "check_vjp" | "check_projected",
-            Err(CheckError::Mismatch(m)),
-        ) => excused_product_mismatch(case, m),
-        ("check_adjoint", Err(CheckError::NotAdjoint(a))) => {
-            matches!(a.culprit.as_deref(), Some(CheckError::Mismatch(m)) if excused_product_mismatch(case, m))
-        }
-        // bug_own_direction_is_infinite_at_f64_max, bug_own_directions_scaled_by_x_overflow:
-        // the oracle's own directions, scaled by |x_j|, overflow (`NonFiniteDirection`), or the
-        // product `Jv` along them does (`NonFiniteDual`), where `check` itself finds the dual
-        // path finite.
-        ("check_jvp" | "check_adjoint", Err(CheckError::NonFiniteDirection { .. })) => input_ok,
-        (
-            "check_jvp" | "check_projected" | "check_adjoint",
-            Err(CheckError::NonFiniteDual { .. }),
-        ) => input_ok && eval_error(f, x).is_none() && dual_jacobian(f, x).is_ok(),
         _ => false,
     }
-}
-
-/// A false `Mismatch` on a right JVP/VJP (or projection) from two known bugs:
-///
-/// * bug_product_tolerance_has_no_underflow_floor_times_the_direction: a Jacobian entry rounded
-///   in the subnormal range (an error up to `f64::MIN_POSITIVE`) times a huge direction entry
-///   is a product error far above the product's floor (`f64::MIN_POSITIVE` itself);
-/// * bug_jvp_tolerance_misses_cancelling_terms_at_huge_scale: `Jv` summed from terms near
-///   1e300 that cancel carries their rounding, which the JVP's tolerance (ulps of the result)
-///   misses once the second-order pass that would bound it overflows.
-fn excused_product_mismatch(case: &Case, m: &jacobian_oracle::Mismatch) -> bool {
-    let l1 = |d: &DVector<f64>| d.iter().map(|e| e.abs()).sum::<f64>();
-    let scale = l1(&case.v)
-        .max(l1(&case.u))
-        .max(1.5 * case.x.iter().map(|e| e.abs().max(1.0)).sum::<f64>());
-    m.witnesses.analytic.is_finite()
-        && (m.abs_error <= 4.0 * f64::MIN_POSITIVE * scale
-            || (m.quantity != Quantity::Vjp && scale > 1e100 && m.rel_error <= 1e-6))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1536,7 +1492,7 @@ fn all_checks(case: &Case) -> Result<(), TestCaseError> {
         let expect = expect_along_each(
             &directions,
             |v| expect_jvp_along(f, x, v),
-            input_error(n, m, x),
+            input_error(n, m, x).or_else(|| eval_error(f, x)),
         );
         check_result(&ctx("check_jvp", (m, 1), Quantity::Jvp), &expect, &result)?;
     }
@@ -1592,16 +1548,84 @@ fn all_checks(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Consecutive duplicates removed: the adjudication calls `jvp`/`vjp` again along the same
-/// pair.
-fn pairs_called(log: &RefCell<Vec<DVector<f64>>>) -> Vec<DVector<f64>> {
-    let mut out: Vec<DVector<f64>> = Vec::new();
-    for d in log.borrow().iter() {
-        if out.last().is_none_or(|last| !same_bits(last, d)) {
-            out.push(d.clone());
+/// The seeds of the oracle's own directions (`src/modes.rs`, private): `check_adjoint`'s pair
+/// `k` is `v = direction(n, JVP_SEED + 97 + k, Some(x))` (unscaled if `Jv` is not finite),
+/// `u = direction(m, VJP_SEED + 97 + k, None)`. [`all_checks`] verifies them against the
+/// directions the map is called with.
+const JVP_SEED: u64 = 0x4A56_5000;
+const VJP_SEED: u64 = 0x564A_5000;
+
+/// What `check_adjoint` must return, by running its loop on the map's own products (the
+/// identity's arithmetic is the same, so its outcome is exact) and predicting the
+/// adjudication with the along-checks' expectations.
+enum AdjointExpect {
+    /// Exactly this.
+    Exact(Result<(), CheckError>),
+    /// `NotAdjoint` naming the non-finite entry's `Mismatch`.
+    NotAdjoint,
+    /// Any verdict (`Ok`, `NotAdjoint`, `CannotJudge`, `EvalDerivative`), a dual-stage error,
+    /// or one of these errors (of this pair's or a later pair's adjudication): eval is suspect
+    /// or finite differences are blind, so an adjudication may pass or fail.
+    Loose(Vec<CheckError>),
+}
+
+fn expect_adjoint(case: &Case) -> AdjointExpect {
+    let (f, x) = (&case.map, &case.x);
+    let (m, n) = (f.m, f.n);
+    if let Some(e) = input_error(n, m, x) {
+        return AdjointExpect::Exact(Err(e));
+    }
+    let ulps = case.oracle().ulps();
+    // Once an adjudication's outcome is uncertain, the errors the rest could end in.
+    let mut loose: Option<Vec<CheckError>> = None;
+    for k in 0..3u64 {
+        let u = jacobian_oracle::modes::direction(m, VJP_SEED + 97 + k, None);
+        let mut v = jacobian_oracle::modes::direction(n, JVP_SEED + 97 + k, Some(x));
+        let mut jv = f.jvp_value(x, &v);
+        if nonfinite(jv.as_slice()) {
+            v = jacobian_oracle::modes::direction(n, JVP_SEED + 97 + k, None);
+            jv = f.jvp_value(x, &v);
+        }
+        let jtu = f.vjp_value(x, &u);
+        if jv.len() != m {
+            return AdjointExpect::Exact(Err(CheckError::AnalyticShape {
+                expected: (m, 1),
+                found: (jv.len(), 1),
+            }));
+        }
+        if jtu.len() != n {
+            return AdjointExpect::Exact(Err(CheckError::AnalyticShape {
+                expected: (1, n),
+                found: (1, jtu.len()),
+            }));
+        }
+        let (left, right) = (jv.dot(&u), v.dot(&jtu));
+        let scale = jv.abs().dot(&u.abs()) + v.abs().dot(&jtu.abs());
+        let tolerance = ulps * f64::EPSILON * scale * ((m + n) as f64).sqrt() + f64::MIN_POSITIVE;
+        if tolerance.is_finite() && (left - right).abs() <= tolerance {
+            continue;
+        }
+        // Adjudication: check_jvp_along along v, then (if that passes) check_vjp_along along u.
+        for side in [expect_jvp_along(f, x, &v), expect_vjp_along(f, x, &u)] {
+            match (side, loose.as_mut()) {
+                (Expect::Err(e) | Expect::ErrOrVerdict(e, _), Some(errors)) => errors.push(e),
+                (Expect::Err(e), None) => return AdjointExpect::Exact(Err(e)),
+                (Expect::ErrOrVerdict(e, _), None) => loose = Some(vec![e]),
+                (Expect::Verdict(flags), None) if flags.eval_suspect || flags.fd_blind => {
+                    loose = Some(Vec::new());
+                }
+                (Expect::Verdict(flags), None) if flags.nonfinite => {
+                    return AdjointExpect::NotAdjoint;
+                }
+                // A right side passes its along-check.
+                (Expect::Verdict(_), _) => {}
+            }
         }
     }
-    out
+    match loose {
+        Some(errors) => AdjointExpect::Loose(errors),
+        None => AdjointExpect::Exact(Ok(())),
+    }
 }
 
 fn check_adjoint_result(
@@ -1609,130 +1633,58 @@ fn check_adjoint_result(
     ctx: &Context<'_>,
     result: &Result<(), CheckError>,
 ) -> Result<(), TestCaseError> {
-    let (f, x) = (&case.map, &case.x);
-    let (n, m) = (f.n, f.m);
     if let Err(e) = result {
         check_report(ctx, e)?;
     }
-    let same = |e: &CheckError| -> Result<(), TestCaseError> {
-        let (found, wanted) = (format!("{result:?}"), format!("Err({e:?})"));
+    let (f, x) = (&case.map, &case.x);
+    // The seeds: the first product asked for is along the first pair's scaled direction.
+    if input_error(f.n, f.m, x).is_none() {
+        let first = f.jvp_log.borrow().first().cloned();
+        let seeded = jacobian_oracle::modes::direction(f.n, JVP_SEED + 97, Some(x));
         prop_assert!(
-            found == wanted,
-            "check_adjoint: expected {}, got {}\ninput: {:?}",
-            wanted,
+            first.as_ref().is_some_and(|d| same_bits(d, &seeded)),
+            "check_adjoint's first direction {:?} is not direction(n, JVP_SEED + 97, Some(x)) \
+             = {:?}: update JVP_SEED/VJP_SEED in tests/garbage.rs",
+            first.map(|d| d.as_slice().to_vec()),
+            seeded.as_slice()
+        );
+    }
+    let found = format!("{result:?}");
+    match expect_adjoint(case) {
+        AdjointExpect::Exact(expected) => prop_assert!(
+            found == format!("{expected:?}"),
+            "check_adjoint: expected {:?}, got {}\ninput: {:?}",
+            expected,
             found,
             case
-        );
-        Ok(())
-    };
-    if let Some(e) = input_error(n, m, x) {
-        return same(&e);
-    }
-    let (vs, us) = (pairs_called(&f.jvp_log), pairs_called(&f.vjp_log));
-    prop_assert!(
-        !vs.is_empty() && !us.is_empty(),
-        "check_adjoint called no product"
-    );
-    // bug_own_direction_is_infinite_at_f64_max: near ±f64::MAX the oracle's own direction is
-    // infinite; only the products' lengths (checked before it is used) are judged then.
-    let own_directions_overflow = vs
-        .iter()
-        .chain(us.iter())
-        .any(|d| d.iter().any(|e| !e.is_finite()));
-    // The products' lengths do not depend on the pair: the first pair reports them.
-    let (jv, jtu) = (f.jvp_value(x, &vs[0]), f.vjp_value(x, &us[0]));
-    if jv.len() != m {
-        return same(&CheckError::AnalyticShape {
-            expected: (m, 1),
-            found: (jv.len(), 1),
-        });
-    }
-    if jtu.len() != n {
-        return same(&CheckError::AnalyticShape {
-            expected: (1, n),
-            found: (1, jtu.len()),
-        });
-    }
-    // bug_adjoint_accepts_an_infinite_product: a pair whose product holds an infinity passes
-    // the identity (its tolerance is infinite), so the adjudication, if any, happens at a
-    // later pair than the first bad one; only the lengths are judged then.
-    let infinite = |p: DVector<f64>| p.iter().any(|e| e.is_infinite());
-    let any_infinite = vs.iter().any(|v| infinite(f.jvp_value(x, v)))
-        || us.iter().any(|u| infinite(f.vjp_value(x, u)));
-    if own_directions_overflow || any_infinite {
-        return Ok(());
-    }
-    // The first pair with a NaN or an infinity in a product (a poisoned entry, or a right
-    // product that overflows along the oracle's own direction, scaled by |x|).
-    let bad = vs.iter().zip(us.iter()).position(|(v, u)| {
-        nonfinite(f.jvp_value(x, v).as_slice()) || nonfinite(f.vjp_value(x, u).as_slice())
-    });
-    // Finite products: the identity holds to rounding, or its adjudication says why not
-    // (eval's own faults, a kink).
-    let Some(k) = bad else {
-        return match result {
-            Ok(()) => Ok(()),
-            Err(CheckError::NotAdjoint(a)) => {
-                prop_assert!(
-                    f.jvp != AnalyticFault::Right
-                        || f.vjp != AnalyticFault::Right
-                        || f.eval_suspect(),
-                    "check_adjoint: NotAdjoint on right products: {}\ninput: {:?}",
-                    a,
-                    case
-                );
-                Ok(())
-            }
-            Err(_) => Ok(()),
-        };
-    };
-    // A product with a NaN or an infinity: the identity cannot hold; the adjudication along that
-    // pair finds the culprit, unless eval fails first on the way. Where eval is
-    // differentiated wrongly, or finite differences are blind, the adjudication may end in
-    // EvalDerivative or CannotJudge instead.
-    let (v, u) = (&vs[k], &us[k]);
-    let (jv, jtu) = (f.jvp_value(x, v), f.vjp_value(x, u));
-    let jvp_bad = nonfinite(jv.as_slice());
-    let loose = f.eval_suspect() || fd_blind(&[x, v]);
-    let unjudged = matches!(
-        result,
-        Err(CheckError::CannotJudge(_) | CheckError::EvalDerivative(_))
-    );
-    let is = |e: &CheckError| format!("{result:?}") == format!("Err({e:?})");
-    match expect_jvp_along(f, x, v) {
-        Expect::Err(e) => return same(&e),
-        Expect::ErrOrVerdict(e, _) if is(&e) => return Ok(()),
-        _ => {}
-    }
-    if !jvp_bad {
-        match expect_vjp_along(f, x, u) {
-            Expect::Err(e) if !(loose && unjudged) => return same(&e),
-            Expect::ErrOrVerdict(e, _) if is(&e) => return Ok(()),
-            _ => {}
-        }
-    }
-    match result {
-        Err(CheckError::NotAdjoint(a)) => {
-            let culprit = a.culprit.as_deref();
+        ),
+        AdjointExpect::NotAdjoint => {
+            let culprit = match result {
+                Err(CheckError::NotAdjoint(a)) => a.culprit.as_deref(),
+                _ => None,
+            };
             prop_assert!(
-                matches!(culprit, Some(CheckError::Mismatch(mm)) if !mm.witnesses.analytic.is_finite())
-                    || f.eval_suspect(),
-                "check_adjoint: the culprit should be the Mismatch at the non-finite entry: \
-                 {:?}\ninput: {:?}",
-                culprit,
+                matches!(culprit, Some(CheckError::Mismatch(m)) if !m.witnesses.analytic.is_finite()),
+                "check_adjoint: a product has a NaN or an infinity; expected NotAdjoint naming \
+                 it, got {}\ninput: {:?}",
+                found,
                 case
             );
         }
-        Err(CheckError::CannotJudge(_) | CheckError::EvalDerivative(_)) if loose => {}
-        other => prop_assert!(
-            false,
-            "check_adjoint: a product has a NaN or an infinity (JVP {:?}, VJP {:?}); expected \
-             NotAdjoint, got {:?}\ninput: {:?}",
-            jv.as_slice(),
-            jtu.as_slice(),
-            other,
-            case
-        ),
+        AdjointExpect::Loose(e) => {
+            let plausible = match result {
+                Ok(())
+                | Err(
+                    CheckError::NotAdjoint(_)
+                    | CheckError::CannotJudge(_)
+                    | CheckError::EvalDerivative(_)
+                    | CheckError::NonFiniteDual { .. },
+                ) => true,
+                Err(CheckError::EvalLength { scalar, .. }) => *scalar != "f64",
+                Err(other) => e.iter().any(|e| format!("{e:?}") == format!("{other:?}")),
+            };
+            prop_assert!(plausible, "check_adjoint: got {}\ninput: {:?}", found, case);
+        }
     }
     Ok(())
 }
@@ -1959,8 +1911,9 @@ fn eval_overflowing_only_on_the_dual_path() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known bugs, pinned: each test asserts the behaviour the input calls for and fails today.
-// Run them with `cargo test --release --test garbage -- --ignored`.
+// The bugs this property found, one minimal input each. Those fixed in 50d330b are regression
+// tests; the `#[ignore = "bug: …"]` ones are still open (run them with
+// `cargo test --release --test garbage -- --ignored`).
 // ---------------------------------------------------------------------------------------------
 
 /// `f(x) = (sin x₀)`, with a right Jacobian, and a JVP and VJP that are right unless given a
@@ -2006,14 +1959,14 @@ fn sine_black_box(p: &DVector<f64>) -> DVector<f64> {
 }
 
 #[test]
-#[ignore = "bug: check_black_box calls a NaN Jacobian entry CannotJudge (NotConverged, rejected by proptest) instead of a Mismatch"]
-fn bug_black_box_nan_entry_cannot_be_judged() {
+fn black_box_nan_entry_is_a_mismatch() {
     let x = v(&[0.5]);
     let nan = DMatrix::from_element(1, 1, f64::NAN);
     let err = Oracle::default()
         .check_black_box(sine_black_box, &nan, &x)
         .unwrap_err();
-    // Today: CannotJudge { reason: NotConverged, .. } (the NaN makes every comparison false).
+    // Before 50d330b: CannotJudge { reason: NotConverged, .. } (the NaN made every comparison
+    // false), which proptest rejects.
     assert!(
         matches!(&err, CheckError::Mismatch(m) if m.witnesses.analytic.is_nan()),
         "{err:?}"
@@ -2021,13 +1974,13 @@ fn bug_black_box_nan_entry_cannot_be_judged() {
 }
 
 #[test]
-#[ignore = "bug: check_black_box returns Ok for an infinite Jacobian entry (its guard ulps·ε·|∞| is infinite), with worst_analytic.ratio() = ∞/∞ = NaN"]
-fn bug_black_box_accepts_an_infinite_entry() {
+fn black_box_infinite_entry_is_a_mismatch() {
     let x = v(&[0.5]);
     for bad in [f64::INFINITY, f64::NEG_INFINITY] {
         let j = DMatrix::from_element(1, 1, bad);
         let result = Oracle::default().check_black_box(sine_black_box, &j, &x);
-        // Today: Ok(Agreement { worst_analytic: { abs_error: inf, bound: inf }, .. }).
+        // Before 50d330b: Ok(Agreement { worst_analytic: { abs_error: inf, bound: inf }, .. })
+        // (its guard ulps·ε·|∞| was infinite), whose ratio() is NaN.
         assert!(
             matches!(&result, Err(CheckError::Mismatch(m)) if m.witnesses.analytic == bad),
             "{bad}: {result:?}"
@@ -2036,8 +1989,7 @@ fn bug_black_box_accepts_an_infinite_entry() {
 }
 
 #[test]
-#[ignore = "bug: check_adjoint returns Ok(()) when the JVP or the VJP has an infinite entry (the identity's tolerance is then infinite)"]
-fn bug_adjoint_accepts_an_infinite_product() {
+fn adjoint_with_an_infinite_product_is_not_adjoint() {
     let x = v(&[0.5]);
     for f in [
         Sine {
@@ -2050,7 +2002,7 @@ fn bug_adjoint_accepts_an_infinite_product() {
         },
     ] {
         let result = Oracle::default().check_adjoint(&f, &x);
-        // Today: Ok(()). (A NaN entry is caught: NotAdjoint with the Mismatch.)
+        // Before 50d330b: Ok(()) (the identity's tolerance was infinite too).
         assert!(
             matches!(&result, Err(CheckError::NotAdjoint(a))
                 if matches!(a.culprit.as_deref(), Some(CheckError::Mismatch(_)))),
@@ -2086,8 +2038,7 @@ impl AnalyticHessian for Ln {
 }
 
 #[test]
-#[ignore = "bug: check_hessian never evaluates f itself, so f(x) = NaN (ln x at x = -1) passes where check_gradient says NonFiniteEval"]
-fn bug_hessian_ignores_a_non_finite_value_of_f() {
+fn hessian_requires_a_finite_value_of_f() {
     let x = v(&[-1.0]);
     let o = Oracle::default();
     let gradient = o.check_gradient(&Ln, &x);
@@ -2096,7 +2047,8 @@ fn bug_hessian_ignores_a_non_finite_value_of_f() {
         "{gradient:?}"
     );
     let hessian = o.check_hessian(&Ln, &x);
-    // Today: Ok(Agreement { quantity: Hessian, .. }).
+    // Before 50d330b: Ok(Agreement { quantity: Hessian, .. }) (only the gradient was
+    // evaluated).
     assert!(
         matches!(hessian, Err(CheckError::NonFiniteEval { .. })),
         "{hessian:?}"
@@ -2143,13 +2095,13 @@ impl AnalyticVjp for Square {
 }
 
 #[test]
-#[ignore = "bug: check_jvp and check_projected scale their own directions by |x|, so Jv overflows and they report NonFiniteDual (\"eval overflows on the dual path\") where check finds the dual path finite (x² at x = 1e154)"]
-fn bug_own_directions_scaled_by_x_overflow() {
+fn own_directions_fall_back_when_jv_overflows() {
     let o = Oracle::default();
     let x = v(&[1e154]);
     o.check(&Square(1.0), &x)
         .unwrap_or_else(|e| panic!("check: {e}"));
-    // Today: NonFiniteDual { row: 0, col: 0, value: inf } and { .., value: -inf }.
+    // Before 50d330b: NonFiniteDual { row: 0, col: 0, value: ±inf }: the directions, scaled by
+    // |x|, made Jv overflow.
     let jvp = o.check_jvp(&Square(1.0), &x);
     assert!(
         !matches!(jvp, Err(CheckError::NonFiniteDual { .. })),
@@ -2163,8 +2115,7 @@ fn bug_own_directions_scaled_by_x_overflow() {
 }
 
 #[test]
-#[ignore = "bug: at x = ±f64::MAX check_adjoint's own direction (|x|·(0.5…1.5)) is infinite and it reports NonFiniteDirection, a direction the caller never gave"]
-fn bug_own_direction_is_infinite_at_f64_max() {
+fn own_directions_are_finite_at_f64_max() {
     let o = Oracle::default();
     for x0 in [f64::MAX, -f64::MAX] {
         let x = v(&[x0]);
@@ -2172,7 +2123,7 @@ fn bug_own_direction_is_infinite_at_f64_max() {
         o.check(&Sine::default(), &x)
             .unwrap_or_else(|e| panic!("check at {x0:e}: {e}"));
         let adjoint = o.check_adjoint(&Sine::default(), &x);
-        // Today: Err(NonFiniteDirection { index: 0, value: inf }).
+        // Before 50d330b: Err(NonFiniteDirection { index: 0, value: inf }): |x|·(0.5…1.5).
         assert!(
             !matches!(
                 adjoint,
@@ -2184,8 +2135,7 @@ fn bug_own_direction_is_infinite_at_f64_max() {
 }
 
 #[test]
-#[ignore = "bug: check_projected reports a Mismatch on its own product J·v when that overflows (its direction scaled by |x₂| = f64::MAX) although J is right and check passes"]
-fn bug_projection_reports_its_own_overflowing_product() {
+fn projection_does_not_report_its_own_overflowing_product() {
     // f₀ = 0, f₁ = sin x₂ − x₁x₂: J = [[0, 0, 0], [0, −x₂, cos x₂ − x₁]].
     let f = Garbage {
         w: vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
@@ -2197,7 +2147,7 @@ fn bug_projection_reports_its_own_overflowing_product() {
     let x = v(&[5e-324, 0.5883645618434249, f64::MAX]);
     o.check(&f, &x).unwrap_or_else(|e| panic!("check: {e}"));
     let projected = o.check_projected(&f, &x, 2);
-    // Today: Err(Mismatch { witnesses: { analytic: inf, dual: <finite>, .. }, .. }).
+    // Before 50d330b: Err(Mismatch { witnesses: { analytic: inf, dual: <finite>, .. }, .. }).
     assert!(
         !matches!(projected, Err(CheckError::Mismatch(_))),
         "check_projected: {projected:?}"
@@ -2205,13 +2155,12 @@ fn bug_projection_reports_its_own_overflowing_product() {
 }
 
 #[test]
-#[ignore = "bug: where every finite-difference step spans many periods of f (sin x at |x| ≥ 1e8) the differences 'converge' to a wrong value: a false Mismatch on a right black-box Jacobian, a false EvalDerivative on a map computed on the dual path"]
-fn bug_false_alarm_when_every_step_exceeds_the_scale_of_f() {
+fn no_false_alarm_where_every_step_spans_many_periods() {
     let o = Oracle::default();
     let x = v(&[1e8]);
     let right = DMatrix::from_element(1, 1, x[0].cos());
     let black_box = o.check_black_box(sine_black_box, &right, &x);
-    // Today: Err(Mismatch(..)) — "the analytic black-box Jacobian is wrong".
+    // Before 50d330b: Err(Mismatch(..)), "the analytic black-box Jacobian is wrong".
     assert!(
         !matches!(black_box, Err(CheckError::Mismatch(_))),
         "check_black_box at 1e8: {black_box:?}"
@@ -2220,7 +2169,7 @@ fn bug_false_alarm_when_every_step_exceeds_the_scale_of_f() {
     o.check(&Sine::default(), &x)
         .unwrap_or_else(|e| panic!("check at 1e15: {e}"));
     let projected = o.check_projected(&Sine::default(), &x, 2);
-    // Today: Err(EvalDerivative(..)) — "eval is not differentiated correctly".
+    // Before 50d330b: Err(EvalDerivative(..)), "eval is not differentiated correctly".
     assert!(
         !matches!(projected, Err(CheckError::EvalDerivative(_))),
         "check_projected at 1e15: {projected:?}"
@@ -2228,8 +2177,7 @@ fn bug_false_alarm_when_every_step_exceeds_the_scale_of_f() {
 }
 
 #[test]
-#[ignore = "bug: check_vjp_along zips eval's dual outputs with u, so an eval of the wrong length on dual numbers passes (extra outputs) or is blamed as EvalDerivative (missing ones) instead of EvalLength"]
-fn bug_vjp_ignores_eval_of_the_wrong_length_on_duals() {
+fn vjp_reports_eval_of_the_wrong_length_on_duals() {
     let o = Oracle::default();
     let x = v(&[0.3, -0.7]);
     let u = v(&[1.25, -0.5]);
@@ -2252,7 +2200,8 @@ fn bug_vjp_ignores_eval_of_the_wrong_length_on_duals() {
             expected,
             "check_jvp_along"
         );
-        // Today: Ok for len = 3, EvalDerivative for len = 0 and 1.
+        // Before 50d330b: Ok for len = 3, EvalDerivative for len = 0 and 1 (uᵀf zipped the
+        // outputs with u).
         let vjp = o.check_vjp_along(&f, &x, &u);
         assert!(
             matches!(&vjp, Err(CheckError::EvalLength { found, .. }) if *found == len),
@@ -2283,33 +2232,32 @@ impl AnalyticJacobian for Linear {
 }
 
 #[test]
-#[ignore = "bug: a finite difference that overflows to ∞ 'agrees' with its infinite error estimate: Ok with worst_fd = {abs_error: ∞, bound: ∞}, whose ratio() is NaN (Display: \"within NaN×\")"]
-fn bug_infinite_finite_difference_agrees_with_an_infinite_estimate() {
+fn overflowing_finite_differences_never_agree() {
     let a = Oracle::default()
         .check(&Linear(f64::MAX), &v(&[0.75]))
         .unwrap_or_else(|e| panic!("{e}"));
-    let fd = a
-        .worst_fd
-        .expect("Today: Some(EntryStat { abs_error: inf, bound: inf, .. })");
-    assert!(!fd.ratio().is_nan(), "{fd:?}");
+    // Before 50d330b: worst_fd = Some(EntryStat { abs_error: inf, bound: inf, .. }), whose
+    // ratio() is NaN ("within NaN×" in the Display). Now the column has no finite differences.
+    if let Some(fd) = a.worst_fd {
+        assert!(!fd.ratio().is_nan(), "{fd:?}");
+    }
+    assert_eq!(fd_unavailable_columns(&a), 1, "{:?}", a.notes);
     assert!(!a.to_string().contains("NaN"), "{a}");
 }
 
 #[test]
-#[ignore = "bug: a VJP's tolerance has no underflow floor scaled by |u|: a subnormal Jacobian entry's rounding (≤ f64::MIN_POSITIVE) times u = 1e300 is a false Mismatch"]
-fn bug_product_tolerance_has_no_underflow_floor_times_the_direction() {
+fn product_tolerance_floor_scales_with_the_direction() {
     let f = Square(1.7142258061882762);
     let x = v(&[5e-324]);
     let u = v(&[1e300]);
     // Both are right to the rounding of subnormal numbers: 2·c·x is 1.69e-323 exactly.
     let result = Oracle::default().check_vjp_along(&f, &x, &u);
-    // Today: Err(Mismatch { analytic: 1.976e-23, dual: 1.482e-23, tolerance 2.2e-308 }).
+    // Before 50d330b: Err(Mismatch { analytic: 1.976e-23, dual: 1.482e-23, tolerance 1.4e-37 }).
     assert!(result.is_ok(), "{result:?}");
 }
 
 #[test]
-#[ignore = "bug: the JVP's tolerance misses the rounding of Jv summed from terms near 1e300 that cancel (its second-order bound overflows and is dropped): a false Mismatch of 2e-14 relative on a right JVP"]
-fn bug_jvp_tolerance_misses_cancelling_terms_at_huge_scale() {
+fn no_false_mismatch_from_cancelling_terms_at_huge_scale() {
     // f(x) = sin x₀ + p·x₀x₁ + c·exp(cos x₀); Jv = J₀v₀ + J₁v₁ with both terms near 3e300,
     // cancelling to -1.9e298.
     let f = Garbage {
@@ -2321,9 +2269,135 @@ fn bug_jvp_tolerance_misses_cancelling_terms_at_huge_scale() {
     let x = v(&[-1e300, -2.5616836949795383]);
     let dir = v(&[9.579254585432882e299, -3.362203078321542]);
     let result = Oracle::default().check_jvp_along(&f, &x, &dir);
-    // Today: Err(Mismatch { analytic: -1.87934297461435e298, dual: -1.87934297461439e298, .. }).
+    // Before 50d330b: Err(Mismatch { analytic: -1.87934297461435e298, dual:
+    // -1.87934297461439e298, .. }) (2e-14 relative; the second-order bound overflowed and was
+    // dropped). Now the rounding cannot be bounded: no verdict.
     assert!(
         !matches!(result, Err(CheckError::Mismatch(_))),
         "{result:?}"
+    );
+}
+
+/// `f(x) = (|x₀|)`, branching on `x₀.re()`, with a NaN analytic Jacobian.
+struct Abs;
+
+impl VectorFn for Abs {
+    fn input_dim(&self) -> usize {
+        1
+    }
+    fn output_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        DVector::from_element(1, if x[0].re() >= 0.0 { x[0] } else { -x[0] })
+    }
+}
+
+impl AnalyticJacobian for Abs {
+    fn jacobian(&self, _x: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::from_element(1, 1, f64::NAN)
+    }
+}
+
+#[test]
+#[ignore = "bug: a NaN analytic entry at a kink (|x| at 0) is CannotJudge, which proptest rejects, instead of a Mismatch: no one-sided derivative is NaN"]
+fn bug_non_finite_entry_at_a_kink_cannot_be_judged() {
+    let err = Oracle::default().check(&Abs, &v(&[0.0])).unwrap_err();
+    // Today: CannotJudge { reason: NonSmooth, .. } (the dual reference is 1, finite).
+    assert!(
+        matches!(&err, CheckError::Mismatch(m) if m.witnesses.analytic.is_nan()),
+        "{err:?}"
+    );
+}
+
+/// `f(x) = (x₀ + sin x₀)`.
+struct Trend;
+
+impl VectorFn for Trend {
+    fn input_dim(&self) -> usize {
+        1
+    }
+    fn output_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        x.map(|a| a + a.sin())
+    }
+}
+
+impl AnalyticJacobian for Trend {
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::from_element(1, 1, 1.0 + x[0].cos())
+    }
+}
+
+#[test]
+#[ignore = "bug: where every step spans many periods of a periodic part riding on a trend (x + sin x at |x| ≥ 1e8), finite differences resolve the trend alone with a tiny estimate: a false Mismatch on a right black-box Jacobian, a false EvalDerivative at 1e20"]
+fn bug_false_alarm_where_a_periodic_part_rides_on_a_trend() {
+    let o = Oracle::default();
+    let x = v(&[1e8]);
+    let black_box = o.check_black_box(
+        |p: &DVector<f64>| p.map(|a| a + a.sin()),
+        &Trend.jacobian(&x),
+        &x,
+    );
+    // Today: Err(Mismatch(..)): the differences see the slope 1, not 1 + cos x.
+    assert!(
+        !matches!(black_box, Err(CheckError::Mismatch(_))),
+        "check_black_box at 1e8: {black_box:?}"
+    );
+    let x = v(&[1e20]);
+    let check = o.check(&Trend, &x);
+    // Today: Err(EvalDerivative(..)), "eval is not differentiated correctly".
+    assert!(
+        !matches!(check, Err(CheckError::EvalDerivative(_))),
+        "check at 1e20: {check:?}"
+    );
+}
+
+/// `f(x) = (x₀·x₁)`, with its JVP.
+struct Product;
+
+impl VectorFn for Product {
+    fn input_dim(&self) -> usize {
+        2
+    }
+    fn output_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        DVector::from_element(1, x[0] * x[1])
+    }
+}
+
+impl AnalyticJacobian for Product {
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::from_row_slice(1, 2, &[x[1], x[0]])
+    }
+}
+
+impl AnalyticJvp for Product {
+    fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+        DVector::from_element(1, x[1] * v[0] + x[0] * v[1])
+    }
+}
+
+#[test]
+#[ignore = "bug: even the unscaled own directions have entries up to 1.5, so ∂(x₀x₁)/∂x₁ = x₀ = f64::MAX overflows along them: check_jvp and check_projected (k ≥ 3) report NonFiniteDual where check passes"]
+fn bug_own_directions_overflow_near_f64_max() {
+    let o = Oracle::default();
+    let x = v(&[f64::MAX, 0.0]);
+    o.check(&Product, &x)
+        .unwrap_or_else(|e| panic!("check: {e}"));
+    // Today: Err(NonFiniteDual { row: 0, col: 0, value: -inf }) for both.
+    let jvp = o.check_jvp(&Product, &x);
+    assert!(
+        !matches!(jvp, Err(CheckError::NonFiniteDual { .. })),
+        "check_jvp: {jvp:?}"
+    );
+    let projected = o.check_projected(&Product, &x, 3);
+    assert!(
+        !matches!(projected, Err(CheckError::NonFiniteDual { .. })),
+        "check_projected: {projected:?}"
     );
 }
