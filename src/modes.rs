@@ -130,31 +130,46 @@ pub fn direction(n: usize, seed: u64, scale: Option<&DVector<f64>>) -> DVector<f
 }
 
 /// `k` directions of [`direction`] (seeds `seed…seed + k − 1`) as the columns of an `n×k`
-/// matrix, scaled with `|x|` when the exact products `Jv` along them are finite, unscaled
-/// otherwise (at `|x|` near `1e154` a scaled direction makes `x² `'s `Jv` overflow, though
-/// `J` is finite); with the products from the same batched dual pass (`None` if even the
-/// unscaled ones are not finite: the dual path itself overflows, which the checks report).
+/// matrix, at the first of three scales whose exact products `Jv` are finite and that
+/// `accept`s them: scaled with `|x|` (so that a step along them moves every coordinate in
+/// proportion to its size); unscaled (at `|x|` near `1e154`, a scaled direction makes `x²`'s
+/// `Jv` overflow though `J` is finite); and unscaled times `2^−(⌈log₂ n⌉ + 2)` (exact; a sum
+/// of `n` entries of `J` near `f64::MAX` times entries up to 1.5 overflows even unscaled).
+/// The last scale is tried only where the Jacobian itself is finite on dual numbers (`⌈n/8⌉`
+/// passes, on this rare path only). With the products from the same batched dual pass
+/// (`None` if none is finite: the dual path itself overflows, which the checks then report).
 fn own_directions<F: VectorFn + ?Sized>(
     f: &F,
     x: &DVector<f64>,
     seed: u64,
     k: usize,
+    accept: impl Fn(&DMatrix<f64>) -> bool,
 ) -> (DMatrix<f64>, Option<DMatrix<f64>>) {
     let n = x.len();
-    let build = |scale: Option<&DVector<f64>>| {
-        DMatrix::from_columns(
+    let shrink = 2f64.powi(-(n.next_power_of_two().trailing_zeros() as i32 + 2));
+    let mut last = None;
+    for scale in 0..3 {
+        // Shrinking only helps where J itself is representable: where it is not (exp(x²) at
+        // 26.6, whose derivative overflows), a shrunk product would hide what `check` reports.
+        if scale == 2 && crate::dual::dual_jacobian(f, x).is_err() {
+            break;
+        }
+        let directions = DMatrix::from_columns(
             &(0..k)
-                .map(|p| direction(n, seed + p as u64, scale))
+                .map(|p| {
+                    let v = direction(n, seed + p as u64, (scale == 0).then_some(x));
+                    if scale == 2 { v * shrink } else { v }
+                })
                 .collect::<Vec<_>>(),
-        )
-    };
-    let scaled = build(Some(x));
-    if let Some(r) = crate::dual::directional_derivatives(f, x, &scaled) {
-        return (scaled, Some(r));
+        );
+        let references = crate::dual::directional_derivatives(f, x, &directions);
+        if references.is_some() && accept(&directions) {
+            return (directions, references);
+        }
+        last = Some((directions, references));
     }
-    let unscaled = build(None);
-    let r = crate::dual::directional_derivatives(f, x, &unscaled);
-    (unscaled, r)
+    let (directions, references) = last.expect("three scales tried");
+    (directions, references)
 }
 
 /// `t ↦ f(x + t v)` on `t ∈ ℝ¹`: its `m×1` Jacobian at `t = 0` is `Jv`, and its analytic
@@ -392,7 +407,7 @@ impl Oracle {
     ) -> Result<Agreement, CheckError> {
         self.validate()?;
         crate::oracle::validate_input(f, x)?;
-        let (directions, references) = own_directions(f, x, JVP_SEED, DIRECTIONS);
+        let (directions, references) = own_directions(f, x, JVP_SEED, DIRECTIONS, |_| true);
         let mut all: Option<Agreement> = None;
         for k in 0..DIRECTIONS {
             let v = directions.column(k).clone_owned();
@@ -629,11 +644,18 @@ impl Oracle {
         let (m, n) = crate::oracle::validate_input(f, x)?;
         for k in 0..DIRECTIONS {
             let u = direction(m, VJP_SEED + 97 + k as u64, None);
+            // Scaled with a huge |x|, the product may overflow though J is finite: then
+            // unscaled, then shrunk (as the own directions of check_jvp).
+            let shrink = 2f64.powi(-(n.next_power_of_two().trailing_zeros() as i32 + 2));
             let mut v = direction(n, JVP_SEED + 97 + k as u64, Some(x));
             let mut jv = f.jvp(x, &v);
-            if jv.iter().any(|e| !e.is_finite()) {
-                // Scaled with a huge |x|, the product may overflow though J is finite.
-                v = direction(n, JVP_SEED + 97 + k as u64, None);
+            for fallback in [1.0, shrink] {
+                if jv.iter().all(|e| e.is_finite())
+                    || (fallback != 1.0 && crate::dual::dual_jacobian(f, x).is_err())
+                {
+                    break;
+                }
+                v = direction(n, JVP_SEED + 97 + k as u64, None) * fallback;
                 jv = f.jvp(x, &v);
             }
             let jtu = f.vjp(x, &u);
@@ -745,19 +767,14 @@ impl Oracle {
         let f0 = crate::oracle::eval_f64(f, x, m)?;
         let t = DVector::zeros(1);
         // All k exact references Jv in one batched dual pass (as many lanes as directions).
-        let (mut directions, mut references) = own_directions(f, x, PROJECTION_SEED, k);
+        // A finite J must have finite products along the directions (the oracle's own J·V
+        // overflowing is not the map's fault).
+        let finite_j = jacobian.iter().all(|e| e.is_finite());
+        let (directions, references) = own_directions(f, x, PROJECTION_SEED, k, |v| {
+            !finite_j || products(&jacobian, v).iter().all(|e| e.is_finite())
+        });
         // All k analytic products Jv at once, walking J's contiguous columns once.
-        let mut products = products(&jacobian, &directions);
-        if jacobian.iter().all(|e| e.is_finite()) && products.iter().any(|e| !e.is_finite()) {
-            // A finite J whose products along the scaled directions overflow: unscaled ones.
-            directions = DMatrix::from_columns(
-                &(0..k)
-                    .map(|p| direction(n, PROJECTION_SEED + p as u64, None))
-                    .collect::<Vec<_>>(),
-            );
-            references = crate::dual::directional_derivatives(f, x, &directions);
-            products = self::products(&jacobian, &directions);
-        }
+        let products = products(&jacobian, &directions);
         let mut all: Option<Agreement> = None;
         for p in 0..k {
             let v = directions.column(p).clone_owned();

@@ -463,6 +463,7 @@ impl Oracle {
         delta_i: f64,
         value_bound: &mut dyn FnMut() -> f64,
         dual_nearby: &mut dyn FnMut() -> Option<(f64, f64)>,
+        dual_across: &mut dyn FnMut(f64) -> Option<(f64, f64)>,
         first: &mut Stencil,
         escalation: &mut Option<Escalation>,
         eval: &mut fd::Eval<'_>,
@@ -627,10 +628,22 @@ impl Oracle {
         // box's analytic entry) must agree with the most accurate informative level: a
         // coarse level's estimate may be an eighth of the derivative, and errors that size
         // would pass there.
+        // Strictly, a level also has to agree with every finer informative level: estimates
+        // shrink with a growing step while the step is outside the asymptotic range (a
+        // periodic part riding on a trend, x + sin x at |x| = 1e8: the coarse levels see the
+        // trend alone, with estimates far smaller than the finer levels' that resolve sin).
+        let consistent_below = |l: usize| {
+            bounded.iter().enumerate().skip(l + 1).all(|(k, finer)| {
+                !informative(k, finer)
+                    || (finer.value - bounded[l].value).abs()
+                        <= self.fd_safety * (finer.error_estimate + bounded[l].error_estimate)
+                            + guard
+            })
+        };
         let most_accurate = bounded
             .iter()
             .enumerate()
-            .filter(|&(l, fd)| informative(l, fd))
+            .filter(|&(l, fd)| informative(l, fd) && (!strict || consistent_below(l)))
             .min_by(|p, q| p.1.error_estimate.total_cmp(&q.1.error_estimate))
             .map(|(l, _)| l);
         let agreeing = if strict {
@@ -717,9 +730,19 @@ impl Oracle {
         if !converged {
             return (FdState::NotConverged, best);
         }
-        // Before blaming eval: does the dual value itself jump under a tiny move of x? Then x
-        // sits on a branch boundary of eval (a ReLU exactly at 0 whose kinks cancel in f, so
-        // f is smooth while the dual derivative takes one branch): no verdict.
+        // Before blaming eval: does the dual derivative vary across the anchor's stencil by as
+        // much as the gap? Differences average f' over x_j ± 2h; a derivative varying that
+        // much inside (x + sin x at |x| = 1e20, where even the smallest step spans many
+        // periods of sin) explains the gap: no verdict.
+        if let Some((lo, hi)) = dual_across(esc.levels[anchor].h) {
+            let gap = (default.value - d).abs();
+            if (hi - lo).max((hi - d).abs()).max((lo - d).abs()) > 0.5 * gap {
+                return (FdState::NotConverged, best);
+            }
+        }
+        // Does the dual value itself jump under a tiny move of x? Then x sits on a branch
+        // boundary of eval (a ReLU exactly at 0 whose kinks cancel in f, so f is smooth while
+        // the dual derivative takes one branch): no verdict.
         if let Some((plus, minus)) = dual_nearby() {
             let gap = (default.value - d).abs();
             if (plus - d).abs().max((minus - d).abs()) > 0.5 * gap {
@@ -793,6 +816,7 @@ impl Oracle {
         let (mut noisy, mut refined, mut not_converged) = (0usize, 0usize, 0usize);
         let (mut non_smooth_ok, mut fd_unavailable_cols) = (0usize, 0usize);
         let mut evaluations_nearby = 0usize;
+        let mut evaluations_across = 0usize;
 
         for j in 0..n {
             let mut stencil = if self.finite_differences {
@@ -810,6 +834,7 @@ impl Oracle {
             let mut second_order: Option<Option<SecondOrderColumn>> = None;
             let mut row_parts: Option<Option<RowParts>> = None;
             let mut nearby: Option<Option<(DVector<f64>, DVector<f64>)>> = None;
+            let mut across: Option<Option<Vec<DVector<f64>>>> = None;
             let mut escalation: Option<Escalation> = None;
 
             for i in 0..m {
@@ -939,6 +964,18 @@ impl Oracle {
                                     .as_ref()
                                     .map(|(p, q)| (p[i], q[i]))
                             },
+                            &mut |h| {
+                                let samples = across.get_or_insert_with(|| {
+                                    evaluations_across += ACROSS_SAMPLES;
+                                    dual_across_stencil(f, x, j, h)
+                                });
+                                samples.as_ref().map(|cols| {
+                                    cols.iter()
+                                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
+                                            (lo.min(c[i]), hi.max(c[i]))
+                                        })
+                                })
+                            },
                             s,
                             &mut escalation,
                             &mut |p| eval(p),
@@ -1013,16 +1050,19 @@ impl Oracle {
         // parameter: a 256×256 layer takes longer to print than to check).
         // 1. The analytic side is wrong where the dual reference is vouched for.
         let trusted_wrong = flagged.iter().filter(|e| {
-            !e.analytic_ok
-                && !e.unbounded
-                && matches!(
-                    e.fd,
-                    FdState::Agree
-                        | FdState::Noisy
-                        | FdState::Refined
-                        | FdState::Unavailable
-                        | FdState::NotConverged
-                )
+            // A non-finite analytic entry against a finite reference is wrong whatever the
+            // finite differences say (at a kink too: no one-sided derivative is NaN).
+            (!e.witnesses.analytic.is_finite() && e.witnesses.dual.is_finite())
+                || !e.analytic_ok
+                    && !e.unbounded
+                    && matches!(
+                        e.fd,
+                        FdState::Agree
+                            | FdState::Noisy
+                            | FdState::Refined
+                            | FdState::Unavailable
+                            | FdState::NotConverged
+                    )
         });
         if let Some(worst) = trusted_wrong
             .clone()
@@ -1091,7 +1131,7 @@ impl Oracle {
             })));
         }
 
-        evaluations.dual_evals += evaluations_nearby;
+        evaluations.dual_evals += evaluations_nearby + evaluations_across;
         let mut notes = Vec::new();
         if precision_loss > 0 {
             notes.push(Note::PrecisionLoss {
@@ -1237,6 +1277,37 @@ pub(crate) trait RowResolved {
 /// Relative size of the move of [`dual_near`]: far below any smooth change that matters, far
 /// above the rounding of `x`.
 const NEARBY: f64 = 1e-9;
+
+/// How many points [`dual_across_stencil`] samples.
+const ACROSS_SAMPLES: usize = 16;
+
+/// Column `j` of the dual reference at [`ACROSS_SAMPLES`] irregular points `x + o·e_j`,
+/// `o ∈ [−2h, 2h]`, the span of a stencil of step `h`: finite differences average `f'` over
+/// it, so a dual derivative that varies across it as much as its gap to them explains the
+/// gap. `None` if a point or a pass is not finite.
+fn dual_across_stencil<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    j: usize,
+    h: f64,
+) -> Option<Vec<DVector<f64>>> {
+    (0..ACROSS_SAMPLES)
+        .map(|k| {
+            // Offsets spread over [−2h, 2h] at irregular spacings (golden-ratio sequence),
+            // each stretched by an irrational factor so that its low bits are irregular too:
+            // multiples of a round step land on correlated phases of a fast oscillation (cos
+            // at 1e39 + (4u − 2)·h came out near −1 at all sixteen).
+            let u = (k as f64 * 0.618_033_988_749_895 + 0.3).fract();
+            let stretch = 1.0 + std::f64::consts::SQRT_2 * 1e-7 * (k as f64 + 1.0);
+            let mut p = x.clone();
+            p[j] += (4.0 * u - 2.0) * h * stretch;
+            if !p[j].is_finite() {
+                return None;
+            }
+            crate::dual::dual_column(f, &p, j)
+        })
+        .collect()
+}
 
 /// Column `j` of the dual reference at `x ± δ∘s` (`δ_l = 1e-9·max(|x_l|, 1)`, `s` alternating
 /// signs with irregular sizes): a dual value that jumps under such a move means `x` is on a
