@@ -136,6 +136,7 @@ impl Oracle {
                     delta[i],
                     &mut || 0.0,
                     &mut || None,
+                    &mut |_| None,
                     &mut stencil,
                     &mut escalation,
                     &mut eval,

@@ -248,6 +248,23 @@ impl fmt::Display for Mismatch {
             self.shape.0 * self.shape.1
         )?;
         write!(f, "{w}")?;
+        if self.quantity == Quantity::BlackBox {
+            // Finite differences are the only reference: no dual value, no tolerance parts.
+            writeln!(
+                f,
+                "  |analytic − finite difference| = {:.3e} (relative {:.3e}); tolerance {:.3e} \
+                 (the safety factor times the finite differences' error estimate)",
+                self.abs_error, self.rel_error, self.tolerance.total
+            )?;
+            writeln!(
+                f,
+                "  verdict: analytic disagrees with finite differences, which have converged at \
+                 this step (the larger steps agree with them)"
+            )?;
+            writeln!(f, "  x = {}", vec_literal(&self.x))?;
+            writeln!(f, "reproduce:")?;
+            return write!(f, "{}", indent(&self.snippet()));
+        }
         writeln!(
             f,
             "  |analytic − dual| = {:.3e} (relative {:.3e}); tolerance {}",
