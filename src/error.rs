@@ -259,6 +259,16 @@ impl CheckError {
 pub trait CheckResultExt<T> {
     /// Maps the error with [`CheckError::into_test_case_error`].
     ///
+    /// ```
+    /// use jacobian_oracle::{CheckError, CheckResultExt};
+    /// use proptest::test_runner::TestCaseError;
+    ///
+    /// // Bad input fails the case; Ok passes through unchanged.
+    /// let bad: Result<(), CheckError> = Err(CheckError::InputLength { expected: 2, found: 1 });
+    /// assert!(matches!(bad.reject_unjudgeable(), Err(TestCaseError::Fail(_))));
+    /// assert_eq!(Ok::<_, CheckError>(7).reject_unjudgeable().unwrap(), 7);
+    /// ```
+    ///
     /// # Errors
     ///
     /// A `TestCaseError::Reject` for `CannotJudge`, a `TestCaseError::Fail` otherwise.

@@ -56,6 +56,17 @@ use crate::{AnalyticGradient, AnalyticJacobian, CheckError, Oracle, ScalarFn, Ve
 /// ```
 pub trait AnalyticVjp: VectorFn {
     /// `uᵀJ(x)` as an `n`-vector (`Jᵀu`).
+    ///
+    /// ```
+    /// use jacobian_oracle::AnalyticVjp;
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // At x = 0, z(1 − z) = 1/4, so uᵀJ = Wᵀu/4: an n-vector for an m-vector u.
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// let u = DVector::from_vec(vec![1.0, -1.0]);
+    /// assert_eq!(layer.vjp(&DVector::zeros(3), &u), DVector::from_vec(vec![-0.75, -0.75, -0.75]));
+    /// ```
     fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64>;
 }
 
@@ -85,10 +96,35 @@ pub trait AnalyticVjp: VectorFn {
 /// ```
 pub trait AnalyticJvp: VectorFn {
     /// `J(x) v` as an `m`-vector.
+    ///
+    /// ```
+    /// use jacobian_oracle::AnalyticJvp;
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // At x = 0, z(1 − z) = 1/4, so Jv = Wv/4: an m-vector for an n-vector v.
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// let v = DVector::from_vec(vec![1.0, 0.0, -1.0]);
+    /// assert_eq!(layer.jvp(&DVector::zeros(3), &v), DVector::from_vec(vec![-0.5, -0.5]));
+    /// ```
     fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64>;
 }
 
 /// How many directions [`Oracle::check_jvp`] and [`Oracle::check_vjp`] draw.
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::modes::DIRECTIONS;
+/// use jacobian_oracle::Oracle;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// // check_vjp runs DIRECTIONS single-direction checks (one dual pass per input each) and
+/// // merges their agreements.
+/// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+/// let agreement = Oracle::default().check_vjp(&layer, &DVector::from_vec(vec![0.3, -1.2, 0.7])).unwrap();
+/// assert_eq!(DIRECTIONS, 3);
+/// assert!(agreement.evaluations.dual_evals >= DIRECTIONS);
+/// ```
 pub const DIRECTIONS: usize = 3;
 
 /// `n` signed entries of irregular sizes, `±(0.5 + U[0, 1))`, from a fixed stream (xorshift64*
@@ -396,6 +432,32 @@ impl Oracle {
     /// scaled with `|x|`): each `Jv` entry against the exact dual value (one pass seeded with
     /// `v`) and finite differences along `v`.
     ///
+    /// ```
+    /// use jacobian_oracle::{AnalyticJvp, CheckError, Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// use num_dual::DualNum;
+    ///
+    /// /// f(x) = (x₀x₁, x₁²), with a right and a wrong forward rule.
+    /// struct F { wrong: bool }
+    /// impl VectorFn for F {
+    ///     fn input_dim(&self) -> usize { 2 }
+    ///     fn output_dim(&self) -> usize { 2 }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+    ///         DVector::from_vec(vec![x[0] * x[1], x[1] * x[1]])
+    ///     }
+    /// }
+    /// impl AnalyticJvp for F {
+    ///     fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+    ///         let d = if self.wrong { x[1] } else { 2.0 * x[1] }; // ∂(x₁²)/∂x₁ = 2x₁
+    ///         DVector::from_vec(vec![x[1] * v[0] + x[0] * v[1], d * v[1]])
+    ///     }
+    /// }
+    /// let x = DVector::from_vec(vec![0.5, -1.5]);
+    /// assert!(Oracle::default().check_jvp(&F { wrong: false }, &x).is_ok());
+    /// let err = Oracle::default().check_jvp(&F { wrong: true }, &x).unwrap_err();
+    /// assert!(matches!(err, CheckError::Mismatch(_)));
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`Oracle::check`], the reports naming the direction (`along …`); a JVP of the wrong
@@ -498,6 +560,35 @@ impl Oracle {
     /// each `uᵀJ` entry against the exact dual value (`n` passes of `uᵀf`) and finite
     /// differences of `uᵀf`.
     ///
+    /// ```
+    /// use jacobian_oracle::{AnalyticVjp, CheckError, Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// use num_dual::DualNum;
+    ///
+    /// /// f(x) = (x₀x₁, x₁²), with a right backward pass and one that forgets to transpose.
+    /// struct F { wrong: bool }
+    /// impl VectorFn for F {
+    ///     fn input_dim(&self) -> usize { 2 }
+    ///     fn output_dim(&self) -> usize { 2 }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+    ///         DVector::from_vec(vec![x[0] * x[1], x[1] * x[1]])
+    ///     }
+    /// }
+    /// impl AnalyticVjp for F {
+    ///     fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+    ///         if self.wrong {
+    ///             DVector::from_vec(vec![x[1] * u[0] + x[0] * u[1], 2.0 * x[1] * u[1]]) // J u
+    ///         } else {
+    ///             DVector::from_vec(vec![x[1] * u[0], x[0] * u[0] + 2.0 * x[1] * u[1]]) // Jᵀu
+    ///         }
+    ///     }
+    /// }
+    /// let x = DVector::from_vec(vec![0.5, -1.5]);
+    /// assert!(Oracle::default().check_vjp(&F { wrong: false }, &x).is_ok());
+    /// let err = Oracle::default().check_vjp(&F { wrong: true }, &x).unwrap_err();
+    /// assert!(matches!(err, CheckError::Mismatch(_)));
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`Oracle::check`], the reports naming the direction; a VJP of the wrong length is
@@ -520,6 +611,20 @@ impl Oracle {
     }
 
     /// Checks a backward pass along one cotangent `u` (from a proptest strategy, say).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use jacobian_oracle::{CheckError, Oracle};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+    /// let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+    /// let u = DVector::from_vec(vec![1.0, -0.5]); // one cotangent, of length m = 2
+    /// assert!(Oracle::default().check_vjp_along(&layer, &x, &u).is_ok());
+    /// // A cotangent of length n instead of m is rejected.
+    /// let err = Oracle::default().check_vjp_along(&layer, &x, &x).unwrap_err();
+    /// assert_eq!(err, CheckError::DirectionLength { expected: 2, found: 3 });
+    /// ```
     ///
     /// # Errors
     ///

@@ -152,6 +152,11 @@ struct Flagged {
 
 impl Oracle {
     /// An oracle with the default tolerances (same as `Oracle::default()`).
+    ///
+    /// ```
+    /// use jacobian_oracle::Oracle;
+    /// assert_eq!(Oracle::new(), Oracle::default());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -229,30 +234,57 @@ impl Oracle {
     }
 
     /// Whether the whole tolerance is computed for every entry near its first parts.
+    ///
+    /// ```
+    /// use jacobian_oracle::Oracle;
+    /// assert!(!Oracle::default().full_statistics()); // off by default
+    /// assert!(Oracle::default().with_full_statistics(true).full_statistics());
+    /// ```
     #[must_use]
     pub fn full_statistics(&self) -> bool {
         self.full_statistics
     }
 
     /// The relative tolerance in ulps.
+    ///
+    /// ```
+    /// use jacobian_oracle::{Oracle, tolerance::DEFAULT_ULPS};
+    /// assert_eq!(Oracle::default().ulps(), DEFAULT_ULPS);
+    /// assert_eq!(Oracle::default().with_ulps(64.0).ulps(), 64.0);
+    /// ```
     #[must_use]
     pub fn ulps(&self) -> f64 {
         self.ulps
     }
 
     /// The safety factor on the rounding-sensitivity term.
+    ///
+    /// ```
+    /// use jacobian_oracle::{Oracle, tolerance::SENSITIVITY_SAFETY};
+    /// assert_eq!(Oracle::default().sensitivity_safety(), SENSITIVITY_SAFETY);
+    /// ```
     #[must_use]
     pub fn sensitivity_safety(&self) -> f64 {
         self.sensitivity_safety
     }
 
     /// The safety factor on the finite-difference error estimate.
+    ///
+    /// ```
+    /// use jacobian_oracle::{Oracle, tolerance::FD_SAFETY};
+    /// assert_eq!(Oracle::default().fd_safety(), FD_SAFETY);
+    /// ```
     #[must_use]
     pub fn fd_safety(&self) -> f64 {
         self.fd_safety
     }
 
     /// Whether the finite-difference witness runs.
+    ///
+    /// ```
+    /// use jacobian_oracle::Oracle;
+    /// assert!(Oracle::default().finite_differences()); // on by default
+    /// ```
     #[must_use]
     pub fn finite_differences(&self) -> bool {
         self.finite_differences
@@ -286,6 +318,27 @@ impl Oracle {
     ///
     /// A panic inside `eval` or `jacobian` is not caught here: it propagates to the caller
     /// (inside `proptest!`, the runner catches it and shrinks the input that caused it).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Softmax;
+    /// use jacobian_oracle::mutants::{SoftmaxMutant, SoftmaxMutantKind};
+    /// use jacobian_oracle::{CheckError, Oracle};
+    /// use nalgebra::DVector;
+    ///
+    /// let x = DVector::from_vec(vec![0.5, -1.0, 2.0]);
+    /// let oracle = Oracle::default();
+    /// // The textbook diag(p) − ppᵀ passes, with every entry well inside its tolerance …
+    /// let agreement = oracle.check(&Softmax::new(3), &x).unwrap();
+    /// assert!(agreement.worst_analytic.ratio() < 1.0);
+    /// // … and a Jacobian that forgets the −ppᵀ coupling is a Mismatch.
+    /// let wrong = SoftmaxMutant::new(SoftmaxMutantKind::DiagonalOnly, 3);
+    /// assert!(matches!(oracle.check(&wrong, &x), Err(CheckError::Mismatch(_))));
+    /// // Bad input is reported, not judged.
+    /// assert_eq!(
+    ///     oracle.check(&Softmax::new(3), &DVector::from_vec(vec![1.0])),
+    ///     Err(CheckError::InputLength { expected: 3, found: 1 })
+    /// );
+    /// ```
     ///
     /// # Errors
     ///

@@ -44,6 +44,17 @@ use crate::{AnalyticJacobian, CheckError, Oracle, VectorFn};
 /// ```
 pub trait AnalyticJacobianF32: VectorFn {
     /// The hand-written `m×n` Jacobian at `x`, in `f32`.
+    ///
+    /// ```
+    /// use jacobian_oracle::AnalyticJacobianF32;
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // At x = 0, z(1 − z) = 1/4 in f32 too: the f32 Jacobian is W/4.
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(1, 2, &[2.0, -4.0]));
+    /// let j = layer.jacobian_f32(&DVector::zeros(2));
+    /// assert_eq!(j, DMatrix::from_row_slice(1, 2, &[0.5f32, -1.0]));
+    /// ```
     fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32>;
 }
 
@@ -78,6 +89,19 @@ impl Oracle {
     /// Checks a Jacobian computed in `f32` against the `f64` references, at `x` rounded to
     /// `f32`, with tolerances in units of `f32::EPSILON` (see the [module docs](crate::precision)).
     /// Reports carry the rounded `x`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use jacobian_oracle::{CheckError, Oracle};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 2, &[0.5, -1.0, 2.0, 1.5]));
+    /// // The f32 Jacobian passes at f32 tolerances (x is rounded to f32 first) …
+    /// assert!(Oracle::default().check_f32(&layer, &DVector::from_vec(vec![0.1, -0.7])).is_ok());
+    /// // … and an input beyond f32's range cannot be rounded to it.
+    /// let err = Oracle::default().check_f32(&layer, &DVector::from_vec(vec![1e39, 0.0])).unwrap_err();
+    /// assert!(matches!(err, CheckError::OutOfF32Range { index: 0, .. }));
+    /// ```
     ///
     /// # Errors
     ///

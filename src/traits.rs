@@ -42,12 +42,41 @@ use num_dual::DualNum;
 /// ```
 pub trait VectorFn {
     /// `n`, the length of the input `x`.
+    ///
+    /// ```
+    /// use jacobian_oracle::VectorFn;
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use nalgebra::DMatrix;
+    /// // z = σ(Wx) with W of shape 2×3 takes x ∈ ℝ³.
+    /// assert_eq!(SigmoidLayer::new(DMatrix::zeros(2, 3)).input_dim(), 3);
+    /// ```
     fn input_dim(&self) -> usize;
 
     /// `m`, the length of the output `f(x)`.
+    ///
+    /// ```
+    /// use jacobian_oracle::VectorFn;
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use nalgebra::DMatrix;
+    /// // z = σ(Wx) with W of shape 2×3 returns z ∈ ℝ².
+    /// assert_eq!(SigmoidLayer::new(DMatrix::zeros(2, 3)).output_dim(), 2);
+    /// ```
     fn output_dim(&self) -> usize;
 
     /// `f(x)`, for any scalar: `f64` or a dual number.
+    ///
+    /// ```
+    /// use jacobian_oracle::VectorFn;
+    /// use jacobian_oracle::catalogue::Sigmoid;
+    /// use nalgebra::DVector;
+    /// use num_dual::Dual64;
+    ///
+    /// // On f64: the value.
+    /// assert_eq!(Sigmoid.eval(&DVector::from_vec(vec![0.0])), DVector::from_vec(vec![0.5]));
+    /// // On a dual number seeded with 1: the value and the exact derivative σ'(0) = 1/4.
+    /// let y = Sigmoid.eval(&DVector::from_vec(vec![Dual64::new(0.0, 1.0)]));
+    /// assert_eq!((y[0].re, y[0].eps), (0.5, 0.25));
+    /// ```
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D>;
 
     /// A Rust expression that rebuilds this map, such as
@@ -96,6 +125,18 @@ pub trait VectorFn {
 /// ```
 pub trait AnalyticJacobian: VectorFn {
     /// The hand-written `m×n` Jacobian at `x`.
+    ///
+    /// ```
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// // At x = 0, z = 1/2 and z(1 − z) = 1/4: the Jacobian is W/4, of shape m×n.
+    /// let j = layer.jacobian(&DVector::zeros(3));
+    /// assert_eq!(j.shape(), (2, 3));
+    /// assert_eq!(j, layer.w / 4.0);
+    /// ```
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64>;
 }
 
@@ -122,9 +163,32 @@ pub trait AnalyticJacobian: VectorFn {
 /// ```
 pub trait ScalarFn {
     /// `n`, the length of the input `x`.
+    ///
+    /// ```
+    /// use jacobian_oracle::ScalarFn;
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use nalgebra::{DMatrix, DVector};
+    /// // Three samples of two features: the weights w ∈ ℝ².
+    /// let lr = LogisticRegression::new(DMatrix::zeros(3, 2), DVector::zeros(3));
+    /// assert_eq!(lr.input_dim(), 2);
+    /// ```
     fn input_dim(&self) -> usize;
 
     /// `f(x)`, for any scalar: `f64` or a (nested) dual number.
+    ///
+    /// ```
+    /// use jacobian_oracle::ScalarFn;
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use nalgebra::{DMatrix, DVector};
+    /// use num_dual::Dual64;
+    ///
+    /// // At w = 0 every probability is 1/2: the average negative log-likelihood is ln 2.
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -3.0]), DVector::from_vec(vec![1.0, 0.0]));
+    /// assert!((lr.eval(&DVector::from_vec(vec![0.0])) - std::f64::consts::LN_2).abs() < 1e-15);
+    /// // On a dual number: dL/dw = Xᵀ(μ − y)/N = (1·(½ − 1) + (−3)·(½ − 0))/2 = −1.
+    /// let l = lr.eval(&DVector::from_vec(vec![Dual64::new(0.0, 1.0)]));
+    /// assert!((l.eps + 1.0).abs() < 1e-15);
+    /// ```
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D;
 
     /// A Rust expression that rebuilds this function, with full paths (see
@@ -166,6 +230,16 @@ pub trait ScalarFn {
 /// ```
 pub trait AnalyticGradient: ScalarFn {
     /// The hand-written gradient `∇f(x)`, length `n`.
+    ///
+    /// ```
+    /// use jacobian_oracle::AnalyticGradient;
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // ∇L(w) = Xᵀ(μ − y)/N; at w = 0, μ = ½ and ∇L = (1·(½ − 1) + (−3)·(½ − 0))/2 = −1.
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -3.0]), DVector::from_vec(vec![1.0, 0.0]));
+    /// assert_eq!(lr.gradient(&DVector::from_vec(vec![0.0])), DVector::from_vec(vec![-1.0]));
+    /// ```
     fn gradient(&self, x: &DVector<f64>) -> DVector<f64>;
 }
 
@@ -194,5 +268,17 @@ pub trait AnalyticGradient: ScalarFn {
 /// ```
 pub trait AnalyticHessian: ScalarFn {
     /// The hand-written Hessian `∇²f(x)`, `n×n`, entry `(j, k)` = `∂²f/∂x_j∂x_k`.
+    ///
+    /// ```
+    /// use jacobian_oracle::AnalyticHessian;
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // ∇²L(w) = XᵀSX/N with S = diag(μ(1 − μ)); at w = 0, S = I/4: (1 + 9)/4/2 = 1.25.
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -3.0]), DVector::from_vec(vec![1.0, 0.0]));
+    /// let h = lr.hessian(&DVector::from_vec(vec![0.0]));
+    /// assert_eq!(h.shape(), (1, 1));
+    /// assert!((h[(0, 0)] - 1.25).abs() < 1e-15);
+    /// ```
     fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64>;
 }
