@@ -286,10 +286,16 @@ pub fn soak_entries(
                 })
             })
             .collect();
+        // Progress about five times a second, without making a short run wait for it.
+        let mut last = Instant::now();
         while !workers.iter().all(|w| w.is_finished()) {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            progress(done.load(Ordering::Relaxed));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            if last.elapsed().as_millis() >= 200 {
+                progress(done.load(Ordering::Relaxed));
+                last = Instant::now();
+            }
         }
+        progress(done.load(Ordering::Relaxed));
     });
     let maps: Vec<SoakMap> = results
         .into_inner()
