@@ -12,10 +12,20 @@ use jacobian_oracle::{AnalyticJacobian, VectorFn};
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
-/// `log(1 + eᵃ)` for any scalar, without overflow: `max(a, 0) + log(1 + e^{−|a|})`.
+/// `log(1 + eᵃ)` for any scalar, without overflow: `a + log(1 + e^{−a})` for `a > 0`,
+/// `log(1 + eᵃ)` otherwise.
+///
+/// Each branch is differentiated on its own, so both are written out rather than folded into
+/// `max(a, 0) + log(1 + e^{−|a|})`: on dual numbers `|a|` at `a = 0` differentiates as
+/// `signum(0) = +1`, which the `a ≤ 0` branch contradicts, and the dual derivative at
+/// exactly `Wx = 0` comes out as `−σ(0)·W` instead of `σ(0)·W`. The oracle reports such a
+/// point as one it cannot judge (the dual value jumps there while finite differences do not).
 pub fn softplus<D: DualNum<Primitive = f64> + Copy>(a: D) -> D {
-    let tail = (-a.abs()).exp().ln_1p();
-    if a.re() > 0.0 { a + tail } else { tail }
+    if a.re() > 0.0 {
+        a + (-a).exp().ln_1p()
+    } else {
+        a.exp().ln_1p()
+    }
 }
 
 /// `σ(a)` in `f64`, without overflow.
@@ -81,9 +91,16 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        // In your crate: `failure_persistence` writes failing seeds beside the test file, or
-        // where `FileFailurePersistence::Direct("proptest-regressions/layer.txt")` says.
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        // Failing seeds are kept in a file that is committed and replayed first. (In a
+        // crate's `tests/` directory proptest's default writes them beside the test file.)
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::Direct(
+                    "proptest-regressions/layer_test.txt",
+                ),
+            )),
+            ..ProptestConfig::with_cases(256)
+        })]
 
         /// The Jacobian is right on W and x drawn over every regime the strategy knows
         /// (moderate, saturating, tiny and huge inputs, tiny weights, integers), shapes

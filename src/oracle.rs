@@ -72,6 +72,12 @@ pub(crate) enum FdState {
         forward: f64,
         backward: f64,
     },
+    /// `f` is smooth across the stencil but the dual derivative jumps under a tiny move of
+    /// `x` (the dual values either side): `x` is on a branch boundary of `eval`.
+    BranchBoundary {
+        plus: f64,
+        minus: f64,
+    },
     Disagree,
 }
 
@@ -100,6 +106,10 @@ impl FdState {
             FdState::Noisy | FdState::Refined => FdVerdict::Agree { escalated: true },
             FdState::Disagree => FdVerdict::Disagree,
             FdState::NonSmooth { forward, backward } => FdVerdict::NonSmooth { forward, backward },
+            FdState::BranchBoundary { plus, minus } => FdVerdict::NonSmooth {
+                forward: plus,
+                backward: minus,
+            },
             FdState::Unavailable | FdState::NotConverged => FdVerdict::NoVerdict,
         }
     }
@@ -327,7 +337,7 @@ impl Oracle {
     ///
     /// let x = DVector::from_vec(vec![0.5, -1.0, 2.0]);
     /// let oracle = Oracle::default();
-    /// // The textbook diag(p) − ppᵀ passes, with every entry well inside its tolerance …
+    /// // The textbook diag(p) − ppᵀ passes, every entry within its tolerance …
     /// let agreement = oracle.check(&Softmax::new(3), &x).unwrap();
     /// assert!(agreement.worst_analytic.ratio() < 1.0);
     /// // … and a Jacobian that forgets the −ppᵀ coupling is a Mismatch.
@@ -787,9 +797,16 @@ impl Oracle {
         // much as the gap? Differences average f' over x_j ± 2h; a derivative varying that
         // much inside (x + sin x at |x| = 1e20, where even the smallest step spans many
         // periods of sin) explains the gap: no verdict.
+        // (When the samples across agree among themselves and only `d` stands apart, the
+        // derivative does not vary across the stencil: `d` is an outlier at `x` itself, which
+        // the branch-boundary test below decides. The softplus `log(1 + e^{−|a|})` at `a = 0`:
+        // the dual of `|a|` takes `signum(0) = +1`, every sample across takes the other side.)
         if let Some((lo, hi)) = dual_across(esc.levels[anchor].h) {
             let gap = (default.value - d).abs();
-            if (hi - lo).max((hi - d).abs()).max((lo - d).abs()) > 0.5 * gap {
+            let varies = hi - lo > 0.5 * gap;
+            let d_apart = (hi - d).abs().max((lo - d).abs()) > 0.5 * gap;
+            let fd_among_samples = (lo - 0.5 * gap..=hi + 0.5 * gap).contains(&default.value);
+            if varies || d_apart && !fd_among_samples {
                 return (FdState::NotConverged, best);
             }
         }
@@ -799,13 +816,7 @@ impl Oracle {
         if let Some((plus, minus)) = dual_nearby() {
             let gap = (default.value - d).abs();
             if (plus - d).abs().max((minus - d).abs()) > 0.5 * gap {
-                return (
-                    FdState::NonSmooth {
-                        forward: plus,
-                        backward: minus,
-                    },
-                    best,
-                );
+                return (FdState::BranchBoundary { plus, minus }, best);
             }
         }
         (FdState::Disagree, best)
@@ -1058,7 +1069,9 @@ impl Oracle {
                     FdState::Noisy => noisy += 1,
                     FdState::Refined => refined += 1,
                     FdState::NotConverged => not_converged += 1,
-                    FdState::NonSmooth { .. } if analytic_ok => non_smooth_ok += 1,
+                    FdState::NonSmooth { .. } | FdState::BranchBoundary { .. } if analytic_ok => {
+                        non_smooth_ok += 1;
+                    }
                     FdState::Unavailable if stencil.is_some() && !column_unavailable => {
                         column_unavailable = true;
                         fd_unavailable_cols += 1;
@@ -1164,14 +1177,15 @@ impl Oracle {
         // 3. The analytic side disagrees only at non-smooth points, or where the rounding
         // cannot be bounded in f64.
         if let Some(worst) = flagged.iter().find(|e| !e.analytic_ok) {
-            let one_sided = match worst.fd {
-                FdState::NonSmooth { forward, backward } => (forward, backward),
-                _ => (f64::NAN, f64::NAN),
-            };
-            let reason = if worst.unbounded && !matches!(worst.fd, FdState::NonSmooth { .. }) {
-                NotJudgeable::Unbounded
-            } else {
-                NotJudgeable::NonSmooth
+            let (reason, one_sided) = match worst.fd {
+                FdState::NonSmooth { forward, backward } => {
+                    (NotJudgeable::NonSmooth, (forward, backward))
+                }
+                FdState::BranchBoundary { plus, minus } => {
+                    (NotJudgeable::BranchBoundary, (plus, minus))
+                }
+                _ if worst.unbounded => (NotJudgeable::Unbounded, (f64::NAN, f64::NAN)),
+                _ => (NotJudgeable::NonSmooth, (f64::NAN, f64::NAN)),
             };
             return Err(CheckError::CannotJudge(Box::new(CannotJudge {
                 quantity,

@@ -674,6 +674,81 @@ fn relu_just_right_of_its_kink() {
     assert!(matches!(err, CheckError::Mismatch(_)), "{err:?}");
 }
 
+/// `softplus(x₀) = log(1 + e^{−|x₀|}) + max(x₀, 0)`: smooth everywhere, but its dual path at
+/// `x₀ = 0` exactly differentiates `|x₀|` as `signum(0) = +1` and returns `−σ(0) = −0.5`
+/// where `f′(0) = +0.5`. (Found by CI: the softplus layer of `examples/layer_test.rs` with
+/// `Wx = 0` exactly, shrunk to `W = [−10]`, `x = [0]`.)
+struct SoftplusViaAbs {
+    analytic: f64,
+}
+
+impl VectorFn for SoftplusViaAbs {
+    fn input_dim(&self) -> usize {
+        1
+    }
+    fn output_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        let a = x[0];
+        let tail = (-a.abs()).exp().ln_1p();
+        DVector::from_vec(vec![if a.re() > 0.0 { a + tail } else { tail }])
+    }
+}
+
+impl AnalyticJacobian for SoftplusViaAbs {
+    fn jacobian(&self, _x: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::from_element(1, 1, self.analytic)
+    }
+}
+
+#[test]
+fn dual_outlier_on_a_branch_boundary_is_not_blamed_on_the_analytic_side() {
+    let x = v(&[0.0]);
+    // The right derivative, 0.5, agrees with finite differences and with the dual value a
+    // hair away; only the dual value at x itself differs. No Mismatch: x sits on a branch
+    // boundary of eval, and the case is rejected in proptest.
+    let err = Oracle::default()
+        .check(&SoftplusViaAbs { analytic: 0.5 }, &x)
+        .unwrap_err();
+    let CheckError::CannotJudge(c) = &err else {
+        panic!("expected CannotJudge, got {err}")
+    };
+    assert_eq!(c.reason, NotJudgeable::BranchBoundary);
+    assert_eq!((c.witnesses.analytic, c.witnesses.dual), (0.5, -0.5));
+    let text = err.to_string();
+    assert!(text.contains("branch boundary of eval"), "{text}");
+    let fd = c
+        .witnesses
+        .finite_difference
+        .expect("finite differences exist");
+    assert!((fd.value - 0.5).abs() < 1e-8, "{fd:?}");
+    // The dual values a hair either side are the right derivative.
+    let (plus, minus) = c.one_sided;
+    assert!(
+        (plus - 0.5).abs() < 1e-8 && (minus - 0.5).abs() < 1e-8,
+        "{plus} {minus}"
+    );
+    assert!(matches!(
+        err.into_test_case_error(),
+        TestCaseError::Reject(_)
+    ));
+    // A hair away from 0 the same map is an ordinary smooth point: right passes, wrong fails.
+    let y = v(&[1e-3]);
+    Oracle::default()
+        .check(
+            &SoftplusViaAbs {
+                analytic: 1.0 / (1.0 + (-1e-3f64).exp()),
+            },
+            &y,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = Oracle::default()
+        .check(&SoftplusViaAbs { analytic: -0.5 }, &y)
+        .unwrap_err();
+    assert!(matches!(err, CheckError::Mismatch(_)), "{err}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. The tanh trap.
 // ---------------------------------------------------------------------------------------------
