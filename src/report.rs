@@ -44,6 +44,13 @@ pub enum Quantity {
 impl Quantity {
     /// `"Jacobian"`, `"gradient"`, `"Hessian"`, `"JVP"`, `"VJP"`, `"f32 Jacobian"` or
     /// `"black-box Jacobian"`.
+    ///
+    /// ```
+    /// use jacobian_oracle::report::Quantity;
+    /// assert_eq!(Quantity::Jacobian.noun(), "Jacobian");
+    /// assert_eq!(Quantity::Vjp.noun(), "VJP");
+    /// assert_eq!(Quantity::JacobianF32.noun(), "f32 Jacobian");
+    /// ```
     #[must_use]
     pub fn noun(self) -> &'static str {
         match self {
@@ -58,6 +65,12 @@ impl Quantity {
     }
 
     /// The derivative at entry `(row, col)`, in Leibniz notation.
+    ///
+    /// ```
+    /// use jacobian_oracle::report::Quantity;
+    /// assert_eq!(Quantity::Jvp.entry(1, 0), "(Jv)_1"); // a JVP is an m×1 column
+    /// assert_eq!(Quantity::Vjp.entry(0, 3), "(uᵀJ)_3"); // a VJP is a 1×n row
+    /// ```
     #[must_use]
     pub fn entry(self, row: usize, col: usize) -> String {
         match self {
@@ -72,6 +85,13 @@ impl Quantity {
 
     /// The unit roundoff and smallest normal number of the analytic side: `f32`'s for
     /// [`Quantity::JacobianF32`], `f64`'s otherwise.
+    ///
+    /// ```
+    /// use jacobian_oracle::report::Quantity;
+    /// assert_eq!(Quantity::Jacobian.precision(), (f64::EPSILON, f64::MIN_POSITIVE));
+    /// let (eps, tiny) = Quantity::JacobianF32.precision();
+    /// assert_eq!((eps, tiny), (f32::EPSILON as f64, f32::MIN_POSITIVE as f64));
+    /// ```
     #[must_use]
     pub fn precision(self) -> (f64, f64) {
         match self {
@@ -81,6 +101,12 @@ impl Quantity {
     }
 
     /// The [`Oracle`](crate::Oracle) method that checks it.
+    ///
+    /// ```
+    /// use jacobian_oracle::report::Quantity;
+    /// assert_eq!(Quantity::Hessian.method(), "check_hessian");
+    /// assert_eq!(Quantity::JacobianF32.method(), "check_f32");
+    /// ```
     #[must_use]
     pub fn method(self) -> &'static str {
         match self {
@@ -96,6 +122,21 @@ impl Quantity {
 }
 
 /// The finite-difference witness at one entry.
+///
+/// ```
+/// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let m = LayerMutant::new(LayerMutantKind::SignError, DMatrix::from_row_slice(1, 1, &[2.0]));
+/// let Err(CheckError::Mismatch(report)) = Oracle::default().check(&m, &DVector::from_vec(vec![0.25])) else {
+///     panic!("the sign error is caught")
+/// };
+/// // The finite-difference witness of the worst entry vouches for the dual value.
+/// let fd = report.witnesses.finite_difference.unwrap();
+/// assert!(fd.step > 0.0 && fd.error_estimate >= 0.0);
+/// assert!((fd.value - report.witnesses.dual).abs() <= 4.0 * fd.error_estimate + 1e-12);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FiniteDifference {
     /// Richardson-extrapolated central difference.
@@ -110,6 +151,21 @@ pub struct FiniteDifference {
 }
 
 /// The three witnesses at one Jacobian entry `(row, col)`.
+///
+/// ```
+/// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let m = LayerMutant::new(LayerMutantKind::SignError, DMatrix::from_row_slice(1, 1, &[2.0]));
+/// let Err(CheckError::Mismatch(report)) = Oracle::default().check(&m, &DVector::from_vec(vec![0.25])) else {
+///     panic!("the sign error is caught")
+/// };
+/// let w = report.witnesses;
+/// assert_eq!((w.row, w.col), (0, 0));
+/// assert_eq!(w.analytic, -w.dual); // the sign error, exactly
+/// assert!(w.to_string().contains("dual (forward AD)"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Witnesses {
     /// Output index `i`.
@@ -157,6 +213,22 @@ impl fmt::Display for Witnesses {
 }
 
 /// The tolerance an analytic entry was held to, and where each part comes from.
+///
+/// ```
+/// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let m = LayerMutant::new(LayerMutantKind::SignError, DMatrix::from_row_slice(1, 1, &[2.0]));
+/// let Err(CheckError::Mismatch(report)) = Oracle::default().check(&m, &DVector::from_vec(vec![0.25])) else {
+///     panic!("the sign error is caught")
+/// };
+/// let t = report.tolerance;
+/// // The parts add up to the total, and the error is far outside it.
+/// assert!((t.relative + t.matrix + t.sensitivity + t.terms + t.floor - t.total).abs() <= 1e-12 * t.total);
+/// assert_eq!(t.floor, f64::MIN_POSITIVE);
+/// assert!(report.abs_error > 1e6 * t.total);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tolerance {
     /// The total: `relative + matrix + sensitivity + terms + floor`.
@@ -192,6 +264,24 @@ impl fmt::Display for Tolerance {
 }
 
 /// A wrong analytic Jacobian: the worst entry, and how many entries are wrong.
+///
+/// ```
+/// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use jacobian_oracle::report::Quantity;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// // σ'_{i+1} W_ij: a wrong row index; with two rows both rows are wrong.
+/// let m = LayerMutant::new(LayerMutantKind::ShiftedRow, DMatrix::from_row_slice(2, 1, &[1.0, -2.0]));
+/// let x = DVector::from_vec(vec![0.5]);
+/// let Err(CheckError::Mismatch(report)) = Oracle::default().check(&m, &x) else { panic!() };
+/// assert_eq!(report.quantity, Quantity::Jacobian);
+/// assert_eq!(report.shape, (2, 1));
+/// assert_eq!(report.wrong_entries, 2);
+/// assert_eq!(report.x, x);
+/// assert!(report.abs_error > report.tolerance.total);
+/// assert!(report.to_string().starts_with("the analytic Jacobian is wrong"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
     /// The direction `v` of a JVP or `u` of a VJP the failure was found along (`None` for a
@@ -220,6 +310,22 @@ pub struct Mismatch {
 
 impl Mismatch {
     /// A paste-ready Rust snippet that reproduces this failure.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+    /// use jacobian_oracle::{CheckError, Oracle};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let m = LayerMutant::new(LayerMutantKind::SignError, DMatrix::from_row_slice(1, 1, &[1.0]));
+    /// let Err(CheckError::Mismatch(report)) = Oracle::default().check(&m, &DVector::from_vec(vec![0.5])) else {
+    ///     panic!()
+    /// };
+    /// // The snippet rebuilds the mutant and x with full paths and runs the same check.
+    /// let s = report.snippet();
+    /// assert!(s.contains("jacobian_oracle::mutants::LayerMutant::new("));
+    /// assert!(s.contains("let x = nalgebra::DVector::from_vec(vec![0.5]);"));
+    /// assert!(s.contains("jacobian_oracle::Oracle::default().check(&f, &x)"));
+    /// ```
     #[must_use]
     pub fn snippet(&self) -> String {
         snippet(
@@ -290,6 +396,32 @@ impl fmt::Display for Mismatch {
 }
 
 /// `eval`'s dual-number derivative disagrees with finite differences at a smooth point.
+///
+/// ```
+/// use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+/// use nalgebra::{DMatrix, DVector};
+/// use num_dual::DualNum;
+///
+/// /// f(x) = sin x, but computed off the dual path: its dual derivative is 0.
+/// struct OffPath;
+/// impl VectorFn for OffPath {
+///     fn input_dim(&self) -> usize { 1 }
+///     fn output_dim(&self) -> usize { 1 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         x.map(|xi| D::from(xi.re().sin()))
+///     }
+/// }
+/// impl AnalyticJacobian for OffPath {
+///     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+///         DMatrix::from_element(1, 1, x[0].cos())
+///     }
+/// }
+/// let err = Oracle::default().check(&OffPath, &DVector::from_vec(vec![0.5])).unwrap_err();
+/// let CheckError::EvalDerivative(report) = err else { panic!("{err}") };
+/// assert_eq!(report.witnesses.dual, 0.0);
+/// assert!(report.analytic_agrees_with_fd); // the analytic side is probably right
+/// assert_eq!(report.disagreeing_entries, 1);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalDerivative {
     /// The direction `v` of a JVP or `u` of a VJP the failure was found along (`None` for a
@@ -314,6 +446,32 @@ pub struct EvalDerivative {
 
 impl EvalDerivative {
     /// A paste-ready Rust snippet that reproduces this failure.
+    ///
+    /// ```
+    /// use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// use num_dual::DualNum;
+    ///
+    /// /// f(x) = x², with the square taken off the dual path.
+    /// struct OffPath;
+    /// impl VectorFn for OffPath {
+    ///     fn input_dim(&self) -> usize { 1 }
+    ///     fn output_dim(&self) -> usize { 1 }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+    ///         x.map(|xi| D::from(xi.re() * xi.re()))
+    ///     }
+    /// }
+    /// impl AnalyticJacobian for OffPath {
+    ///     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> { DMatrix::from_element(1, 1, 2.0 * x[0]) }
+    /// }
+    /// let Err(CheckError::EvalDerivative(report)) = Oracle::default().check(&OffPath, &DVector::from_vec(vec![1.5])) else {
+    ///     panic!()
+    /// };
+    /// // No rust_expr: the snippet leaves a placeholder for the map, and rebuilds x.
+    /// let s = report.snippet();
+    /// assert!(s.contains("/* your map, as constructed in the failing test */"));
+    /// assert!(s.contains("nalgebra::DVector::from_vec(vec![1.5])"));
+    /// ```
     #[must_use]
     pub fn snippet(&self) -> String {
         snippet(
@@ -362,6 +520,40 @@ impl fmt::Display for EvalDerivative {
 }
 
 /// A map's own JVP and VJP that break the adjoint identity `⟨Jv, u⟩ = ⟨v, Jᵀu⟩`.
+///
+/// ```
+/// use jacobian_oracle::{AnalyticJvp, AnalyticVjp, CheckError, Oracle, VectorFn};
+/// use nalgebra::DVector;
+/// use num_dual::DualNum;
+///
+/// /// f(x) = 3x₀x₁: a right JVP, and a VJP that drops the factor 3.
+/// struct F;
+/// impl VectorFn for F {
+///     fn input_dim(&self) -> usize { 2 }
+///     fn output_dim(&self) -> usize { 1 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         DVector::from_vec(vec![x[0] * x[1] * 3.0])
+///     }
+/// }
+/// impl AnalyticJvp for F {
+///     fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+///         DVector::from_vec(vec![3.0 * (x[1] * v[0] + x[0] * v[1])])
+///     }
+/// }
+/// impl AnalyticVjp for F {
+///     fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+///         DVector::from_vec(vec![x[1] * u[0], x[0] * u[0]])
+///     }
+/// }
+/// let Err(CheckError::NotAdjoint(report)) = Oracle::default().check_adjoint(&F, &DVector::from_vec(vec![0.5, -2.0])) else {
+///     panic!()
+/// };
+/// // ⟨Jv, u⟩ is three times ⟨v, Jᵀu⟩, far outside the rounding of the two inner products.
+/// assert!((report.jvp_side - 3.0 * report.vjp_side).abs() <= 1e-12 * report.jvp_side.abs());
+/// assert!((report.jvp_side - report.vjp_side).abs() > report.tolerance);
+/// assert_eq!((report.u.len(), report.v.len()), (1, 2));
+/// assert!(matches!(report.culprit.as_deref(), Some(CheckError::Mismatch(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotAdjoint {
     /// The cotangent `u`.
@@ -420,13 +612,44 @@ impl fmt::Display for NotAdjoint {
 }
 
 /// Why a point cannot be judged.
+///
+/// ```
+/// use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+/// use jacobian_oracle::report::NotJudgeable;
+/// use nalgebra::{DMatrix, DVector};
+/// use num_dual::DualNum;
+///
+/// /// f(x) = |x|, with the subgradient 0 as its derivative at the kink.
+/// struct Abs;
+/// impl VectorFn for Abs {
+///     fn input_dim(&self) -> usize { 1 }
+///     fn output_dim(&self) -> usize { 1 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         x.map(|xi| if xi.re() >= 0.0 { xi } else { -xi })
+///     }
+/// }
+/// impl AnalyticJacobian for Abs {
+///     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+///         DMatrix::from_element(1, 1, if x[0] == 0.0 { 0.0 } else { x[0].signum() })
+///     }
+/// }
+/// // At 0 the dual derivative (1) and the analytic one (0) differ, but the point is a kink.
+/// let err = Oracle::default().check(&Abs, &DVector::from_vec(vec![0.0])).unwrap_err();
+/// let CheckError::CannotJudge(report) = err else { panic!("{err}") };
+/// assert_eq!(report.reason, NotJudgeable::NonSmooth);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NotJudgeable {
     /// The one-sided derivatives at `x` disagree: a kink or jump lies within the
-    /// finite-difference stencil, so `f` is not differentiable there (or nearly not); or the
-    /// dual derivative jumps under a tiny move of `x`: `x` lies on a branch boundary of `eval`.
+    /// finite-difference stencil, so `f` is not differentiable there (or nearly not).
     NonSmooth,
+    /// `f` is smooth at `x`, but the dual derivative of `eval` jumps under a tiny move of `x`
+    /// (`CannotJudge::one_sided` holds the dual values either side): `x` lies on a branch
+    /// boundary of `eval` — a ReLU exactly at 0 whose kinks cancel in `f`, or `|a|` at `a = 0`
+    /// inside a smooth function, which dual numbers differentiate as `signum(0) = +1` whatever
+    /// the branch. The dual value at `x` is then no reference for the analytic one.
+    BranchBoundary,
     /// A black box only ([`crate::Oracle::check_black_box`], where finite differences are the
     /// sole reference): they give no verdict on the entry — no step resolves the derivative
     /// (they do not converge as the step shrinks), or `f` cannot be evaluated at `x ± h`.
@@ -439,6 +662,38 @@ pub enum NotJudgeable {
 
 /// A point where the analytic Jacobian disagrees with the dual reference but the point is not
 /// smooth, so no verdict is possible.
+///
+/// ```
+/// use jacobian_oracle::{AnalyticJacobian, CheckError, CheckResultExt, Oracle, VectorFn};
+/// use nalgebra::{DMatrix, DVector};
+/// use num_dual::DualNum;
+/// use proptest::test_runner::TestCaseError;
+///
+/// /// f(x) = |x|, with the subgradient 0 as its derivative at the kink.
+/// struct Abs;
+/// impl VectorFn for Abs {
+///     fn input_dim(&self) -> usize { 1 }
+///     fn output_dim(&self) -> usize { 1 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         x.map(|xi| if xi.re() >= 0.0 { xi } else { -xi })
+///     }
+/// }
+/// impl AnalyticJacobian for Abs {
+///     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+///         DMatrix::from_element(1, 1, if x[0] == 0.0 { 0.0 } else { x[0].signum() })
+///     }
+/// }
+/// let x = DVector::from_vec(vec![0.0]);
+/// let Err(CheckError::CannotJudge(report)) = Oracle::default().check(&Abs, &x) else { panic!() };
+/// // The one-sided differences are the slopes on either side of the kink, 1 and −1.
+/// let (forward, backward) = report.one_sided;
+/// assert!((forward - backward).abs() > 1.0);
+/// assert_eq!((report.witnesses.analytic, report.witnesses.dual), (0.0, 1.0));
+/// // Inside proptest!, such a point is rejected, not failed.
+/// assert!(matches!(Oracle::default().check(&Abs, &x).reject_unjudgeable(), Err(TestCaseError::Reject(_))));
+/// // Away from the kink, the same derivative passes.
+/// assert!(Oracle::default().check(&Abs, &DVector::from_vec(vec![0.5])).is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CannotJudge {
     /// The direction `v` of a JVP or `u` of a VJP the failure was found along (`None` for a
@@ -452,9 +707,9 @@ pub struct CannotJudge {
     pub shape: (usize, usize),
     /// The entry.
     pub witnesses: Witnesses,
-    /// One-sided (forward, backward) second-order differences at the entry — or, when the
-    /// kink shows in `eval`'s branches rather than in `f` (ReLUs exactly at 0 whose kinks
-    /// cancel), the dual values at `x` moved by `±1e-9` relative, between which it jumps.
+    /// One-sided (forward, backward) second-order differences at the entry — or, for
+    /// [`NotJudgeable::BranchBoundary`] (the kink shows in `eval`'s branches rather than in
+    /// `f`), the dual values at `x` moved by `±1e-9` relative.
     pub one_sided: (f64, f64),
     /// The input `x`.
     pub x: DVector<f64>,
@@ -487,6 +742,14 @@ impl fmt::Display for CannotJudge {
                     "the dual one"
                 }
             )?,
+            NotJudgeable::BranchBoundary => writeln!(
+                f,
+                "cannot judge at this point: x lies on a branch boundary of eval — the dual \
+                 derivative {entry} jumps under a tiny move of x (to {:+.6e} and {:+.6e} either \
+                 side) while finite differences see {what} smooth, and the analytic value \
+                 disagrees with the dual value at x itself",
+                self.one_sided.0, self.one_sided.1,
+            )?,
             NotJudgeable::Unbounded => writeln!(
                 f,
                 "cannot judge at this point: the analytic value of {entry} differs from the \
@@ -511,6 +774,17 @@ impl fmt::Display for CannotJudge {
 }
 
 /// Where an entry agreed, and how: the statistics of a passing check.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Softmax;
+/// use jacobian_oracle::Oracle;
+/// use nalgebra::DVector;
+///
+/// let agreement = Oracle::default().check(&Softmax::new(3), &DVector::from_vec(vec![0.5, -1.0, 2.0])).unwrap();
+/// let worst = agreement.worst_analytic;
+/// assert!(worst.row < 3 && worst.col < 3);
+/// assert!(worst.abs_error <= worst.bound);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EntryStat {
     /// Output index.
@@ -525,6 +799,14 @@ pub struct EntryStat {
 
 impl EntryStat {
     /// `abs_error / bound`: below 1 passes.
+    ///
+    /// ```
+    /// use jacobian_oracle::report::EntryStat;
+    /// let stat = EntryStat { row: 0, col: 0, abs_error: 1e-16, bound: 4e-16 };
+    /// assert_eq!(stat.ratio(), 0.25); // passes
+    /// assert_eq!(EntryStat { bound: 0.0, ..stat }.ratio(), f64::INFINITY);
+    /// assert_eq!(EntryStat { abs_error: 0.0, bound: 0.0, ..stat }.ratio(), 0.0);
+    /// ```
     #[must_use]
     pub fn ratio(&self) -> f64 {
         if self.bound > 0.0 {
@@ -538,6 +820,19 @@ impl EntryStat {
 }
 
 /// Something worth knowing about a passing check.
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::Oracle;
+/// use jacobian_oracle::report::Note;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// // Deep saturation: the textbook z(1 − z) passes, but with no relative precision left.
+/// let saturated = SigmoidLayer::new(DMatrix::from_row_slice(1, 1, &[50.0]));
+/// let agreement = Oracle::default().check(&saturated, &DVector::from_vec(vec![8.0])).unwrap();
+/// assert!(matches!(agreement.notes[..], [Note::PrecisionLoss { entries: 1, .. }]));
+/// assert!(agreement.notes[0].to_string().contains("loses relative precision"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Note {
@@ -616,6 +911,18 @@ impl fmt::Display for Note {
 }
 
 /// Evaluation counts of one check.
+///
+/// ```
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::Oracle;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// // Ten inputs: ⌈10/8⌉ = 2 dual passes give the whole reference Jacobian.
+/// let layer = SigmoidLayer::new(DMatrix::from_fn(2, 10, |i, j| (i as f64 - j as f64) / 10.0));
+/// let agreement = Oracle::default().check(&layer, &DVector::from_element(10, 0.5)).unwrap();
+/// assert_eq!(agreement.evaluations.dual_evals, 2);
+/// assert!(agreement.evaluations.f64_evals >= 2 * 10); // central differences, two per column
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Evaluations {
     /// `eval::<f64>` calls.
@@ -629,6 +936,22 @@ pub struct Evaluations {
 
 /// A passing check: the analytic Jacobian agrees with the dual reference everywhere, and the
 /// dual reference is vouched for by finite differences.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Softmax;
+/// use jacobian_oracle::Oracle;
+/// use jacobian_oracle::report::Quantity;
+/// use nalgebra::DVector;
+///
+/// let agreement = Oracle::default().check(&Softmax::new(3), &DVector::from_vec(vec![0.5, -1.0, 2.0])).unwrap();
+/// assert_eq!(agreement.quantity, Quantity::Jacobian);
+/// assert_eq!(agreement.shape, (3, 3));
+/// assert!(agreement.worst_analytic.ratio() <= 1.0);
+/// assert!(agreement.worst_rel_error < 1e-13);
+/// assert!(agreement.worst_fd.is_some()); // finite differences ran
+/// assert!(agreement.notes.is_empty());
+/// assert!(agreement.to_string().starts_with("agreement on the 3×3 Jacobian"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agreement {
     /// What was checked.
@@ -682,6 +1005,21 @@ impl Agreement {
     }
 
     /// Entries that agree only within the rounding sensitivity of `f` (precision loss).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{SigmoidLayer, sigmoid_derivative};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // At a = 400 the textbook σ(a)(1 − σ(a)) rounds to 0 (the true value is e^{−400}).
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(1, 1, &[50.0]));
+    /// assert_eq!(sigmoid_derivative(400.0), 0.0);
+    /// let agreement = Oracle::default().check(&layer, &DVector::from_vec(vec![8.0])).unwrap();
+    /// assert_eq!(agreement.precision_loss_entries(), 1);
+    /// // Away from saturation, no precision is lost.
+    /// let agreement = Oracle::default().check(&layer, &DVector::from_vec(vec![0.01])).unwrap();
+    /// assert_eq!(agreement.precision_loss_entries(), 0);
+    /// ```
     #[must_use]
     pub fn precision_loss_entries(&self) -> usize {
         self.notes
@@ -694,6 +1032,17 @@ impl Agreement {
     }
 
     /// Entries at non-smooth points.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, Elementwise};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    ///
+    /// // ReLU at its kink: its derivative there agrees with the dual one, and the entry is noted.
+    /// let relu = Elementwise::new(Activation::Relu, 2);
+    /// let agreement = Oracle::default().check(&relu, &DVector::from_vec(vec![0.0, 1.5])).unwrap();
+    /// assert_eq!(agreement.non_smooth_entries(), 1);
+    /// ```
     #[must_use]
     pub fn non_smooth_entries(&self) -> usize {
         self.notes
@@ -736,6 +1085,13 @@ impl fmt::Display for Agreement {
 }
 
 /// `vec![a, b, …]` with every value printed so that it parses back to the same `f64`.
+///
+/// ```
+/// use jacobian_oracle::report::vec_literal;
+/// use nalgebra::DVector;
+/// let v = DVector::from_vec(vec![0.1, -2.0, 1e-300]);
+/// assert_eq!(vec_literal(&v), "vec![0.1, -2.0, 1e-300]");
+/// ```
 #[must_use]
 pub fn vec_literal(v: &DVector<f64>) -> String {
     let items: Vec<String> = v.iter().map(|x| float_literal(*x)).collect();
@@ -743,6 +1099,14 @@ pub fn vec_literal(v: &DVector<f64>) -> String {
 }
 
 /// A Rust literal for `x` that parses back to the same `f64` (shortest round trip).
+///
+/// ```
+/// use jacobian_oracle::report::float_literal;
+/// assert_eq!(float_literal(0.1 + 0.2), "0.30000000000000004"); // round-trips exactly
+/// assert_eq!(float_literal(1.0), "1.0");
+/// assert_eq!(float_literal(f64::NEG_INFINITY), "f64::NEG_INFINITY");
+/// assert_eq!(float_literal(f64::NAN), "f64::NAN");
+/// ```
 #[must_use]
 pub fn float_literal(x: f64) -> String {
     if x.is_nan() {
@@ -760,6 +1124,13 @@ pub fn float_literal(x: f64) -> String {
 }
 
 /// `nalgebra::DMatrix::from_row_slice(r, c, &[…])`, row by row, every value round-tripping.
+///
+/// ```
+/// use jacobian_oracle::report::matrix_literal;
+/// use nalgebra::DMatrix;
+/// let w = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 0.5]);
+/// assert_eq!(matrix_literal(&w), "nalgebra::DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 0.5])");
+/// ```
 #[must_use]
 pub fn matrix_literal(w: &nalgebra::DMatrix<f64>) -> String {
     let items: Vec<String> = w
