@@ -18,6 +18,24 @@
 //! `tests/modes.rs`, one entry scaled by `1 + r`): every entry caught at `r = 1e-6`, 63 of
 //! 64 at `1e-7`, 47 of 64 at `1e-8`, none at `1e-9`. Dual numbers, where `eval` can be
 //! generic, see relative errors down to about `32ε ≈ 7e-15` in a well-conditioned entry.
+//!
+//! ```
+//! use jacobian_oracle::{CheckError, Oracle};
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! // A map that only exists on f64 (think: a call into C), with its Jacobian diag(cos x).
+//! let f = |x: &DVector<f64>| x.map(f64::sin);
+//! let x = DVector::from_vec(vec![0.3, -1.2, 2.0]);
+//! let right = DMatrix::from_diagonal(&x.map(f64::cos));
+//! Oracle::default().check_black_box(f, &right, &x).unwrap();
+//!
+//! // One entry off by one part in a million: caught from finite differences alone.
+//! let mut wrong = right.clone();
+//! wrong[(1, 1)] *= 1.0 + 1e-6;
+//! let err = Oracle::default().check_black_box(f, &wrong, &x).unwrap_err();
+//! let CheckError::Mismatch(m) = &err else { panic!("{err}") };
+//! assert_eq!((m.witnesses.row, m.witnesses.col), (1, 1));
+//! ```
 
 use nalgebra::{DMatrix, DVector};
 

@@ -15,6 +15,38 @@
 //! are permuted. `check_jvp` and `check_vjp` draw [`DIRECTIONS`] of them deterministically;
 //! `check_jvp_along` and `check_vjp_along` take one from the caller, for instance from a
 //! proptest strategy ([`crate::strategy::direction`]), so a failing direction shrinks.
+//!
+//! ```
+//! use jacobian_oracle::catalogue::SigmoidLayer;
+//! use jacobian_oracle::{AnalyticVjp, CheckError, Oracle, VectorFn};
+//! use nalgebra::{DMatrix, DVector};
+//! use num_dual::DualNum;
+//!
+//! let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]));
+//! let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+//! let oracle = Oracle::default();
+//! oracle.check_vjp(&layer, &x).unwrap(); // its backward pass uᵀJ
+//! oracle.check_jvp(&layer, &x).unwrap(); // its forward rule Jv
+//! oracle.check_projected(&layer, &x, 4).unwrap(); // uᵀJv for 4 pairs, O(k) evaluations
+//!
+//! // A backward pass that applies the cotangent to the rows in the wrong order: the gradient
+//! // of Σf (u = all ones) cannot see it, signed cotangents do.
+//! struct Swapped(SigmoidLayer);
+//! impl VectorFn for Swapped {
+//!     fn input_dim(&self) -> usize { self.0.input_dim() }
+//!     fn output_dim(&self) -> usize { self.0.output_dim() }
+//!     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> { self.0.eval(x) }
+//! }
+//! impl AnalyticVjp for Swapped {
+//!     fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+//!         self.0.vjp(x, &DVector::from_vec(vec![u[1], u[0]]))
+//!     }
+//! }
+//! let ones = DVector::from_element(2, 1.0);
+//! assert!(oracle.check_vjp_along(&Swapped(layer.clone()), &x, &ones).is_ok());
+//! let err = oracle.check_vjp(&Swapped(layer), &x).unwrap_err();
+//! assert!(matches!(err, CheckError::Mismatch(_)), "{err}");
+//! ```
 
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;

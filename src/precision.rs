@@ -7,6 +7,32 @@
 //! relative part, the matrix's norm-wise rounding, the rounding sensitivity of the outputs
 //! (which an `f32` forward pass computes to `f32` precision) and the rounding of the terms.
 //! The witnesses themselves (dual numbers, finite differences) stay `f64`.
+//!
+//! ```
+//! use jacobian_oracle::{AnalyticJacobianF32, CheckError, Oracle, VectorFn};
+//! use nalgebra::{DMatrix, DVector};
+//! use num_dual::DualNum;
+//!
+//! /// f(x) = x ∘ x, whose Jacobian an f32 implementation computes as diag(2x) — or wrongly
+//! /// as diag(x) when `wrong`.
+//! struct Square { wrong: bool }
+//! impl VectorFn for Square {
+//!     fn input_dim(&self) -> usize { 3 }
+//!     fn output_dim(&self) -> usize { 3 }
+//!     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+//!         x.map(|v| v * v)
+//!     }
+//! }
+//! impl AnalyticJacobianF32 for Square {
+//!     fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
+//!         DMatrix::from_diagonal(&x.map(|v| if self.wrong { v } else { 2.0 * v }))
+//!     }
+//! }
+//! let x = DVector::from_vec(vec![0.1, -1.7, 3.3]); // not representable in f32: rounded first
+//! Oracle::default().check_f32(&Square { wrong: false }, &x).unwrap();
+//! let err = Oracle::default().check_f32(&Square { wrong: true }, &x).unwrap_err();
+//! assert!(matches!(err, CheckError::Mismatch(_)), "{err}");
+//! ```
 
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;

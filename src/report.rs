@@ -1,6 +1,26 @@
 //! What a check reports: an [`Agreement`] on success, and for each kind of failure the
 //! entry, the values of the three witnesses, the errors, the tolerance and why, the input,
 //! and a paste-ready Rust snippet that reproduces it.
+//!
+//! ```
+//! use jacobian_oracle::catalogue::Softmax;
+//! use jacobian_oracle::mutants::{SoftmaxMutant, SoftmaxMutantKind};
+//! use jacobian_oracle::{CheckError, Oracle};
+//! use nalgebra::DVector;
+//!
+//! let x = DVector::from_vec(vec![0.5, -1.0, 2.0]);
+//! // Success: how close the worst entry came to its tolerance, and what was noted.
+//! let agreement = Oracle::default().check(&Softmax::new(3), &x).unwrap();
+//! assert!(agreement.worst_analytic.ratio() < 1.0);
+//! assert_eq!(agreement.shape, (3, 3));
+//!
+//! // Failure: the entry, the three witnesses and a snippet that reproduces it.
+//! let wrong = SoftmaxMutant::new(SoftmaxMutantKind::DiagonalOnly, 3);
+//! let Err(CheckError::Mismatch(m)) = Oracle::default().check(&wrong, &x) else { panic!() };
+//! assert_eq!(m.wrong_entries, 9); // −ppᵀ touches every entry, the diagonal too
+//! assert!(m.abs_error > m.tolerance.total);
+//! assert!(m.snippet().contains("DVector::from_vec(vec![0.5, -1.0, 2.0])"));
+//! ```
 
 use std::fmt;
 

@@ -6,6 +6,26 @@
 //!   its Jacobian is the Hessian. On dual numbers it runs `f` on nested duals
 //!   (`Dual<Dual64>`), which carry exact second derivatives like hyper-dual numbers; on `f64`
 //!   its finite differences are differences of exact gradients.
+//!
+//! ```
+//! use jacobian_oracle::catalogue::LogisticRegression;
+//! use jacobian_oracle::scalar::{AsVectorFn, GradientOf};
+//! use jacobian_oracle::{AnalyticGradient, ScalarFn, VectorFn};
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! let nll = LogisticRegression::new(
+//!     DMatrix::from_row_slice(3, 2, &[1.0, 0.5, -0.5, 2.0, 0.25, -1.0]),
+//!     DVector::from_vec(vec![1.0, 0.0, 1.0]),
+//! );
+//! let w = DVector::from_vec(vec![0.3, -0.2]);
+//! // ℝ² → ℝ¹: the same value as the scalar function.
+//! let as_vector = AsVectorFn(&nll);
+//! assert_eq!((as_vector.input_dim(), as_vector.output_dim()), (2, 1));
+//! assert_eq!(as_vector.eval(&w)[0], nll.eval(&w));
+//! // ℝ² → ℝ²: the exact gradient, equal to the hand-written one to rounding.
+//! let gradient = GradientOf(&nll).eval(&w);
+//! assert!((gradient - nll.gradient(&w)).amax() < 1e-15);
+//! ```
 
 use nalgebra::{DMatrix, DVector};
 use num_dual::{Dual, DualNum};
