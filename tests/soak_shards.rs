@@ -2,8 +2,8 @@
 //! `cargo nextest run --partition`:
 //!
 //! ```sh
-//! # on each of 4 machines, k = 1..4 (a million cases in all, 64 shards):
-//! JACOBIAN_ORACLE_SOAK_CASES=15625 cargo nextest run --release --test soak_shards \
+//! # on each of 4 machines, k = 1..4: 64 shards × 48 maps × 326 cases ≈ a million in all
+//! JACOBIAN_ORACLE_SOAK_CASES=326 cargo nextest run --release --test soak_shards \
 //!     --partition count:k/4
 //! ```
 //!
