@@ -1008,7 +1008,10 @@ fn relative_error_of_1e_10_in_one_entry_is_caught() {
     // The README's figure: 3e-14 relative in one well-conditioned entry (32ε ≈ 7e-15 of the
     // entry plus 8ε of the largest entry make its tolerance); below 1e-14 would be below it.
     assert!(threshold <= 3e-14, "threshold {threshold:e}");
-    assert!(threshold >= 1e-14, "threshold {threshold:e} below the tolerance's own floor");
+    assert!(
+        threshold >= 1e-14,
+        "threshold {threshold:e} below the tolerance's own floor"
+    );
     // Below the threshold the check passes (no other error appears).
     for &r in steps.iter().filter(|&&r| r < threshold) {
         let map = ScaledEntry {
