@@ -14,6 +14,28 @@ use crate::rounding::Bounded;
 use crate::{CheckError, VectorFn};
 
 /// `f(x)` and its Jacobian from dual numbers.
+///
+/// ```
+/// use jacobian_oracle::VectorFn;
+/// use jacobian_oracle::dual::dual_jacobian;
+/// use nalgebra::{DMatrix, DVector};
+/// use num_dual::DualNum;
+///
+/// /// f(x) = (x₀²x₁, x₁³)
+/// struct Poly;
+/// impl VectorFn for Poly {
+///     fn input_dim(&self) -> usize { 2 }
+///     fn output_dim(&self) -> usize { 2 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         DVector::from_vec(vec![x[0] * x[0] * x[1], x[1] * x[1] * x[1]])
+///     }
+/// }
+///
+/// let r = dual_jacobian(&Poly, &DVector::from_vec(vec![3.0, 2.0])).unwrap();
+/// assert_eq!(r.value, DVector::from_vec(vec![18.0, 8.0]));
+/// // [[2x₀x₁, x₀²], [0, 3x₁²]], exactly
+/// assert_eq!(r.jacobian, DMatrix::from_row_slice(2, 2, &[12.0, 9.0, 0.0, 12.0]));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct DualJacobian {
     /// `f(x)`, the real parts of the first pass.
@@ -171,9 +193,57 @@ fn seeded_passes<F: VectorFn + ?Sized, const N: usize>(
 /// Columns of the Jacobian computed per dual pass by [`dual_jacobian`]: `eval` runs on
 /// `DualSVec64<8>`, eight seeded directions at once, which costs about a quarter of an `f64`
 /// evaluation per direction where eight separate `Dual64` passes cost about two.
+///
+/// ```
+/// use jacobian_oracle::VectorFn;
+/// use jacobian_oracle::dual::{LANES, dual_jacobian};
+/// use nalgebra::DVector;
+/// use num_dual::DualNum;
+/// use std::cell::Cell;
+///
+/// /// f(x) = Σ x_k², counting the passes of `eval`.
+/// struct SumOfSquares { n: usize, passes: Cell<usize> }
+/// impl VectorFn for SumOfSquares {
+///     fn input_dim(&self) -> usize { self.n }
+///     fn output_dim(&self) -> usize { 1 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         self.passes.set(self.passes.get() + 1);
+///         DVector::from_element(1, x.iter().fold(D::zero(), |s, &v| s + v * v))
+///     }
+/// }
+///
+/// assert_eq!(LANES, 8);
+/// let f = SumOfSquares { n: LANES + 1, passes: Cell::new(0) };
+/// let x = DVector::from_fn(LANES + 1, |j, _| j as f64);
+/// let r = dual_jacobian(&f, &x).unwrap();
+/// assert_eq!(f.passes.get(), 2); // ⌈9/8⌉
+/// assert_eq!(r.jacobian.row(0).transpose(), x.map(|v| 2.0 * v));
+/// ```
 pub const LANES: usize = 8;
 
 /// What one second-order pass on column `j` tells about every output `i`.
+///
+/// ```
+/// use jacobian_oracle::VectorFn;
+/// use jacobian_oracle::dual::second_order_column;
+/// use nalgebra::DVector;
+/// use num_dual::DualNum;
+///
+/// /// f(x) = x³
+/// struct Cube;
+/// impl VectorFn for Cube {
+///     fn input_dim(&self) -> usize { 1 }
+///     fn output_dim(&self) -> usize { 1 }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+///         x.map(|v| v * v * v)
+///     }
+/// }
+///
+/// let c = second_order_column(&Cube, &DVector::from_vec(vec![2.0]), 0).unwrap();
+/// assert_eq!(c.derivative[0], 12.0); // 3x²
+/// assert_eq!(c.curvature[0], 12.0); // 6x
+/// assert!(c.derivative_bound[0] > 0.0 && c.derivative_bound[0] < 1e-13);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecondOrderColumn {
     /// `∂f_i/∂x_j` (the first-order part of the same pass).

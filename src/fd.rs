@@ -18,6 +18,13 @@ use nalgebra::DVector;
 
 /// Cube root of `f64::EPSILON`: the central-difference step that balances truncation
 /// (`∝ h²`) against rounding (`∝ ε/h`).
+///
+/// ```
+/// use jacobian_oracle::fd::{STEP_FACTOR, step};
+/// assert!((STEP_FACTOR / f64::EPSILON.cbrt() - 1.0).abs() < 4.0 * f64::EPSILON);
+/// // For |x_j| ≤ 1 the step is the factor itself.
+/// assert_eq!(step(0.0), Some(STEP_FACTOR));
+/// ```
 pub const STEP_FACTOR: f64 = 6.055_454_452_393_343e-6;
 
 /// The step for coordinate `x_j`: `h = ε^{1/3}·max(1, |x_j|)`, made exactly representable
@@ -47,6 +54,21 @@ fn slot(k: i32) -> usize {
 }
 
 /// An `f64` evaluation of the map, as the finite-difference witness sees it.
+///
+/// ```
+/// use jacobian_oracle::fd::Eval;
+/// use nalgebra::DVector;
+/// use std::cell::Cell;
+///
+/// let calls = Cell::new(0);
+/// let mut square = |x: &DVector<f64>| {
+///     calls.set(calls.get() + 1);
+///     x.component_mul(x)
+/// };
+/// let eval: &mut Eval<'_> = &mut square;
+/// assert_eq!(eval(&DVector::from_vec(vec![3.0, -2.0])), DVector::from_vec(vec![9.0, 4.0]));
+/// assert_eq!(calls.get(), 1);
+/// ```
 pub type Eval<'a> = dyn FnMut(&DVector<f64>) -> DVector<f64> + 'a;
 
 /// Evaluates `eval` at `x` with `x_j` replaced by `x_j + delta`; returns the actual
@@ -73,6 +95,19 @@ fn eval_moved(
 
 /// `f` at `x` with `x_j` moved by `k·h`, for `k ∈ {0, ±1, ±2}`, and `±4` once
 /// [`Stencil::widen`] has asked for them.
+///
+/// ```
+/// use jacobian_oracle::fd::{Eval, Stencil};
+/// use nalgebra::DVector;
+///
+/// let mut sin = |x: &DVector<f64>| x.map(f64::sin);
+/// let eval: &mut Eval<'_> = &mut sin;
+/// let x = DVector::from_vec(vec![0.5]);
+/// let f0 = eval(&x);
+/// let s = Stencil::new(eval, &x, 0, &f0).unwrap();
+/// assert_eq!(s.j, 0);
+/// assert!((s.central(0, 1) - 0.5f64.cos()).abs() < 1e-9);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Stencil {
     /// The coordinate moved.
@@ -86,6 +121,25 @@ pub struct Stencil {
 }
 
 /// How many irregular points [`Stencil::scatter`] adds.
+///
+/// ```
+/// use jacobian_oracle::fd::{Eval, SCATTER_POINTS, Stencil};
+/// use nalgebra::DVector;
+/// use std::cell::Cell;
+///
+/// let calls = Cell::new(0);
+/// let mut f = |x: &DVector<f64>| {
+///     calls.set(calls.get() + 1);
+///     x.map(f64::exp)
+/// };
+/// let eval: &mut Eval<'_> = &mut f;
+/// let x = DVector::from_vec(vec![0.25]);
+/// let f0 = eval(&x);
+/// let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+/// let before = calls.get();
+/// s.scatter(eval, &x).unwrap();
+/// assert_eq!(calls.get() - before, SCATTER_POINTS);
+/// ```
 pub const SCATTER_POINTS: usize = 6;
 
 /// Offsets, in units of `h`, of the scatter points: a Weyl sequence of the golden ratio mapped
@@ -105,6 +159,30 @@ impl Stencil {
     /// Evaluates `f` at `x ± h e_j` with the default [`step`], with `f(x) = f0` (two
     /// evaluations; [`Stencil::extend`] adds `±2h` for Richardson's extrapolation). Returns
     /// `None` when the step or a point overflows, or `f` is not finite at one of the points.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil, step};
+    /// use nalgebra::DVector;
+    /// use std::cell::Cell;
+    ///
+    /// let calls = Cell::new(0);
+    /// let mut f = |x: &DVector<f64>| {
+    ///     calls.set(calls.get() + 1);
+    ///     DVector::from_vec(vec![x[0] * x[1], x[1].exp()])
+    /// };
+    /// let eval: &mut Eval<'_> = &mut f;
+    /// let x = DVector::from_vec(vec![2.0, 0.5]);
+    /// let f0 = eval(&x);
+    /// let s = Stencil::new(eval, &x, 1, &f0).unwrap();
+    /// assert_eq!(calls.get(), 3); // f0, then x ± h e₁
+    /// assert_eq!(s.h, step(0.5).unwrap());
+    /// // ∂(x₀x₁)/∂x₁ = x₀ and ∂e^{x₁}/∂x₁ = e^{x₁}
+    /// assert!((s.central(0, 1) - 2.0).abs() < 1e-9);
+    /// assert!((s.central(1, 1) - 0.5f64.exp()).abs() < 1e-9);
+    /// // No step at the end of the range.
+    /// let far = DVector::from_vec(vec![2.0, f64::MAX]);
+    /// assert!(Stencil::new(eval, &far, 1, &f0).is_none());
+    /// ```
     pub fn new(
         eval: &mut Eval<'_>,
         x: &DVector<f64>,
@@ -116,6 +194,21 @@ impl Stencil {
 
     /// As [`Stencil::new`], with the step `h` given; it is made representable as
     /// `(x_j + h) − x_j`.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let mut cube = |x: &DVector<f64>| x.map(|v| v * v * v);
+    /// let eval: &mut Eval<'_> = &mut cube;
+    /// let x = DVector::from_vec(vec![1.0 / 3.0]);
+    /// let f0 = eval(&x);
+    /// let s = Stencil::with_step(eval, &x, 0, &f0, 0.1).unwrap();
+    /// assert_eq!(s.h, (x[0] + 0.1) - x[0]);
+    /// // For a cubic, D(h) = 3x² + h².
+    /// assert!((s.central(0, 1) - (3.0 * x[0] * x[0] + s.h * s.h)).abs() < 1e-12);
+    /// assert!(Stencil::with_step(eval, &x, 0, &f0, 0.0).is_none());
+    /// ```
     pub fn with_step(
         eval: &mut Eval<'_>,
         x: &DVector<f64>,
@@ -141,6 +234,29 @@ impl Stencil {
 
     /// Adds the points `x + k·h e_j` for the given `k ∈ {±1, ±2, ±4}` that are not evaluated
     /// yet. Returns `None` if one of them is not finite.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    /// use std::cell::Cell;
+    ///
+    /// let calls = Cell::new(0);
+    /// let mut f = |x: &DVector<f64>| {
+    ///     calls.set(calls.get() + 1);
+    ///     x.map(f64::sin)
+    /// };
+    /// let eval: &mut Eval<'_> = &mut f;
+    /// let x = DVector::from_vec(vec![1.0]);
+    /// let f0 = eval(&x);
+    /// let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+    /// assert!(!s.has(2) && !s.has(-2));
+    /// s.extend(eval, &x, &[-2, 2]).unwrap();
+    /// assert!(s.has(2) && s.has(-2));
+    /// assert_eq!(calls.get(), 5);
+    /// // Points already evaluated are not evaluated again.
+    /// s.extend(eval, &x, &[-1, 1, 2]).unwrap();
+    /// assert_eq!(calls.get(), 5);
+    /// ```
     pub fn extend(&mut self, eval: &mut Eval<'_>, x: &DVector<f64>, ks: &[i32]) -> Option<()> {
         let mut xs: Option<DVector<f64>> = None;
         for &k in ks {
@@ -153,6 +269,19 @@ impl Stencil {
     }
 
     /// Whether `x + k·h e_j` has been evaluated.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let mut f = |x: &DVector<f64>| x.map(f64::tanh);
+    /// let eval: &mut Eval<'_> = &mut f;
+    /// let x = DVector::from_vec(vec![0.5]);
+    /// let f0 = eval(&x);
+    /// let s = Stencil::new(eval, &x, 0, &f0).unwrap();
+    /// assert!(s.has(0) && s.has(1) && s.has(-1));
+    /// assert!(!s.has(2) && !s.has(-4));
+    /// ```
     #[must_use]
     pub fn has(&self, k: i32) -> bool {
         self.values[slot(k)].is_some()
@@ -168,12 +297,51 @@ impl Stencil {
 
     /// Adds the points `x ± 2h e_j` and `x ± 4h e_j` (for the one-sided estimates). Returns
     /// `None` if one of them is not finite.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    /// use std::cell::Cell;
+    ///
+    /// let calls = Cell::new(0);
+    /// let mut square = |x: &DVector<f64>| {
+    ///     calls.set(calls.get() + 1);
+    ///     x.map(|v| v * v)
+    /// };
+    /// let eval: &mut Eval<'_> = &mut square;
+    /// let x = DVector::from_vec(vec![1.0]);
+    /// let f0 = eval(&x);
+    /// let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+    /// s.widen(eval, &x).unwrap();
+    /// assert_eq!(calls.get(), 7);
+    /// assert!([-4, -2, 2, 4].iter().all(|&k| s.has(k)));
+    /// // x² has f''' = 0: both one-sided slopes are 2x = 2.
+    /// for (slope, _) in s.one_sided(0) {
+    ///     assert!((slope - 2.0).abs() < 1e-8);
+    /// }
+    /// ```
     pub fn widen(&mut self, eval: &mut Eval<'_>, x: &DVector<f64>) -> Option<()> {
         self.extend(eval, x, &[-2, 2, -4, 4])
     }
 
     /// Adds [`SCATTER_POINTS`] points at irregular offsets within `x_j ± 2h`, for
     /// [`Stencil::residual_noise`]. Returns `None` if one of them is not finite.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// // x + 10⁴ − 10⁴: x on the coarse rounding grid of 10⁴ (an additive offset).
+    /// let mut offset = |x: &DVector<f64>| x.map(|v| (v + 1e4) - 1e4);
+    /// let eval: &mut Eval<'_> = &mut offset;
+    /// let x = DVector::from_vec(vec![0.5]);
+    /// let f0 = eval(&x);
+    /// let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+    /// s.extend(eval, &x, &[-2, 2]).unwrap();
+    /// assert_eq!(s.residual_noise(0), 0.0); // not measured yet
+    /// s.scatter(eval, &x).unwrap();
+    /// assert!(s.residual_noise(0) > 1e-14);
+    /// ```
     pub fn scatter(&mut self, eval: &mut Eval<'_>, x: &DVector<f64>) -> Option<()> {
         if !self.scattered.is_empty() {
             return Some(());
@@ -194,6 +362,25 @@ impl Stencil {
     /// plus any non-quadratic behaviour (a step too large for the function's scale), both of
     /// which limit the accuracy of the differences at this level. Requires
     /// [`Stencil::scatter`]; 0 without it.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let noise = |f: &mut Eval<'_>| {
+    ///     let x = DVector::from_vec(vec![0.5]);
+    ///     let f0 = f(&x);
+    ///     let mut s = Stencil::new(f, &x, 0, &f0).unwrap();
+    ///     s.extend(f, &x, &[-2, 2]).unwrap();
+    ///     s.scatter(f, &x).unwrap();
+    ///     s.residual_noise(0)
+    /// };
+    /// // The same line, computed exactly and through an offset of 10⁴ (ulp 1.8e-12).
+    /// let exact = noise(&mut |x: &DVector<f64>| x.clone());
+    /// let offset = noise(&mut |x: &DVector<f64>| x.map(|v| (v + 1e4) - 1e4));
+    /// assert!(exact < 1e-18);
+    /// assert!(offset > 1e-14 && offset < 1e-11);
+    /// ```
     #[must_use]
     pub fn residual_noise(&self, i: usize) -> f64 {
         self.fit_residual(i, |_| true)
@@ -202,6 +389,22 @@ impl Stencil {
     /// [`Stencil::residual_noise`] on each side of `x_j` separately (points at `t ≥ 0`, then
     /// `t ≤ 0`), the smaller of the two: the noise of `f` near a kink at `x`, which a fit
     /// across the kink would count as noise.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let mut abs = |x: &DVector<f64>| x.map(f64::abs);
+    /// let eval: &mut Eval<'_> = &mut abs;
+    /// let x = DVector::from_vec(vec![0.0]);
+    /// let f0 = eval(&x);
+    /// let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+    /// s.extend(eval, &x, &[-2, 2]).unwrap();
+    /// s.scatter(eval, &x).unwrap();
+    /// // A quadratic through the kink of |x| misses; each side alone is a line.
+    /// assert!(s.residual_noise(0) > 0.01 * s.h);
+    /// assert!(s.one_sided_noise(0) < 1e-18);
+    /// ```
     #[must_use]
     pub fn one_sided_noise(&self, i: usize) -> f64 {
         self.fit_residual(i, |t| t >= 0.0)
@@ -235,6 +438,19 @@ impl Stencil {
 
     /// `max − min` of output `i` over the evaluated points: 0 when `f_i` did not change at
     /// all across the stencil.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let mut f = |x: &DVector<f64>| DVector::from_vec(vec![x[0], 7.0]);
+    /// let eval: &mut Eval<'_> = &mut f;
+    /// let x = DVector::from_vec(vec![0.0]);
+    /// let f0 = eval(&x);
+    /// let s = Stencil::new(eval, &x, 0, &f0).unwrap();
+    /// assert_eq!(s.spread(0), 2.0 * s.h); // x − h … x + h
+    /// assert_eq!(s.spread(1), 0.0); // a constant
+    /// ```
     #[must_use]
     pub fn spread(&self, i: usize) -> f64 {
         let (lo, hi) = self
@@ -250,6 +466,22 @@ impl Stencil {
 
     /// Central difference of output `i` with step `k·h`, `k ∈ {1, 2}`, over the actual
     /// displacements.
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let mut cube = |x: &DVector<f64>| x.map(|v| v * v * v);
+    /// let eval: &mut Eval<'_> = &mut cube;
+    /// let x = DVector::from_vec(vec![1.0]);
+    /// let f0 = eval(&x);
+    /// let mut s = Stencil::with_step(eval, &x, 0, &f0, 1e-2).unwrap();
+    /// s.extend(eval, &x, &[-2, 2]).unwrap();
+    /// let h = s.h;
+    /// // (x + kh)³ − (x − kh)³ over 2kh = 3x² + k²h²
+    /// assert!((s.central(0, 1) - (3.0 + h * h)).abs() < 1e-12);
+    /// assert!((s.central(0, 2) - (3.0 + 4.0 * h * h)).abs() < 1e-12);
+    /// ```
     #[must_use]
     pub fn central(&self, i: usize, k: i32) -> f64 {
         (self.at(k, i) - self.at(-k, i)) / (self.off(k) - self.off(-k))
@@ -257,6 +489,24 @@ impl Stencil {
 
     /// Richardson's extrapolation `R` and the truncation estimate `|D(h) − D(2h)|/3` for
     /// output `i`. Requires the points `±2h` ([`Stencil::extend`]).
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let mut sin = |x: &DVector<f64>| x.map(f64::sin);
+    /// let eval: &mut Eval<'_> = &mut sin;
+    /// let x = DVector::from_vec(vec![0.5]);
+    /// let f0 = eval(&x);
+    /// let mut s = Stencil::with_step(eval, &x, 0, &f0, 1e-2).unwrap();
+    /// s.extend(eval, &x, &[-2, 2]).unwrap();
+    /// let (r, estimate) = s.richardson(0);
+    /// let exact = 0.5f64.cos();
+    /// // R is within the estimate; the estimate is the error of D(h).
+    /// assert!((r - exact).abs() <= estimate);
+    /// let central_error = (s.central(0, 1) - exact).abs();
+    /// assert!((estimate / central_error - 1.0).abs() < 1e-3);
+    /// ```
     #[must_use]
     pub fn richardson(&self, i: usize) -> (f64, f64) {
         let d1 = self.central(i, 1);
@@ -269,6 +519,20 @@ impl Stencil {
     /// truncation estimate `|s(h) − s(2h)|/3`. For a smooth `f` both equal
     /// `f' − h²f'''/3 + O(h³)`, so they agree closely; across a kink they differ by the jump
     /// in slope. Requires [`Stencil::widen`].
+    ///
+    /// ```
+    /// use jacobian_oracle::fd::{Eval, Stencil};
+    /// use nalgebra::DVector;
+    ///
+    /// let mut abs = |x: &DVector<f64>| x.map(f64::abs);
+    /// let eval: &mut Eval<'_> = &mut abs;
+    /// let x = DVector::from_vec(vec![0.0]);
+    /// let f0 = eval(&x);
+    /// let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+    /// s.widen(eval, &x).unwrap();
+    /// // The kink of |x| at 0: slopes +1 and −1, each exact.
+    /// assert_eq!(s.one_sided(0), [(1.0, 0.0), (-1.0, 0.0)]);
+    /// ```
     #[must_use]
     pub fn one_sided(&self, i: usize) -> [(f64, f64); 2] {
         let f0 = self.at(0, i);

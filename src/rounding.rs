@@ -40,6 +40,17 @@ const U: f64 = f64::EPSILON / 2.0;
 const LIBM: f64 = 2.0;
 
 /// A value with a running bound on its rounding error (see the [module docs](self)).
+///
+/// ```
+/// use jacobian_oracle::rounding::Bounded;
+///
+/// let (a, b) = (0.1, 0.2);
+/// let s = Bounded::exact(a) + Bounded::exact(b);
+/// // The exact rounding error of a + b (Knuth's two-sum): a + b = s + err.
+/// let bb = s.value() - a;
+/// let err = (a - (s.value() - bb)) + (b - bb);
+/// assert!(err != 0.0 && err.abs() <= s.bound());
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Bounded {
     v: f64,
@@ -48,18 +59,48 @@ pub struct Bounded {
 
 impl Bounded {
     /// An exact value (an input or a constant): bound 0.
+    ///
+    /// ```
+    /// use jacobian_oracle::rounding::Bounded;
+    ///
+    /// let x = Bounded::exact(3.0);
+    /// assert_eq!(x.bound(), 0.0);
+    /// // One multiplication: half an ulp of its result.
+    /// assert_eq!((x * x).bound(), 9.0 * f64::EPSILON / 2.0);
+    /// ```
     #[must_use]
     pub fn exact(v: f64) -> Self {
         Bounded { v, e: 0.0 }
     }
 
     /// The computed value.
+    ///
+    /// ```
+    /// use jacobian_oracle::rounding::Bounded;
+    /// use num_dual::DualNum;
+    ///
+    /// let third = Bounded::exact(1.0) / 3.0;
+    /// assert_eq!(third.value(), 1.0 / 3.0);
+    /// assert_eq!(third.exp().value(), (1.0f64 / 3.0).exp());
+    /// ```
     #[must_use]
     pub fn value(self) -> f64 {
         self.v
     }
 
     /// The bound on its accumulated rounding error (absolute).
+    ///
+    /// ```
+    /// use jacobian_oracle::rounding::Bounded;
+    ///
+    /// let tenth = 0.1;
+    /// let s = (0..10).fold(Bounded::exact(0.0), |acc, _| acc + tenth);
+    /// // The exact 10 × 0.1 is p + e (a product and its rounding error, by a fused multiply-add).
+    /// let p = tenth * 10.0;
+    /// let e = tenth.mul_add(10.0, -p);
+    /// let err = (s.value() - p) - e;
+    /// assert!(err != 0.0 && err.abs() <= s.bound());
+    /// ```
     #[must_use]
     pub fn bound(self) -> f64 {
         self.e

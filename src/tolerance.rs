@@ -39,27 +39,66 @@
 
 /// Relative tolerance of analytic vs dual, in units of `f64::EPSILON`: each side computes an
 /// entry through a few dozen correctly rounded operations (≤ ½ ulp each).
+///
+/// ```
+/// use jacobian_oracle::tolerance::DEFAULT_ULPS;
+/// assert_eq!(DEFAULT_ULPS, 32.0);
+/// // About 7e-15 relative: far below a 1e-10 relative slip in a formula.
+/// assert!(DEFAULT_ULPS * f64::EPSILON < 1e-14);
+/// ```
 pub const DEFAULT_ULPS: f64 = 32.0;
 
 /// Safety factor on the rounding sensitivity `|C/D|·Δf`: `Δf` is itself an estimate (the
 /// output of a stable sigmoid is within about 2 ulps, its product with other factors adds a
 /// few more).
+///
+/// ```
+/// use jacobian_oracle::tolerance::SENSITIVITY_SAFETY;
+/// assert_eq!(SENSITIVITY_SAFETY, 4.0);
+/// ```
 pub const SENSITIVITY_SAFETY: f64 = 4.0;
 
 /// Safety factor on the finite-difference error estimate: Richardson's estimate is accurate to
 /// a factor of about 2 when the `h²` term dominates; 4 also covers the next order and the
 /// spread of rounding.
+///
+/// ```
+/// use jacobian_oracle::tolerance::FD_SAFETY;
+/// assert_eq!(FD_SAFETY, 4.0);
+/// // Above the factor of about 2 by which Richardson's estimate can be off.
+/// assert!(FD_SAFETY > 2.0);
+/// ```
 pub const FD_SAFETY: f64 = 4.0;
 
 /// A measured noise level (a standard deviation) times this is taken as a bound: 4σ is
 /// exceeded with probability below 1e-4 per value, and the bound is multiplied by
 /// [`FD_SAFETY`] on top.
+///
+/// ```
+/// use jacobian_oracle::catalogue::erfc;
+/// use jacobian_oracle::tolerance::NOISE_SIGMAS;
+/// // P(|X| > 4σ) for a normal X: 6.3e-5.
+/// let p = erfc(NOISE_SIGMAS / 2f64.sqrt());
+/// assert!(p > 0.0 && p < 1e-4);
+/// ```
 pub const NOISE_SIGMAS: f64 = 4.0;
 
 /// Ulps of `|f_i|` allowed for the last operations of `eval` (an `exp`, a division, a sum).
+///
+/// ```
+/// use jacobian_oracle::tolerance::{OUTPUT_ULPS, forward_error};
+/// // An output that depends on no input: only the last operations round.
+/// assert_eq!(forward_error(-2.0, 0.0, 5), OUTPUT_ULPS * f64::EPSILON * 2.0);
+/// ```
 pub const OUTPUT_ULPS: f64 = 4.0;
 
 /// Absolute floor of every tolerance: the smallest normal `f64`.
+///
+/// ```
+/// use jacobian_oracle::tolerance::UNDERFLOW_FLOOR;
+/// assert_eq!(UNDERFLOW_FLOOR, f64::MIN_POSITIVE);
+/// assert!(UNDERFLOW_FLOOR.is_normal() && !(UNDERFLOW_FLOOR / 2.0).is_normal());
+/// ```
 pub const UNDERFLOW_FLOOR: f64 = f64::MIN_POSITIVE;
 
 /// The forward rounding error model of a computed output:
