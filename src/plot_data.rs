@@ -23,6 +23,15 @@ use crate::fd::{Eval, Stencil, step};
 use crate::{VectorFn, dual};
 
 /// How a series is meant to be drawn.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{SeriesStyle, fd_error};
+///
+/// let plot = fd_error(Activation::Tanh, 0.5);
+/// let styles: Vec<SeriesStyle> = plot.series.iter().map(|s| s.style).collect();
+/// assert_eq!(styles, [SeriesStyle::Line, SeriesStyle::Line, SeriesStyle::Scatter, SeriesStyle::Markers]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeriesStyle {
     /// A measured curve: a solid line through the points.
@@ -55,6 +64,15 @@ impl SeriesStyle {
 }
 
 /// One named curve of a plot.
+///
+/// ```
+/// use jacobian_oracle::plot_data::sigmoid_precision;
+///
+/// for series in sigmoid_precision().series {
+///     assert!(series.points.windows(2).all(|w| w[0].0 < w[1].0), "{}", series.name);
+///     assert!(series.points.iter().all(|p| p.0.is_finite() && p.1.is_finite()));
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// The legend entry.
@@ -68,6 +86,18 @@ pub struct Series {
 }
 
 /// A vertical line at `x`, with a legend entry.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::fd::step;
+/// use jacobian_oracle::plot_data::{FD_CENTRAL, fd_error};
+///
+/// let plot = fd_error(Activation::Softplus, 2.5);
+/// let rule = &plot.rules[0];
+/// assert_eq!(Some(rule.x), step(2.5)); // the oracle's step
+/// let central = &plot.series_named(FD_CENTRAL).unwrap().points;
+/// assert!(central[0].0 < rule.x && rule.x < central[central.len() - 1].0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     /// The legend entry.
@@ -77,6 +107,15 @@ pub struct Rule {
 }
 
 /// A figure's data: axes, series and vertical rules.
+///
+/// ```
+/// use jacobian_oracle::plot_data::sigmoid_precision;
+///
+/// let plot = sigmoid_precision();
+/// assert_eq!(plot.name, "sigmoid_precision");
+/// assert!(!plot.log_x && plot.log_y);
+/// assert_eq!((plot.series.len(), plot.rules.len()), (3, 0));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plot {
     /// The file stem (`"fd_error"`, `"vanishing_gradient"`, `"sigmoid_precision"`).
@@ -113,6 +152,17 @@ impl Plot {
 }
 
 /// The options of the `plot` command.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{FD_MAPS, PlotOptions, plots};
+///
+/// let default = PlotOptions::default();
+/// assert_eq!((default.map, default.at), (Activation::Sigmoid, 1.0));
+/// assert!(FD_MAPS.contains(&default.map));
+/// let first = &plots(&PlotOptions { map: Activation::Tanh, at: 0.5 })[0];
+/// assert!(first.title.starts_with("tanh'(0.5) = "), "{}", first.title);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlotOptions {
     /// The map of [`fd_error`] (one of [`FD_MAPS`]).
@@ -158,6 +208,15 @@ pub fn plots(options: &PlotOptions) -> Vec<Plot> {
 
 /// The smooth activations [`fd_error`] accepts (the kinked ones have no `f'''` for the
 /// truncation branch to follow at 0).
+///
+/// ```
+/// use jacobian_oracle::plot_data::{FD_MAPS, fd_map};
+///
+/// for a in FD_MAPS {
+///     assert!(a.is_smooth());
+///     assert_eq!(fd_map(a.name()), Some(a));
+/// }
+/// ```
 pub const FD_MAPS: [Activation; 8] = [
     Activation::Sigmoid,
     Activation::Tanh,
@@ -183,21 +242,101 @@ pub fn fd_map(name: &str) -> Option<Activation> {
 }
 
 /// The smallest step of [`fd_error`]'s grid, relative to `max(1, |x|)`.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_SMALLEST_STEP, fd_error};
+///
+/// // At a = 2 the steps scale with |a|.
+/// let plot = fd_error(Activation::Sigmoid, 2.0);
+/// let first = plot.series_named(FD_CENTRAL).unwrap().points[0].0;
+/// assert!((first / (2.0 * FD_SMALLEST_STEP) - 1.0).abs() < 0.01);
+/// ```
 pub const FD_SMALLEST_STEP: f64 = 1e-13;
 
 /// The largest step of [`fd_error`]'s grid, relative to `max(1, |x|)`.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_LARGEST_STEP, fd_error};
+///
+/// let plot = fd_error(Activation::Sigmoid, 2.0);
+/// let last = plot.series_named(FD_CENTRAL).unwrap().points.last().unwrap().0;
+/// assert!((last / (2.0 * FD_LARGEST_STEP) - 1.0).abs() < 1e-12);
+/// ```
 pub const FD_LARGEST_STEP: f64 = 1e-1;
 
 /// Steps per decade of [`fd_error`]'s grid.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_STEPS_PER_DECADE, fd_error};
+///
+/// let plot = fd_error(Activation::Sigmoid, 1.0);
+/// let steps = &plot.series_named(FD_CENTRAL).unwrap().points;
+/// assert_eq!(steps.len(), 12 * FD_STEPS_PER_DECADE as usize + 1); // 1e-13 … 1e-1
+/// let ratio = steps[120].0 / steps[119].0;
+/// assert!((ratio - 10f64.powf(1.0 / f64::from(FD_STEPS_PER_DECADE))).abs() < 1e-9);
+/// ```
 pub const FD_STEPS_PER_DECADE: u32 = 10;
 
 /// The name of [`fd_error`]'s central-difference series.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{FD_AT_ORACLE_STEP, FD_CENTRAL, fd_error};
+///
+/// let plot = fd_error(Activation::Sigmoid, 1.0);
+/// let central = &plot.series_named(FD_CENTRAL).unwrap().points;
+/// let at_oracle = plot.series_named(FD_AT_ORACLE_STEP).unwrap().points[0].1;
+/// // Rounding dominates at the smallest step, truncation at the largest.
+/// assert!(central[0].1 > 1e3 * at_oracle);
+/// assert!(central[central.len() - 1].1 > 1e3 * at_oracle);
+/// ```
 pub const FD_CENTRAL: &str = "central difference D(h)";
 /// The name of [`fd_error`]'s Richardson series.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_RICHARDSON, fd_error};
+///
+/// let plot = fd_error(Activation::Sigmoid, 1.0);
+/// let central = &plot.series_named(FD_CENTRAL).unwrap().points;
+/// let richardson = &plot.series_named(FD_RICHARDSON).unwrap().points;
+/// // Where truncation dominates, extrapolation removes the h² term.
+/// for (c, r) in central.iter().zip(richardson).filter(|(c, _)| c.0 >= 1e-3) {
+///     assert!(r.1 < 0.1 * c.1, "h = {:e}", c.0);
+/// }
+/// ```
 pub const FD_RICHARDSON: &str = "Richardson (4D(h) − D(2h))/3";
 /// The name of [`fd_error`]'s error-estimate series.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_ESTIMATE, fd_error};
+///
+/// let plot = fd_error(Activation::Sigmoid, 1.0);
+/// let central = &plot.series_named(FD_CENTRAL).unwrap().points;
+/// let estimate = &plot.series_named(FD_ESTIMATE).unwrap().points;
+/// // In the truncation branch the estimate tracks the central difference's error.
+/// for (c, e) in central.iter().zip(estimate).filter(|(c, _)| c.0 >= 1e-3) {
+///     assert!((e.1 / c.1 - 1.0).abs() < 0.1, "h = {:e}", c.0);
+/// }
+/// ```
 pub const FD_ESTIMATE: &str = "Richardson's estimate |D(h) − D(2h)|/3";
 /// The name of [`fd_error`]'s markers at the oracle's step.
+///
+/// ```
+/// use jacobian_oracle::catalogue::Activation;
+/// use jacobian_oracle::fd::step;
+/// use jacobian_oracle::plot_data::{FD_AT_ORACLE_STEP, fd_error};
+///
+/// let plot = fd_error(Activation::Silu, -0.5);
+/// let markers = &plot.series_named(FD_AT_ORACLE_STEP).unwrap().points;
+/// let h = step(-0.5).unwrap();
+/// assert_eq!(markers.iter().map(|p| p.0).collect::<Vec<_>>(), [h, h]);
+/// assert!(markers.iter().all(|p| p.1 < 1e-9)); // central and Richardson errors
+/// ```
 pub const FD_AT_ORACLE_STEP: &str = "errors at the oracle's step";
 
 /// The error of finite differences against the step, for `φ` at `a` (entry `(0, 0)` of the
@@ -356,23 +495,75 @@ pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
 // ---------------------------------------------------------------------------------------------
 
 /// The width of [`vanishing_gradient`]'s networks (every layer `16×16`).
+///
+/// ```
+/// use jacobian_oracle::plot_data::{VANISHING_WIDTH, vanishing_gradient};
+///
+/// assert_eq!(VANISHING_WIDTH, 16);
+/// // Glorot's variance 2/(n_in + n_out) is 1/16 at this width.
+/// assert_eq!(2.0 / (2 * VANISHING_WIDTH) as f64, 1.0 / 16.0);
+/// assert!(vanishing_gradient().title.contains("width 16"));
+/// ```
 pub const VANISHING_WIDTH: usize = 16;
 
 /// The deepest network of [`vanishing_gradient`].
+///
+/// ```
+/// use jacobian_oracle::plot_data::{VANISHING_MAX_DEPTH, vanishing_gradient};
+///
+/// for series in vanishing_gradient().series {
+///     let depths: Vec<f64> = series.points.iter().map(|p| p.0).collect();
+///     assert_eq!(depths, (1..=VANISHING_MAX_DEPTH).map(|l| l as f64).collect::<Vec<_>>());
+/// }
+/// ```
 pub const VANISHING_MAX_DEPTH: usize = 30;
 
 /// How many random networks [`vanishing_gradient`] averages over.
+///
+/// ```
+/// use jacobian_oracle::plot_data::{VANISHING_DRAWS, vanishing_gradient};
+///
+/// assert_eq!(VANISHING_DRAWS, 8);
+/// assert!(vanishing_gradient().title.contains("geometric mean of 8 draws"));
+/// ```
 pub const VANISHING_DRAWS: usize = 8;
 
 /// The seed of [`vanishing_gradient`]'s weights and inputs (the report's default seed).
+///
+/// ```
+/// use jacobian_oracle::plot_data::{VANISHING_SEED, vanishing_gradient};
+///
+/// assert_eq!(VANISHING_SEED, jacobian_oracle::suite::DEFAULT_SEED);
+/// // A fixed seed: the figure is the same on every run.
+/// assert_eq!(vanishing_gradient(), vanishing_gradient());
+/// ```
 pub const VANISHING_SEED: u64 = 0x5eed_1373;
 
 /// The activations of [`vanishing_gradient`], one series each (named by
 /// [`Activation::name`]).
+///
+/// ```
+/// use jacobian_oracle::plot_data::{VANISHING_ACTIVATIONS, VANISHING_BOUND, vanishing_gradient};
+///
+/// let names: Vec<String> = vanishing_gradient().series.into_iter().map(|s| s.name).collect();
+/// let mut expected: Vec<String> = VANISHING_ACTIVATIONS.iter().map(|a| a.name().to_string()).collect();
+/// expected.push(VANISHING_BOUND.to_string());
+/// assert_eq!(names, expected);
+/// ```
 pub const VANISHING_ACTIVATIONS: [Activation; 3] =
     [Activation::Sigmoid, Activation::Tanh, Activation::Relu];
 
 /// The name of [`vanishing_gradient`]'s bound series.
+///
+/// ```
+/// use jacobian_oracle::plot_data::{SeriesStyle, VANISHING_BOUND, vanishing_gradient};
+///
+/// let plot = vanishing_gradient();
+/// let bound = plot.series_named(VANISHING_BOUND).unwrap();
+/// assert_eq!(bound.style, SeriesStyle::Guide);
+/// // (1/4)·‖W‖₂ ≈ 1/2 per layer: the bound falls with depth.
+/// assert!(bound.points.windows(2).all(|w| w[1].1 < w[0].1));
+/// ```
 pub const VANISHING_BOUND: &str = "sigmoid bound (1/4)^L·∏‖W_l‖₂";
 
 /// SplitMix64 (Steele, Lea & Flood, *Fast splittable pseudorandom number generators*,
@@ -521,16 +712,67 @@ fn depth_points(mean_log: &[f64]) -> Vec<(f64, f64)> {
 // ---------------------------------------------------------------------------------------------
 
 /// The grid of [`sigmoid_precision`]: `a = −40, −39.75, …, 40`.
+///
+/// ```
+/// use jacobian_oracle::plot_data::{PRECISION_RANGE, PRECISION_STABLE, sigmoid_precision};
+///
+/// let plot = sigmoid_precision();
+/// let points = &plot.series_named(PRECISION_STABLE).unwrap().points;
+/// assert_eq!((points[0].0, points[points.len() - 1].0), PRECISION_RANGE);
+/// ```
 pub const PRECISION_RANGE: (f64, f64) = (-40.0, 40.0);
 
 /// The spacing of [`sigmoid_precision`]'s grid.
+///
+/// ```
+/// use jacobian_oracle::plot_data::{PRECISION_SPACING, PRECISION_TEXTBOOK, sigmoid_precision};
+///
+/// let plot = sigmoid_precision();
+/// let points = &plot.series_named(PRECISION_TEXTBOOK).unwrap().points;
+/// assert!(points.windows(2).all(|w| w[1].0 - w[0].0 == PRECISION_SPACING));
+/// ```
 pub const PRECISION_SPACING: f64 = 0.25;
 
 /// The name of [`sigmoid_precision`]'s textbook series.
+///
+/// ```
+/// use jacobian_oracle::plot_data::{PRECISION_TEXTBOOK, sigmoid_precision};
+///
+/// let plot = sigmoid_precision();
+/// let textbook = &plot.series_named(PRECISION_TEXTBOOK).unwrap().points;
+/// let at = |a: f64| textbook.iter().find(|p| p.0 == a).unwrap().1;
+/// assert!(at(-10.0) <= 4.0 * f64::EPSILON); // z(1 − z) is fine for a ≤ 0
+/// assert!(at(30.0) > 1e-6); // and loses most of its digits in saturation
+/// ```
 pub const PRECISION_TEXTBOOK: &str = "textbook z(1 − z)";
 /// The name of [`sigmoid_precision`]'s stable series.
+///
+/// ```
+/// use jacobian_oracle::plot_data::{PRECISION_STABLE, PRECISION_TEXTBOOK, sigmoid_precision};
+///
+/// let plot = sigmoid_precision();
+/// let stable = &plot.series_named(PRECISION_STABLE).unwrap().points;
+/// let textbook = &plot.series_named(PRECISION_TEXTBOOK).unwrap().points;
+/// // Never worse than a few ulps, and far better than z(1 − z) in saturation.
+/// for (s, t) in stable.iter().zip(textbook) {
+///     assert!(s.1 <= 4.0 * f64::EPSILON);
+///     if s.0 >= 20.0 {
+///         assert!(s.1 < 1e-3 * t.1, "a = {}", s.0);
+///     }
+/// }
+/// ```
 pub const PRECISION_STABLE: &str = "stable σ(a)σ(−a)";
 /// The name of [`sigmoid_precision`]'s guide.
+///
+/// ```
+/// use jacobian_oracle::plot_data::{PRECISION_GUIDE, SeriesStyle, sigmoid_precision};
+///
+/// let plot = sigmoid_precision();
+/// let guide = plot.series_named(PRECISION_GUIDE).unwrap();
+/// assert_eq!(guide.style, SeriesStyle::Guide);
+/// let top = (1.0 / f64::EPSILON).ln();
+/// assert!(guide.points.iter().all(|&(a, y)| (0.0..=top).contains(&a) && y == f64::EPSILON * a.exp()));
+/// ```
 pub const PRECISION_GUIDE: &str = "ε·e^a";
 
 /// The relative error of the two `f64` forms of `σ'(a)` on `a ∈ [−40, 40]` (step 0.25):

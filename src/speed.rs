@@ -35,6 +35,17 @@ use crate::{AnalyticJacobian, AnalyticJacobianF32, AnalyticVjp, Oracle, VectorFn
 /// A moderate `n×n` sigmoid layer and input: entries of `W` of order `1/√n`, of `x` of order
 /// 1, so pre-activations are of order 1 (no saturation: the common case a check must be
 /// fast on).
+///
+/// ```
+/// use jacobian_oracle::Oracle;
+/// use jacobian_oracle::speed::problem;
+///
+/// let (f, x) = problem(16);
+/// assert_eq!((f.w.nrows(), f.w.ncols(), x.len()), (16, 16, 16));
+/// // Pre-activations of order 1: no saturation.
+/// assert!((&f.w * &x).amax() < 3.0);
+/// assert!(Oracle::default().check(&f, &x).is_ok());
+/// ```
 #[must_use]
 pub fn problem(n: usize) -> (SigmoidLayer, DVector<f64>) {
     let scale = 1.0 / (n as f64).sqrt();
@@ -47,6 +58,17 @@ pub fn problem(n: usize) -> (SigmoidLayer, DVector<f64>) {
 
 /// The full check's floor: `2n` evaluations (`x ± h e_j`) and one analytic Jacobian. Returns
 /// a value depending on all of them, so none is optimised away.
+///
+/// ```
+/// use jacobian_oracle::speed::{floor_full, problem};
+/// use jacobian_oracle::{AnalyticJacobian, VectorFn};
+///
+/// let (f, x) = problem(8);
+/// let z0 = f.eval::<f64>(&x)[0];
+/// let j00 = f.jacobian(&x)[(0, 0)];
+/// // 2n values f₀(x ± h e_j), which sum to 2n·f₀(x) to first order, plus J₀₀.
+/// assert!((floor_full(&f, &x) - (16.0 * z0 + j00)).abs() < 1e-9);
+/// ```
 #[must_use]
 pub fn floor_full(f: &SigmoidLayer, x: &DVector<f64>) -> f64 {
     let mut xs = x.clone();
@@ -63,6 +85,18 @@ pub fn floor_full(f: &SigmoidLayer, x: &DVector<f64>) -> f64 {
 }
 
 /// The projection check's floor: one analytic Jacobian and `2k` evaluations.
+///
+/// ```
+/// use jacobian_oracle::speed::{floor_projected, problem};
+/// use jacobian_oracle::{AnalyticJacobian, VectorFn};
+///
+/// let (f, x) = problem(8);
+/// let z0 = f.eval::<f64>(&x)[0];
+/// let j00 = f.jacobian(&x)[(0, 0)];
+/// assert_eq!(floor_projected(&f, &x, 0), j00);
+/// // k = 4: J₀₀ and 2k values f₀(x ± h_p), which sum to 2k·f₀(x) to first order.
+/// assert!((floor_projected(&f, &x, 4) - (j00 + 8.0 * z0)).abs() < 1e-9);
+/// ```
 #[must_use]
 pub fn floor_projected(f: &SigmoidLayer, x: &DVector<f64>, k: usize) -> f64 {
     let mut acc = f.jacobian(x)[(0, 0)];
@@ -76,6 +110,18 @@ pub fn floor_projected(f: &SigmoidLayer, x: &DVector<f64>, k: usize) -> f64 {
 }
 
 /// The sigmoid layer with its backward pass `Wᵀ(u ∘ z(1 − z))`, for the VJP check.
+///
+/// ```
+/// use jacobian_oracle::speed::{Backward, problem};
+/// use jacobian_oracle::{AnalyticJacobian, AnalyticVjp, Oracle};
+/// use nalgebra::DVector;
+///
+/// let (f, x) = problem(8);
+/// let u = DVector::from_fn(8, |i, _| i as f64 - 3.5);
+/// let b = Backward(f.clone());
+/// assert!((b.vjp(&x, &u) - f.jacobian(&x).transpose() * &u).amax() < 1e-15);
+/// assert!(Oracle::default().check_vjp(&b, &x).is_ok());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Backward(pub SigmoidLayer);
 
@@ -99,6 +145,14 @@ impl AnalyticVjp for Backward {
 
 /// The sigmoid layer's Jacobian computed in `f32` (`W` kept in `f32`, walked column by
 /// column), for the f32 check.
+///
+/// ```
+/// use jacobian_oracle::Oracle;
+/// use jacobian_oracle::speed::{LayerF32, problem};
+///
+/// let (f, x) = problem(8);
+/// assert!(Oracle::default().check_f32(&LayerF32::new(f), &x).is_ok());
+/// ```
 #[derive(Debug, Clone)]
 pub struct LayerF32 {
     f: SigmoidLayer,
@@ -107,6 +161,17 @@ pub struct LayerF32 {
 
 impl LayerF32 {
     /// The layer, with an `f32` copy of `W`.
+    ///
+    /// ```
+    /// use jacobian_oracle::speed::{LayerF32, problem};
+    /// use jacobian_oracle::{AnalyticJacobian, AnalyticJacobianF32};
+    ///
+    /// let (f, x) = problem(8);
+    /// let j = f.jacobian(&x);
+    /// let j32 = LayerF32::new(f).jacobian_f32(&x.map(|v| v as f32));
+    /// // Single precision: about 1e-7 relative to entries of order 0.1.
+    /// assert!((j32.map(f64::from) - j).amax() < 1e-6);
+    /// ```
     #[must_use]
     pub fn new(f: SigmoidLayer) -> Self {
         let w32 = f.w.map(|v| v as f32);
@@ -146,6 +211,14 @@ impl AnalyticJacobianF32 for LayerF32 {
 }
 
 /// One peer's time per check on [`problem`]`(n)`, in milliseconds.
+///
+/// ```
+/// use jacobian_oracle::speed::PEERS;
+///
+/// let gradcheck = PEERS[0];
+/// assert_eq!((gradcheck.name, gradcheck.rival_of, gradcheck.n), ("PyTorch gradcheck", "full", 64));
+/// assert!(gradcheck.ms > 0.0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Peer {
     /// The tool and its mode.
@@ -162,6 +235,17 @@ pub struct Peer {
 /// speed targets: PyTorch `gradcheck` (default: full finite differences) and numdifftools
 /// against the full check; PyTorch `gradcheck(fast_mode=True)` and JAX `check_grads` (jit),
 /// which test one random direction, against projections.
+///
+/// ```
+/// use jacobian_oracle::speed::PEERS;
+///
+/// for p in PEERS {
+///     assert!(p.rival_of == "full" || p.rival_of == "projected k4");
+///     // Each tool at n = 64 and at 256, slower at 256.
+///     let at_256 = PEERS.iter().find(|q| q.name == p.name && q.n == 256).unwrap();
+///     assert!(p.n == 256 || (p.n == 64 && at_256.ms > p.ms));
+/// }
+/// ```
 pub const PEERS: [Peer; 8] = [
     Peer {
         name: "PyTorch gradcheck",
@@ -215,6 +299,22 @@ pub const PEERS: [Peer; 8] = [
 
 /// Median seconds per call of `run`, over batches of calls lasting about `budget` in all
 /// (at least 5 batches, each at least 10 ms or one call).
+///
+/// ```
+/// use jacobian_oracle::speed::median_seconds;
+/// use std::time::Duration;
+///
+/// let mut calls = 0;
+/// let s = median_seconds(
+///     || {
+///         calls += 1;
+///         std::thread::sleep(Duration::from_millis(1));
+///     },
+///     Duration::from_millis(1),
+/// );
+/// assert!(s >= 1e-3 && s < 0.1);
+/// assert!(calls >= 2 + 5); // two warm-up calls, then at least 5 batches
+/// ```
 pub fn median_seconds(mut run: impl FnMut(), budget: Duration) -> f64 {
     run();
     let start = Instant::now();
@@ -236,6 +336,20 @@ pub fn median_seconds(mut run: impl FnMut(), budget: Duration) -> f64 {
 }
 
 /// One row of the speed table.
+///
+/// ```
+/// use jacobian_oracle::speed::{PEERS, SpeedRow};
+///
+/// let row = SpeedRow {
+///     check: "full",
+///     n: 64,
+///     check_ms: 0.25,
+///     floor_ms: 0.125,
+///     faster_than: PEERS.iter().filter(|p| p.rival_of == "full" && p.n == 64).map(|p| (p.name, p.ms / 0.25)).collect(),
+/// };
+/// assert_eq!(row.faster_than, [("PyTorch gradcheck", 35.6), ("numdifftools", 80.0)]);
+/// assert_eq!(row.ratio(), 2.0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpeedRow {
     /// `"full"`, `"f32"`, `"vjp (3 dirs)"` or `"projected k4"`.
@@ -252,6 +366,13 @@ pub struct SpeedRow {
 
 impl SpeedRow {
     /// `check_ms / floor_ms`.
+    ///
+    /// ```
+    /// use jacobian_oracle::speed::SpeedRow;
+    ///
+    /// let row = SpeedRow { check: "projected k4", n: 256, check_ms: 0.5, floor_ms: 0.2, faster_than: vec![] };
+    /// assert!((row.ratio() - 2.5).abs() < 1e-15);
+    /// ```
     #[must_use]
     pub fn ratio(&self) -> f64 {
         self.check_ms / self.floor_ms

@@ -38,12 +38,54 @@ use proptest::test_runner::TestRunner;
 use crate::report::{matrix_literal, vec_literal};
 
 /// Default largest number of rows and columns drawn.
+///
+/// ```
+/// use jacobian_oracle::strategy::{DEFAULT_MAX_DIM, layer_case};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// for _ in 0..20 {
+///     let (m, n) = layer_case().new_tree(&mut runner).unwrap().current().shape();
+///     assert!((1..=DEFAULT_MAX_DIM).contains(&m) && (1..=DEFAULT_MAX_DIM).contains(&n));
+/// }
+/// ```
 pub const DEFAULT_MAX_DIM: usize = 8;
 
 /// The half-width of the unit range values are drawn from before scaling.
+///
+/// ```
+/// use jacobian_oracle::strategy::{Regime, UNIT, layer_case};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let moderate = layer_case().regimes(&[Regime::Moderate]);
+/// for _ in 0..20 {
+///     let case = moderate.new_tree(&mut runner).unwrap().current();
+///     assert!(case.w.iter().chain(case.x.iter()).all(|v| v.abs() <= UNIT));
+/// }
+/// ```
 pub const UNIT: f64 = 4.0;
 
 /// A scale regime: what `W` and `x` are multiplied by after being drawn in `[−4, 4]`.
+///
+/// ```
+/// use jacobian_oracle::strategy::{Regime, UNIT, layer_case};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let case = layer_case()
+///     .regimes(&[Regime::Saturating])
+///     .new_tree(&mut runner)
+///     .unwrap()
+///     .current();
+/// assert_eq!(case.regime, Regime::Saturating);
+/// let (sw, sx) = Regime::Saturating.scales();
+/// assert!(case.w.iter().all(|v| v.abs() <= sw * UNIT));
+/// assert!(case.x.iter().all(|v| v.abs() <= sx * UNIT));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Regime {
     /// `W, x ∈ [−4, 4]`: `|Wx|` up to about a hundred, typically 10 or so.
@@ -64,6 +106,14 @@ pub enum Regime {
 
 impl Regime {
     /// Every regime, in shrinking order (the first is the simplest).
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::Regime;
+    /// use std::collections::HashSet;
+    ///
+    /// assert_eq!(Regime::ALL[0], Regime::Moderate);
+    /// assert_eq!(Regime::ALL.iter().collect::<HashSet<_>>().len(), 6);
+    /// ```
     pub const ALL: [Regime; 6] = [
         Regime::Moderate,
         Regime::Saturating,
@@ -92,6 +142,16 @@ impl Regime {
     }
 
     /// A short lowercase name (`"moderate"`, `"saturating"`, …).
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::Regime;
+    /// use std::collections::HashSet;
+    ///
+    /// assert_eq!(Regime::HugeInput.name(), "huge_input");
+    /// let names: HashSet<&str> = Regime::ALL.iter().map(|r| r.name()).collect();
+    /// assert_eq!(names.len(), Regime::ALL.len());
+    /// assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -106,6 +166,19 @@ impl Regime {
 }
 
 /// A drawn layer input: weights `W` (`m×n`) and input `x` (length `n`).
+///
+/// ```
+/// use jacobian_oracle::strategy::layer_case;
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let case = layer_case().new_tree(&mut runner).unwrap().current();
+/// assert_eq!(case.x.len(), case.w.ncols());
+/// // Debug prints paste-ready Rust.
+/// let text = format!("{case:?}");
+/// assert!(text.contains("nalgebra::DMatrix::from_row_slice(") && text.contains("nalgebra::DVector::from_vec("));
+/// ```
 #[derive(Clone, PartialEq)]
 pub struct LayerCase {
     /// The weights.
@@ -118,12 +191,32 @@ pub struct LayerCase {
 
 impl LayerCase {
     /// `(m, n)`, the shape of `W`.
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::{LayerCase, Regime};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let case = LayerCase { w: DMatrix::zeros(2, 3), x: DVector::zeros(3), regime: Regime::Moderate };
+    /// assert_eq!(case.shape(), (2, 3));
+    /// ```
     #[must_use]
     pub fn shape(&self) -> (usize, usize) {
         self.w.shape()
     }
 
     /// `Wx`, the pre-activations.
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::{LayerCase, Regime};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let case = LayerCase {
+    ///     w: DMatrix::from_row_slice(2, 2, &[1.0, 2.0, -1.0, 0.5]),
+    ///     x: DVector::from_vec(vec![3.0, -1.0]),
+    ///     regime: Regime::Moderate,
+    /// };
+    /// assert_eq!(case.preactivation(), DVector::from_vec(vec![1.0, -3.5]));
+    /// ```
     #[must_use]
     pub fn preactivation(&self) -> DVector<f64> {
         &self.w * &self.x
@@ -143,6 +236,21 @@ impl fmt::Debug for LayerCase {
 }
 
 /// The strategy of [`layer_case`]: a builder for shapes and regimes.
+///
+/// ```
+/// use jacobian_oracle::strategy::{Regime, layer_case};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let strategy = layer_case().max_dim(5).regimes(&[Regime::Moderate, Regime::HugeInput]);
+/// let mut tree = strategy.new_tree(&mut runner).unwrap();
+/// // A test that fails for every case shrinks to the first regime, a 1×1 shape and zeros.
+/// while tree.simplify() {}
+/// let case = tree.current();
+/// assert_eq!((case.regime, case.shape()), (Regime::Moderate, (1, 1)));
+/// assert_eq!((case.w[(0, 0)], case.x[0]), (0.0, 0.0));
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "strategies do nothing unless used"]
 pub struct LayerCaseStrategy {
@@ -175,6 +283,18 @@ pub fn layer_case() -> LayerCaseStrategy {
 
 impl LayerCaseStrategy {
     /// Largest `m` and `n` (at least 1).
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::layer_case;
+    /// use proptest::strategy::{Strategy, ValueTree};
+    /// use proptest::test_runner::TestRunner;
+    ///
+    /// let mut runner = TestRunner::deterministic();
+    /// for _ in 0..20 {
+    ///     let (m, n) = layer_case().max_dim(2).new_tree(&mut runner).unwrap().current().shape();
+    ///     assert!(m <= 2 && n <= 2);
+    /// }
+    /// ```
     pub fn max_dim(mut self, d: usize) -> Self {
         self.max_rows = d.max(1);
         self.max_cols = d.max(1);
@@ -182,12 +302,36 @@ impl LayerCaseStrategy {
     }
 
     /// Largest `m` (at least 1).
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::layer_case;
+    /// use proptest::strategy::{Strategy, ValueTree};
+    /// use proptest::test_runner::TestRunner;
+    ///
+    /// let mut runner = TestRunner::deterministic();
+    /// for _ in 0..20 {
+    ///     let case = layer_case().max_rows(1).new_tree(&mut runner).unwrap().current();
+    ///     assert_eq!(case.w.nrows(), 1);
+    /// }
+    /// ```
     pub fn max_rows(mut self, m: usize) -> Self {
         self.max_rows = m.max(1);
         self
     }
 
     /// Largest `n` (at least 1).
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::layer_case;
+    /// use proptest::strategy::{Strategy, ValueTree};
+    /// use proptest::test_runner::TestRunner;
+    ///
+    /// let mut runner = TestRunner::deterministic();
+    /// for _ in 0..20 {
+    ///     let case = layer_case().max_cols(1).new_tree(&mut runner).unwrap().current();
+    ///     assert_eq!((case.w.ncols(), case.x.len()), (1, 1));
+    /// }
+    /// ```
     pub fn max_cols(mut self, n: usize) -> Self {
         self.max_cols = n.max(1);
         self
@@ -195,6 +339,18 @@ impl LayerCaseStrategy {
 
     /// Only square `W` (`m = n ≤ min(max_rows, max_cols)`), for formulas that only type-check
     /// when `W` is square.
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::layer_case;
+    /// use proptest::strategy::{Strategy, ValueTree};
+    /// use proptest::test_runner::TestRunner;
+    ///
+    /// let mut runner = TestRunner::deterministic();
+    /// for _ in 0..20 {
+    ///     let (m, n) = layer_case().max_rows(6).max_cols(3).square().new_tree(&mut runner).unwrap().current().shape();
+    ///     assert!(m == n && n <= 3);
+    /// }
+    /// ```
     pub fn square(mut self) -> Self {
         self.square = true;
         self
@@ -202,6 +358,20 @@ impl LayerCaseStrategy {
 
     /// Draw from these regimes only (the first one is where shrinking ends up); an empty
     /// slice means [`Regime::Moderate`].
+    ///
+    /// ```
+    /// use jacobian_oracle::strategy::{Regime, layer_case};
+    /// use proptest::strategy::{Strategy, ValueTree};
+    /// use proptest::test_runner::TestRunner;
+    ///
+    /// let mut runner = TestRunner::deterministic();
+    /// for _ in 0..20 {
+    ///     let case = layer_case().regimes(&[Regime::Integers]).new_tree(&mut runner).unwrap().current();
+    ///     assert!(case.w.iter().chain(case.x.iter()).all(|v| v.fract() == 0.0 && v.abs() <= 2.0));
+    /// }
+    /// let case = layer_case().regimes(&[]).new_tree(&mut runner).unwrap().current();
+    /// assert_eq!(case.regime, Regime::Moderate);
+    /// ```
     pub fn regimes(mut self, regimes: &[Regime]) -> Self {
         self.regimes = if regimes.is_empty() {
             vec![Regime::Moderate]
@@ -259,6 +429,19 @@ impl Strategy for LayerCaseStrategy {
 }
 
 /// The strategy of [`simple_f64`].
+///
+/// ```
+/// use jacobian_oracle::strategy::simple_f64;
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let s = simple_f64(-4.0..=4.0);
+/// let draws: Vec<f64> = (0..50).map(|_| s.new_tree(&mut runner).unwrap().current()).collect();
+/// assert!(draws.iter().all(|v| (-4.0..=4.0).contains(v)));
+/// // One draw in five is an integer.
+/// assert!(draws.iter().any(|v| v.fract() == 0.0));
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "strategies do nothing unless used"]
 pub struct SimpleF64 {
@@ -331,6 +514,22 @@ impl Strategy for SimpleF64 {
 }
 
 /// The value tree of [`simple_f64`].
+///
+/// ```
+/// use jacobian_oracle::strategy::simple_f64;
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let mut tree = simple_f64(2.0..=4.0).new_tree(&mut runner).unwrap();
+/// // A test that fails whenever |v| ≥ 1 shrinks to 1: 0 passes, ±1 is the next simplest.
+/// while tree.simplify() {
+///     if tree.current().abs() < 1.0 && !tree.complicate() {
+///         break;
+///     }
+/// }
+/// assert_eq!(tree.current(), 1.0);
+/// ```
 #[derive(Debug, Clone)]
 pub struct SimpleF64Tree {
     accepted: f64,
@@ -428,6 +627,17 @@ impl ValueTree for SimpleF64Tree {
 }
 
 /// The strategy of [`ascending`].
+///
+/// ```
+/// use jacobian_oracle::strategy::ascending;
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let draws: Vec<usize> = (0..30).map(|_| ascending(3..=5).new_tree(&mut runner).unwrap().current()).collect();
+/// assert!(draws.iter().all(|v| (3..=5).contains(v)));
+/// assert!((3..=5).all(|v| draws.contains(&v))); // uniform: every value turns up
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "strategies do nothing unless used"]
 pub struct Ascending {
@@ -475,6 +685,24 @@ impl Strategy for Ascending {
 }
 
 /// The value tree of [`ascending`].
+///
+/// ```
+/// use jacobian_oracle::strategy::ascending;
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let mut tree = ascending(3..=9).new_tree(&mut runner).unwrap();
+/// let start = tree.current();
+/// // A test that passes on every smaller value: each is tried once, from the bottom up.
+/// let mut tried = Vec::new();
+/// while tree.simplify() {
+///     tried.push(tree.current());
+///     assert!(tree.complicate());
+/// }
+/// assert_eq!(tried, (3..start).collect::<Vec<_>>());
+/// assert_eq!(tree.current(), start);
+/// ```
 #[derive(Debug, Clone)]
 pub struct AscendingTree {
     accepted: usize,

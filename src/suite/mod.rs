@@ -38,6 +38,12 @@ use crate::strategy::{LayerCase, Regime, layer_case};
 use crate::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, CheckError, Oracle};
 
 /// How the suite runs.
+///
+/// ```
+/// use jacobian_oracle::suite::{DEFAULT_SEED, SuiteConfig};
+/// let c = SuiteConfig::default();
+/// assert_eq!((c.cases, c.seed, c.max_dim), (256, DEFAULT_SEED, 8));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SuiteConfig {
     /// Random cases per catalogue map (and the most a mutant may need to be caught).
@@ -49,6 +55,15 @@ pub struct SuiteConfig {
 }
 
 /// The default seed of the report.
+///
+/// ```
+/// use jacobian_oracle::plot_data::VANISHING_SEED;
+/// use jacobian_oracle::suite::soak::SoakConfig;
+/// use jacobian_oracle::suite::{DEFAULT_SEED, SuiteConfig};
+/// assert_eq!(SuiteConfig::default().seed, DEFAULT_SEED);
+/// assert_eq!(SoakConfig::default().seed, DEFAULT_SEED);
+/// assert_eq!(VANISHING_SEED, DEFAULT_SEED);
+/// ```
 pub const DEFAULT_SEED: u64 = 0x5EED_1373;
 
 impl Default for SuiteConfig {
@@ -64,6 +79,25 @@ impl Default for SuiteConfig {
 type CheckFn = Box<dyn Fn(&Oracle, &LayerCase) -> Result<Agreement, CheckError> + Send + Sync>;
 
 /// One runnable entry: a map (or mutant) built from a [`LayerCase`] and checked.
+///
+/// ```
+/// use jacobian_oracle::Oracle;
+/// use jacobian_oracle::strategy::{LayerCase, Regime};
+/// use jacobian_oracle::suite::{catalogue, mutants};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let case = LayerCase {
+///     w: DMatrix::from_row_slice(2, 2, &[1.0, -2.0, 0.5, 3.0]),
+///     x: DVector::from_vec(vec![0.25, -0.5]),
+///     regime: Regime::Moderate,
+/// };
+/// let right = catalogue().into_iter().find(|e| e.name == "sigmoid_layer_x").unwrap();
+/// let wrong = mutants().into_iter().find(|e| e.name == "diagonal_on_wrong_side").unwrap();
+/// assert_eq!((right.minimal_shape, wrong.minimal_shape), (None, Some((2, 2))));
+/// let oracle = Oracle::default();
+/// assert!(right.check(&oracle, &case).is_ok());
+/// assert!(wrong.check(&oracle, &case).is_err());
+/// ```
 pub struct Entry {
     /// Snake-case name.
     pub name: &'static str,
@@ -93,6 +127,25 @@ impl Entry {
     /// # Errors
     ///
     /// The oracle's verdict, as from [`Oracle::check`].
+    ///
+    /// ```
+    /// use jacobian_oracle::Oracle;
+    /// use jacobian_oracle::strategy::{LayerCase, Regime};
+    /// use jacobian_oracle::suite::{catalogue, error_kind, mutants};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let case = LayerCase {
+    ///     w: DMatrix::from_element(1, 1, 2.0),
+    ///     x: DVector::from_element(1, 0.5),
+    ///     regime: Regime::Moderate,
+    /// };
+    /// let oracle = Oracle::default();
+    /// let sigmoid = catalogue().into_iter().find(|e| e.name == "sigmoid").unwrap();
+    /// assert!(sigmoid.check(&oracle, &case).is_ok());
+    /// let sign_error = mutants().into_iter().find(|e| e.name == "sign_error").unwrap();
+    /// let err = sign_error.check(&oracle, &case).unwrap_err();
+    /// assert_eq!(error_kind(&err), "mismatch");
+    /// ```
     pub fn check(&self, oracle: &Oracle, case: &LayerCase) -> Result<Agreement, CheckError> {
         (self.check)(oracle, case)
     }
@@ -179,6 +232,17 @@ impl Entry {
 /// (`sigmoid`, `sigmoid_neuron_x`, `sigmoid_neuron_w`, `sigmoid_layer_x`, `sigmoid_layer_w`),
 /// then the activations, layers and second-order checks of the later families, and the
 /// sigmoid layer through the other modes (VJP, JVP, projections, `f32`, black box).
+///
+/// ```
+/// use jacobian_oracle::suite::catalogue;
+/// use std::collections::HashSet;
+///
+/// let maps = catalogue();
+/// let names: Vec<&str> = maps.iter().map(|e| e.name).collect();
+/// assert_eq!(names[..5], ["sigmoid", "sigmoid_neuron_x", "sigmoid_neuron_w", "sigmoid_layer_x", "sigmoid_layer_w"]);
+/// assert_eq!(names.iter().collect::<HashSet<_>>().len(), names.len());
+/// assert!(maps.iter().all(|e| e.minimal_shape.is_none())); // right maps, not mutants
+/// ```
 #[must_use]
 pub fn catalogue() -> Vec<Entry> {
     let mut out = sigmoid_maps();
@@ -190,6 +254,15 @@ pub fn catalogue() -> Vec<Entry> {
 }
 
 /// Every mutant, built from a case `(W, x)`.
+///
+/// ```
+/// use jacobian_oracle::suite::{catalogue, mutants};
+///
+/// let maps: Vec<&str> = catalogue().iter().map(|e| e.name).collect();
+/// let wrong = mutants();
+/// assert!(wrong.iter().all(|e| e.minimal_shape.is_some() && !maps.contains(&e.name)));
+/// assert!(wrong.iter().any(|e| e.name == "transposed_w" && e.square));
+/// ```
 #[must_use]
 pub fn mutants() -> Vec<Entry> {
     let mut out = sigmoid_mutants();
@@ -303,6 +376,18 @@ fn strategy_for(e: &Entry, config: &SuiteConfig) -> crate::strategy::LayerCaseSt
 }
 
 /// What a catalogue map did over its cases.
+///
+/// ```
+/// use jacobian_oracle::suite::{SuiteConfig, catalogue, run_map};
+///
+/// let config = SuiteConfig { cases: 8, ..SuiteConfig::default() };
+/// let map = catalogue().into_iter().find(|e| e.name == "sigmoid_neuron_x").unwrap();
+/// let r = run_map(&map, &config);
+/// assert_eq!(r.cases, 8);
+/// assert_eq!(r.regimes.iter().sum::<u32>(), 8);
+/// assert!(!r.shapes.is_empty() && r.shapes.len() <= 8);
+/// assert!(r.worst_tolerance_ratio < 1.0 && r.failure.is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapReport {
     /// The map's name.
@@ -338,6 +423,17 @@ pub struct MapReport {
 
 impl MapReport {
     /// Whether every case passed.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::{SuiteConfig, mutants, run_map};
+    ///
+    /// // A mutant run as if it were a right map fails, with its minimal case.
+    /// let config = SuiteConfig { cases: 8, ..SuiteConfig::default() };
+    /// let wrong = mutants().into_iter().find(|e| e.name == "sign_error").unwrap();
+    /// let r = run_map(&wrong, &config);
+    /// assert!(!r.passed());
+    /// assert!(r.failure.unwrap().contains("minimal case"));
+    /// ```
     #[must_use]
     pub fn passed(&self) -> bool {
         self.failure.is_none()
@@ -345,6 +441,17 @@ impl MapReport {
 }
 
 /// Checks a catalogue map on `config.cases` cases.
+///
+/// ```
+/// use jacobian_oracle::suite::{SuiteConfig, catalogue, run_map};
+///
+/// let config = SuiteConfig { cases: 8, max_dim: 3, ..SuiteConfig::default() };
+/// let map = catalogue().into_iter().find(|e| e.name == "sigmoid_layer_w").unwrap();
+/// let r = run_map(&map, &config);
+/// assert!(r.passed(), "{:?}", r.failure);
+/// assert_eq!((r.name, r.cases, r.cannot_judge), ("sigmoid_layer_w", 8, 0));
+/// assert!(r.shapes.iter().all(|&(m, n)| m <= 3 && n <= 3));
+/// ```
 #[must_use]
 pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
     let start = Instant::now();
@@ -412,6 +519,18 @@ pub fn run_map(e: &Entry, config: &SuiteConfig) -> MapReport {
 }
 
 /// What a mutant did: caught or missed, and its minimal counterexample.
+///
+/// ```
+/// use jacobian_oracle::suite::{SuiteConfig, mutants, run_mutant};
+///
+/// let config = SuiteConfig { cases: 16, ..SuiteConfig::default() };
+/// let e = mutants().into_iter().find(|e| e.name == "sign_error").unwrap();
+/// let r = run_mutant(&e, &config);
+/// assert!(r.caught() && r.cases <= 16);
+/// assert_eq!(r.caught_by, Some("mismatch"));
+/// assert_eq!(r.minimal_shape(), Some(r.expected_shape));
+/// assert!(r.message.is_some());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutantReport {
     /// The mutant's name.
@@ -434,12 +553,32 @@ pub struct MutantReport {
 
 impl MutantReport {
     /// Whether the mutant was caught.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::{SuiteConfig, catalogue, run_mutant};
+    ///
+    /// // A right map run as a mutant is never caught: every case runs.
+    /// let config = SuiteConfig { cases: 8, ..SuiteConfig::default() };
+    /// let right = catalogue().into_iter().find(|e| e.name == "sigmoid").unwrap();
+    /// let r = run_mutant(&right, &config);
+    /// assert!(!r.caught());
+    /// assert_eq!((r.cases, r.caught_by), (8, None));
+    /// ```
     #[must_use]
     pub fn caught(&self) -> bool {
         self.minimal.is_some()
     }
 
     /// The shape of the minimal counterexample's `W`.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::{SuiteConfig, mutants, run_mutant};
+    ///
+    /// let config = SuiteConfig { cases: 16, ..SuiteConfig::default() };
+    /// let e = mutants().into_iter().find(|e| e.name == "shifted_row").unwrap();
+    /// // σ'_{i+1} instead of σ'_i needs two rows to show.
+    /// assert_eq!(run_mutant(&e, &config).minimal_shape(), Some((2, 1)));
+    /// ```
     #[must_use]
     pub fn minimal_shape(&self) -> Option<(usize, usize)> {
         self.minimal.as_ref().map(LayerCase::shape)
@@ -447,6 +586,17 @@ impl MutantReport {
 }
 
 /// The name of a [`CheckError`] variant, in snake case.
+///
+/// ```
+/// use jacobian_oracle::Oracle;
+/// use jacobian_oracle::catalogue::SigmoidLayer;
+/// use jacobian_oracle::suite::error_kind;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let layer = SigmoidLayer::new(DMatrix::from_element(2, 3, 0.5));
+/// let err = Oracle::default().check(&layer, &DVector::zeros(2)).unwrap_err();
+/// assert_eq!(error_kind(&err), "input_length");
+/// ```
 #[must_use]
 pub fn error_kind(e: &CheckError) -> &'static str {
     match e {
@@ -470,6 +620,19 @@ pub fn error_kind(e: &CheckError) -> &'static str {
 
 /// Runs a mutant until the oracle catches it (at most `config.cases` cases) and shrinks the
 /// failure.
+///
+/// ```
+/// use jacobian_oracle::strategy::Regime;
+/// use jacobian_oracle::suite::{SuiteConfig, mutants, run_mutant};
+///
+/// let config = SuiteConfig { cases: 16, ..SuiteConfig::default() };
+/// let e = mutants().into_iter().find(|e| e.name == "diagonal_on_wrong_side").unwrap();
+/// let r = run_mutant(&e, &config);
+/// let minimal = r.minimal.unwrap();
+/// assert_eq!(minimal.shape(), (2, 2));
+/// assert_eq!(minimal.regime, Regime::Moderate);
+/// assert!(minimal.w.iter().all(|v| (v * 16.0).fract() == 0.0)); // simple numbers
+/// ```
 #[must_use]
 pub fn run_mutant(e: &Entry, config: &SuiteConfig) -> MutantReport {
     let start = Instant::now();

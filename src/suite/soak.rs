@@ -27,6 +27,15 @@ use crate::report::Agreement;
 use crate::strategy::LayerCase;
 
 /// How a soak run runs.
+///
+/// ```
+/// use jacobian_oracle::suite::DEFAULT_SEED;
+/// use jacobian_oracle::suite::soak::SoakConfig;
+///
+/// let c = SoakConfig::default();
+/// assert_eq!((c.cases, c.seed, c.max_dim), (1_000_000, DEFAULT_SEED, 8));
+/// assert!(c.threads >= 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SoakConfig {
     /// Total cases over the whole catalogue (spread evenly over the maps).
@@ -51,6 +60,20 @@ impl Default for SoakConfig {
 }
 
 /// One wrong verdict on a right map, shrunk.
+///
+/// ```
+/// use jacobian_oracle::strategy::Regime;
+/// use jacobian_oracle::suite::mutants;
+/// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+///
+/// // A wrong map soaked as if it were right: its first false alarm is kept, shrunk.
+/// let wrong: Vec<_> = mutants().into_iter().filter(|e| e.name == "sign_error").collect();
+/// let config = SoakConfig { cases: 8, threads: 1, ..SoakConfig::default() };
+/// let report = soak_entries(&config, &wrong, |_| {});
+/// let incident = report.maps[0].first_incident.clone().unwrap();
+/// assert_eq!((incident.map, incident.kind.as_str()), ("sign_error", "mismatch"));
+/// assert_eq!((incident.case.shape(), incident.case.regime), ((1, 1), Regime::Moderate));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incident {
     /// The map.
@@ -64,6 +87,20 @@ pub struct Incident {
 }
 
 /// What one map did.
+///
+/// ```
+/// use jacobian_oracle::suite::catalogue;
+/// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+///
+/// // 10 cases over 3 maps: 4, 3, 3.
+/// let maps: Vec<_> = catalogue().into_iter().take(3).collect();
+/// let config = SoakConfig { cases: 10, threads: 2, ..SoakConfig::default() };
+/// let report = soak_entries(&config, &maps, |_| {});
+/// let cases: Vec<u64> = report.maps.iter().map(|m| m.cases).collect();
+/// assert_eq!(cases, [4, 3, 3]);
+/// assert_eq!(report.maps[2].map, maps[2].name);
+/// assert!(report.maps.iter().all(|m| m.false_alarms == 0 && m.first_incident.is_none()));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SoakMap {
     /// The map.
@@ -82,6 +119,17 @@ pub struct SoakMap {
 }
 
 /// The whole run.
+///
+/// ```
+/// use jacobian_oracle::suite::catalogue;
+/// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+///
+/// let maps: Vec<_> = catalogue().into_iter().take(4).collect();
+/// let config = SoakConfig { cases: 20, seed: 7, threads: 1, ..SoakConfig::default() };
+/// let report = soak_entries(&config, &maps, |_| {});
+/// assert_eq!((report.maps.len(), report.cases, report.seed), (4, 20, 7));
+/// assert_eq!(report.maps.iter().map(|m| m.cases).sum::<u64>(), report.cases);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SoakReport {
     /// Per map, in catalogue order.
@@ -96,26 +144,103 @@ pub struct SoakReport {
 
 impl SoakReport {
     /// Total false alarms.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::mutants;
+    /// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+    ///
+    /// let wrong: Vec<_> = mutants().into_iter().filter(|e| e.name == "sign_error").collect();
+    /// let config = SoakConfig { cases: 8, threads: 1, ..SoakConfig::default() };
+    /// let report = soak_entries(&config, &wrong, |_| {});
+    /// assert!(report.false_alarms() >= 1 && report.false_alarms() <= 8);
+    /// assert_eq!(report.false_alarms(), report.maps[0].false_alarms);
+    /// ```
     #[must_use]
     pub fn false_alarms(&self) -> u64 {
         self.maps.iter().map(|m| m.false_alarms).sum()
     }
     /// Total panics.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::Entry;
+    /// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+    ///
+    /// // A check that panics (without the panic hook's message): every case counts.
+    /// let boom = Entry::new("boom", "", |_, _| std::panic::resume_unwind(Box::new("boom")));
+    /// let config = SoakConfig { cases: 5, threads: 1, ..SoakConfig::default() };
+    /// let report = soak_entries(&config, &[boom], |_| {});
+    /// assert_eq!((report.panics(), report.false_alarms()), (5, 0));
+    /// let incident = report.maps[0].first_incident.as_ref().unwrap();
+    /// assert_eq!((incident.kind.as_str(), incident.message.as_str()), ("panic", "boom"));
+    /// ```
     #[must_use]
     pub fn panics(&self) -> u64 {
         self.maps.iter().map(|m| m.panics).sum()
     }
     /// Total cases that could not be judged.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::Entry;
+    /// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+    /// use jacobian_oracle::{AnalyticJacobian, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// use num_dual::DualNum;
+    ///
+    /// /// |x|, whose hand-written derivative takes the other branch at the kink.
+    /// struct Abs;
+    /// impl VectorFn for Abs {
+    ///     fn input_dim(&self) -> usize { 1 }
+    ///     fn output_dim(&self) -> usize { 1 }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+    ///         x.map(|v| if v.re() >= 0.0 { v } else { -v })
+    ///     }
+    /// }
+    /// impl AnalyticJacobian for Abs {
+    ///     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+    ///         DMatrix::from_element(1, 1, if x[0] > 0.0 { 1.0 } else { -1.0 })
+    ///     }
+    /// }
+    ///
+    /// // Checked at the kink whatever the case: never judged, never a false alarm.
+    /// let kink = Entry::new("abs_at_0", "sign(x)", |oracle, _| oracle.check(&Abs, &DVector::zeros(1)));
+    /// let config = SoakConfig { cases: 6, threads: 1, ..SoakConfig::default() };
+    /// let report = soak_entries(&config, &[kink], |_| {});
+    /// assert_eq!((report.cannot_judge(), report.false_alarms()), (6, 0));
+    /// assert!(report.clean());
+    /// ```
     #[must_use]
     pub fn cannot_judge(&self) -> u64 {
         self.maps.iter().map(|m| m.cannot_judge).sum()
     }
     /// Cases per second.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::catalogue;
+    /// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+    ///
+    /// let maps: Vec<_> = catalogue().into_iter().take(2).collect();
+    /// let config = SoakConfig { cases: 10, threads: 1, ..SoakConfig::default() };
+    /// let r = soak_entries(&config, &maps, |_| {});
+    /// let rate = r.cases_per_second();
+    /// assert!(rate > 0.0 && rate.is_finite());
+    /// assert!((rate * r.seconds - 10.0).abs() < 1e-6);
+    /// ```
     #[must_use]
     pub fn cases_per_second(&self) -> f64 {
         self.cases as f64 / self.seconds.max(1e-9)
     }
     /// Whether the run is clean: no false alarm, no panic.
+    ///
+    /// ```
+    /// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+    /// use jacobian_oracle::suite::{catalogue, mutants};
+    ///
+    /// let config = SoakConfig { cases: 8, threads: 1, ..SoakConfig::default() };
+    /// let right: Vec<_> = catalogue().into_iter().filter(|e| e.name == "sigmoid_layer_x").collect();
+    /// let wrong: Vec<_> = mutants().into_iter().filter(|e| e.name == "sign_error").collect();
+    /// assert!(soak_entries(&config, &right, |_| {}).clean());
+    /// assert!(!soak_entries(&config, &wrong, |_| {}).clean());
+    /// ```
     #[must_use]
     pub fn clean(&self) -> bool {
         self.false_alarms() == 0 && self.panics() == 0
@@ -243,6 +368,21 @@ fn soak_map(e: &Entry, cases: u64, config: &SoakConfig, done: &AtomicU64) -> Soa
 /// Runs the soak: `config.cases` cases over the catalogue on `config.threads` threads.
 /// `progress` is called from the calling thread five times a second with the cases done so
 /// far.
+///
+/// ```
+/// use jacobian_oracle::suite::catalogue;
+/// use jacobian_oracle::suite::soak::{SoakConfig, soak};
+///
+/// // One case per catalogue map, on two threads.
+/// let names: Vec<&str> = catalogue().iter().map(|e| e.name).collect();
+/// let config = SoakConfig { cases: names.len() as u64, threads: 2, ..SoakConfig::default() };
+/// let mut last = 0;
+/// let report = soak(&config, |done| last = done);
+/// assert!(report.clean());
+/// assert_eq!(report.maps.iter().map(|m| m.map).collect::<Vec<_>>(), names);
+/// assert!(report.maps.iter().all(|m| m.cases == 1));
+/// assert_eq!(last, report.cases); // the final progress report
+/// ```
 #[must_use]
 pub fn soak(config: &SoakConfig, progress: impl FnMut(u64)) -> SoakReport {
     soak_entries(config, &catalogue(), progress)
