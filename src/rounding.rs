@@ -117,8 +117,15 @@ impl Bounded {
 
     /// An elementary function with value `v` and derivative `dv` at `self`.
     fn unary(self, v: f64, dv: f64) -> Self {
-        Self::op(v, dv.abs() * self.e, LIBM)
+        Self::op(v, propagated(dv, self.e), LIBM)
     }
+}
+
+/// The error `|dv|·e` carried through a function with derivative `dv` — `0` for an exact
+/// argument (`e = 0`) whatever `dv` is: `√x`, `∛x` or `x^{1/2}` at an exact 0 have an infinite
+/// derivative and `x⁰` a `0·0⁻¹`, which would otherwise make the bound NaN.
+fn propagated(dv: f64, e: f64) -> f64 {
+    if e == 0.0 { 0.0 } else { dv.abs() * e }
 }
 
 impl fmt::Display for Bounded {
@@ -354,20 +361,24 @@ impl DualNum for Bounded {
     }
     fn recip(&self) -> Self {
         let v = self.v.recip();
-        Bounded::op(v, v * v * self.e, 1.0)
+        Bounded::op(v, propagated(v * v, self.e), 1.0)
     }
     fn powi(&self, n: i32) -> Self {
         // Repeated multiplication: about |n| roundings.
         let v = self.v.powi(n);
         let dv = f64::from(n) * self.v.powi(n - 1);
-        Bounded::op(v, dv.abs() * self.e, f64::from(n.unsigned_abs()).max(1.0))
+        Bounded::op(
+            v,
+            propagated(dv, self.e),
+            f64::from(n.unsigned_abs()).max(1.0),
+        )
     }
     fn powf(&self, n: f64) -> Self {
         self.unary(self.v.powf(n), n * self.v.powf(n - 1.0))
     }
     fn sqrt(&self) -> Self {
         let v = self.v.sqrt();
-        Bounded::op(v, self.e / (2.0 * v), 1.0)
+        Bounded::op(v, propagated(0.5 / v, self.e), 1.0)
     }
     fn cbrt(&self) -> Self {
         let v = self.v.cbrt();
@@ -480,6 +491,29 @@ impl DualNum for Bounded {
 mod tests {
     use super::*;
     use num_dual::Dual;
+
+    #[test]
+    fn exact_zero_through_infinite_derivatives_has_a_finite_bound() {
+        // √0, ∛0, 0^{1/2} have an infinite derivative, 0⁰ a 0·0⁻¹: with an exact argument
+        // nothing is propagated, and the bound is the result's own rounding.
+        let zero = Bounded::exact(0.0);
+        for (what, r) in [
+            ("sqrt", zero.sqrt()),
+            ("cbrt", zero.cbrt()),
+            ("powf(0.5)", zero.powf(0.5)),
+            ("powi(0)", zero.powi(0)),
+        ] {
+            assert!(r.bound().is_finite(), "{what}: {r}");
+            assert!(r.bound() <= 4.0 * U * r.value().abs(), "{what}: {r}");
+        }
+        // A zero that carries error (0.5 − 0.5 after a rounded product) under a square root
+        // has no finite bound: said (∞, which the oracle reports as unbounded), not hidden.
+        let half = Bounded::exact(0.1) * 5.0;
+        assert!(half.bound() > 0.0);
+        let r = (half - 0.5).sqrt();
+        assert_eq!(r.value(), 0.0);
+        assert_eq!(r.bound(), f64::INFINITY, "{r}");
+    }
 
     #[test]
     fn cancellation_is_bounded_by_the_terms() {

@@ -18,7 +18,8 @@
 //!   `S = SENSITIVITY_SAFETY · |C_ij/D_ij| · Δf_i` with `C_ij = ∂²f_i/∂x_j²` from one
 //!   second-order dual pass. It is computed only for entries that fail the ulps test, and an
 //!   entry that passes only thanks to it is reported as a precision-loss note. For the sigmoid
-//!   layer, `C/D = (1−2z)W_ij`, so `S ≈ 4·ε·|W_ij|`: the textbook `z(1−z)` (exact to
+//!   layer, `C/D = (1−2z)W_ij` and in saturation `Δf_i ≈ OUTPUT_ULPS·ε` (`z ≈ 1`), so
+//!   `S ≈ 16·ε·|W_ij|`: the textbook `z(1−z)` (exact to
 //!   `ε|W_ij|` in absolute terms, but with no relative precision once `z` rounds to 1) passes,
 //!   while a `1e-10` relative error in a well-conditioned entry stays far above it;
 //! * the *rounding of the terms* ([`crate::rounding`]), for entries still outside: twice the
