@@ -93,8 +93,8 @@ fn eval_moved(
     (fx.len() == m && fx.iter().all(|v| v.is_finite())).then_some((offset, fx))
 }
 
-/// `f` at `x` with `x_j` moved by `k·h`, for `k ∈ {0, ±1, ±2}`, and `±4` once
-/// [`Stencil::widen`] has asked for them.
+/// `f` at `x` with `x_j` moved by `k·h`: `k ∈ {0, ±1}` from [`Stencil::new`], `±2` once
+/// [`Stencil::extend`] has added them (for Richardson), and `±4` once [`Stencil::widen`] has.
 ///
 /// ```
 /// use jacobian_oracle::fd::{Eval, Stencil};
