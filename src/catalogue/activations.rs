@@ -26,9 +26,24 @@ const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 const GELU_CUBIC: f64 = 0.044_715;
 
 /// SELU's scale `λ` (Klambauer et al. 2017, eq. 14).
+///
+/// ```
+/// use jacobian_oracle::catalogue::{SELU_LAMBDA, selu, selu_derivative};
+/// assert!((SELU_LAMBDA - 1.0507).abs() < 1e-4);
+/// // The slope of SELU on the positive side.
+/// assert_eq!(selu(2.0), 2.0 * SELU_LAMBDA);
+/// assert_eq!(selu_derivative(2.0), SELU_LAMBDA);
+/// ```
 pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
 
 /// SELU's `α` (Klambauer et al. 2017, eq. 14).
+///
+/// ```
+/// use jacobian_oracle::catalogue::{SELU_ALPHA, SELU_LAMBDA, selu};
+/// assert!((SELU_ALPHA - 1.6733).abs() < 1e-4);
+/// // The negative side saturates at −λα.
+/// assert_eq!(selu(-1e300), -SELU_LAMBDA * SELU_ALPHA);
+/// ```
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
 
 /// `tanh(a)`, stable for every finite `a` and on dual numbers.
@@ -519,18 +534,56 @@ pub enum Activation {
 
 impl Activation {
     /// The slope of [`Activation::LEAKY_RELU`], a common default (PyTorch's).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert_eq!(Activation::LEAKY_RELU_SLOPE, 0.01);
+    /// assert_eq!(Activation::LEAKY_RELU.derivative(-3.0), Activation::LEAKY_RELU_SLOPE);
+    /// ```
     pub const LEAKY_RELU_SLOPE: f64 = 0.01;
 
     /// Leaky ReLU with slope [`Activation::LEAKY_RELU_SLOPE`].
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert_eq!(Activation::LEAKY_RELU, Activation::LeakyRelu { slope: 0.01 });
+    /// assert_eq!(Activation::LEAKY_RELU.apply(-2.0), -0.02);
+    /// assert_eq!(Activation::LEAKY_RELU.apply(2.0), 2.0);
+    /// ```
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu {
         slope: Activation::LEAKY_RELU_SLOPE,
     };
 
     /// ELU with `α = 1` (Clevert et al. 2016's choice): `C¹`, with a kink in the second
     /// derivative only.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert_eq!(Activation::ELU, Activation::Elu { alpha: 1.0 });
+    /// // C¹: the slope is 1 on both sides of the kink.
+    /// assert_eq!(Activation::ELU.derivative(0.0), 1.0);
+    /// assert_eq!(Activation::ELU.derivative(1e-300), 1.0);
+    /// assert!(!Activation::ELU.is_smooth()); // the kink is in φ''
+    /// ```
     pub const ELU: Activation = Activation::Elu { alpha: 1.0 };
 
     /// Every activation, parametrised ones with their defaults.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, Elementwise};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// assert!(Activation::ALL.contains(&Activation::LEAKY_RELU));
+    /// let mut names: Vec<_> = Activation::ALL.iter().map(|a| a.name()).collect();
+    /// names.sort_unstable();
+    /// names.dedup();
+    /// assert_eq!(names.len(), Activation::ALL.len()); // each activation once
+    /// // Every hand-written derivative passes, away from the kinks.
+    /// let x = DVector::from_vec(vec![0.75, -1.5]);
+    /// for act in Activation::ALL {
+    ///     Oracle::default().check(&Elementwise::new(act, 2), &x).unwrap();
+    /// }
+    /// ```
     pub const ALL: [Activation; 12] = [
         Activation::Sigmoid,
         Activation::Tanh,
@@ -547,6 +600,16 @@ impl Activation {
     ];
 
     /// `φ(a)`, for any scalar.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// use num_dual::{Dual64, DualNum};
+    /// assert_eq!(Activation::Sigmoid.apply(0.0), 0.5);
+    /// assert_eq!(Activation::Relu.apply(-1.0), 0.0);
+    /// // On a dual number the exact derivative comes along: softplus'(0) = σ(0) = ½.
+    /// let d = Activation::Softplus.apply(Dual64::from_re(0.0).derivative());
+    /// assert_eq!((d.re, d.eps), (std::f64::consts::LN_2, 0.5));
+    /// ```
     #[must_use]
     pub fn apply<D: DualNum<Primitive = f64> + Copy>(self, a: D) -> D {
         match self {
@@ -566,6 +629,15 @@ impl Activation {
     }
 
     /// The hand-written `φ'(a)` (the textbook formulas of the `*_derivative` functions).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert_eq!(Activation::Sigmoid.derivative(0.0), 0.25);
+    /// assert_eq!(Activation::Tanh.derivative(0.0), 1.0);
+    /// // The kink convention: a ≤ 0 takes the other branch.
+    /// assert_eq!(Activation::Relu.derivative(0.0), 0.0);
+    /// assert_eq!(Activation::Elu { alpha: 2.0 }.derivative(0.0), 2.0);
+    /// ```
     #[must_use]
     pub fn derivative(self, a: f64) -> f64 {
         match self {
@@ -607,6 +679,13 @@ impl Activation {
     }
 
     /// The snake-case name (`"tanh"`, `"leaky_relu"`, `"gelu_erf"`, …).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// assert_eq!(Activation::GeluErf.name(), "gelu_erf");
+    /// // Parameters are not part of the name.
+    /// assert_eq!(Activation::LeakyRelu { slope: 0.2 }.name(), "leaky_relu");
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -693,6 +772,17 @@ pub struct Elementwise {
 
 impl Elementwise {
     /// `φ` applied to each of `n` inputs.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, Elementwise};
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// let map = Elementwise::new(Activation::Tanh, 2);
+    /// assert_eq!((map.input_dim(), map.output_dim()), (2, 2));
+    /// let x = DVector::from_vec(vec![0.0, -1.0]);
+    /// assert_eq!(map.eval(&x)[0], 0.0);
+    /// Oracle::default().check(&map, &x).unwrap();
+    /// ```
     #[must_use]
     pub fn new(activation: Activation, n: usize) -> Self {
         Elementwise { activation, n }
@@ -759,6 +849,18 @@ pub struct ActivationLayer {
 impl ActivationLayer {
     /// The layer `φ(Wx + b)`.
     ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, ActivationLayer};
+    /// use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let w = DMatrix::from_row_slice(1, 2, &[1.0, -1.0]);
+    /// let layer = ActivationLayer::new(Activation::Relu, w.clone(), DVector::from_vec(vec![0.5]));
+    /// let x = DVector::from_vec(vec![2.0, 1.0]); // a = 2 − 1 + 0.5 > 0
+    /// assert_eq!(layer.eval(&x)[0], 1.5);
+    /// assert_eq!(layer.jacobian(&x), w); // relu' = 1 on the identity branch
+    /// Oracle::default().check(&layer, &x).unwrap();
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `b` does not have one entry per row of `W`.
@@ -769,6 +871,15 @@ impl ActivationLayer {
     }
 
     /// The pre-activation `a = Wx + b`, for any scalar.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, ActivationLayer};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let w = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+    /// let layer = ActivationLayer::new(Activation::Tanh, w, DVector::from_vec(vec![0.5, -1.0]));
+    /// let a = layer.preactivation(&DVector::from_vec(vec![1.0, 1.0]));
+    /// assert_eq!(a, DVector::from_vec(vec![3.5, 6.0])); // (3, 7) + b
+    /// ```
     #[must_use]
     pub fn preactivation<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
         let mut a = matvec(&self.w, x);
@@ -854,6 +965,19 @@ pub struct Mlp {
 impl Mlp {
     /// An MLP from its layers, input side first.
     ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, ActivationLayer, Mlp};
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let mlp = Mlp::new(vec![
+    ///     ActivationLayer::new(Activation::Tanh, DMatrix::from_row_slice(3, 2, &[1.0, 0.5, -1.0, 2.0, 0.25, -0.5]), DVector::zeros(3)),
+    ///     ActivationLayer::new(Activation::Sigmoid, DMatrix::from_row_slice(1, 3, &[1.0, -1.0, 2.0]), DVector::zeros(1)),
+    /// ]);
+    /// assert_eq!((mlp.input_dim(), mlp.output_dim()), (2, 1));
+    /// assert!(!mlp.textbook_derivatives);
+    /// Oracle::default().check(&mlp, &DVector::from_vec(vec![0.3, -0.6])).unwrap();
+    /// ```
+    ///
     /// # Panics
     ///
     /// If there are no layers, or a layer's input size is not the previous layer's output
@@ -884,6 +1008,24 @@ impl Mlp {
     /// its reference, not of hidden quantities of the analytic formula — can flag them there
     /// (a known limitation, see `tests/activations.rs`).
     ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, ActivationLayer, Mlp};
+    /// use jacobian_oracle::{AnalyticJacobian, Oracle};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let layer = |act, w| ActivationLayer::new(act, DMatrix::from_element(1, 1, w), DVector::zeros(1));
+    /// let layers = vec![layer(Activation::Sigmoid, 40.0), layer(Activation::Tanh, 1.0)];
+    /// let (stable, textbook) = (Mlp::new(layers.clone()), Mlp::textbook(layers));
+    /// assert!(textbook.textbook_derivatives);
+    /// // Away from saturation both are right.
+    /// let x = DVector::from_vec(vec![0.01]);
+    /// Oracle::default().check(&textbook, &x).unwrap();
+    /// // A saturated hidden sigmoid (a = 40): z(1 − z) rounds to 0, σ(a)σ(−a) does not.
+    /// let x = DVector::from_vec(vec![1.0]);
+    /// assert_eq!(textbook.jacobian(&x)[(0, 0)], 0.0);
+    /// assert!(stable.jacobian(&x)[(0, 0)] > 0.0);
+    /// Oracle::default().check(&stable, &x).unwrap();
+    /// ```
+    ///
     /// # Panics
     ///
     /// As [`Mlp::new`].
@@ -904,6 +1046,21 @@ impl Mlp {
     }
 
     /// The layer Jacobians `J_1, …, J_L` at `x` (each at its own input `z_{l−1}`).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, ActivationLayer, Mlp};
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let mlp = Mlp::new(vec![
+    ///     ActivationLayer::new(Activation::Tanh, DMatrix::from_row_slice(2, 2, &[1.0, 2.0, -1.0, 0.5]), DVector::zeros(2)),
+    ///     ActivationLayer::new(Activation::Softplus, DMatrix::from_row_slice(1, 2, &[1.0, -3.0]), DVector::zeros(1)),
+    /// ]);
+    /// let x = DVector::from_vec(vec![0.4, -0.2]);
+    /// let js = mlp.layer_jacobians(&x);
+    /// assert_eq!((js[0].shape(), js[1].shape()), ((2, 2), (1, 2)));
+    /// // The chain rule: the MLP's Jacobian is J₂J₁.
+    /// assert!((&js[1] * &js[0] - mlp.jacobian(&x)).amax() < 1e-14);
+    /// ```
     #[must_use]
     pub fn layer_jacobians(&self, x: &DVector<f64>) -> Vec<DMatrix<f64>> {
         let mut z = x.clone();

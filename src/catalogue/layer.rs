@@ -39,6 +39,17 @@ pub struct SigmoidLayer {
 
 impl SigmoidLayer {
     /// A layer with weights `W`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let layer = SigmoidLayer::new(DMatrix::from_row_slice(1, 2, &[4.0, -2.0]));
+    /// let x = DVector::from_vec(vec![0.0, 0.0]);
+    /// assert_eq!(layer.eval(&x)[0], 0.5); // σ(0)
+    /// assert_eq!(layer.jacobian(&x), DMatrix::from_row_slice(1, 2, &[1.0, -0.5])); // σ'(0) W = W/4
+    /// Oracle::default().check(&layer, &x).unwrap();
+    /// ```
     #[must_use]
     pub fn new(w: DMatrix<f64>) -> Self {
         SigmoidLayer { w }
@@ -185,12 +196,34 @@ pub struct SigmoidLayerWeights {
 
 impl SigmoidLayerWeights {
     /// The layer with `rows` outputs seen as a function of `vec(W)`, at input `x`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayerWeights;
+    /// use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// let map = SigmoidLayerWeights::new(2, DVector::from_vec(vec![1.0, -1.0, 2.0]));
+    /// assert_eq!((map.input_dim(), map.output_dim()), (6, 2)); // vec(W) of a 2×3 W
+    /// let theta = DVector::from_vec(vec![0.0; 6]);
+    /// // At W = 0, z(1 − z) = ¼ and ∂z_i/∂W_ik = x_k/4, at column i + k·m.
+    /// assert_eq!(map.jacobian(&theta)[(1, 1 + 2 * 2)], 0.5);
+    /// Oracle::default().check(&map, &theta).unwrap();
+    /// ```
     #[must_use]
     pub fn new(rows: usize, x: DVector<f64>) -> Self {
         SigmoidLayerWeights { rows, x }
     }
 
     /// `vec(W)` back as the `m×n` matrix `W`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayerWeights;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let map = SigmoidLayerWeights::new(2, DVector::from_vec(vec![1.0, 1.0, 1.0]));
+    /// let w = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// let theta = DVector::from_column_slice(w.as_slice()); // 1, 4, 2, 5, 3, 6
+    /// assert_eq!(theta[1], 4.0);
+    /// assert_eq!(map.unflatten(&theta), w);
+    /// ```
     #[must_use]
     pub fn unflatten<D: nalgebra::Scalar>(&self, theta: &DVector<D>) -> DMatrix<D> {
         DMatrix::from_column_slice(self.rows, self.x.len(), theta.as_slice())

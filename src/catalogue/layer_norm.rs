@@ -65,9 +65,33 @@ pub struct LayerNorm {
 
 impl LayerNorm {
     /// The `ε` of Ba et al. and of most implementations.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LayerNorm;
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::DVector;
+    /// assert_eq!(LayerNorm::EPSILON, 1e-5);
+    /// let ln = LayerNorm::new(DVector::from_vec(vec![1.0, 1.0]), DVector::zeros(2));
+    /// assert_eq!(ln.epsilon, LayerNorm::EPSILON);
+    /// // At a constant input ε alone keeps s = √ε: J = (I − 11ᵀ/n)/√ε.
+    /// let j = ln.jacobian(&DVector::from_vec(vec![3.0, 3.0]));
+    /// assert!((j[(0, 0)] - 0.5 / LayerNorm::EPSILON.sqrt()).abs() < 1e-10);
+    /// assert!((j[(0, 1)] + 0.5 / LayerNorm::EPSILON.sqrt()).abs() < 1e-10);
+    /// ```
     pub const EPSILON: f64 = 1e-5;
 
     /// Layer normalisation with gain `γ`, bias `β` and `ε = 10⁻⁵`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LayerNorm;
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// let ln = LayerNorm::new(DVector::from_vec(vec![2.0, 2.0, 0.5]), DVector::from_vec(vec![1.0, 1.0, 1.0]));
+    /// // A constant input normalises to x̂ = 0: y = β.
+    /// let y: DVector<f64> = ln.eval(&DVector::from_vec(vec![5.0, 5.0, 5.0]));
+    /// assert_eq!(y, DVector::from_vec(vec![1.0, 1.0, 1.0]));
+    /// Oracle::default().check(&ln, &DVector::from_vec(vec![1.0, -3.0, 0.5])).unwrap();
+    /// ```
     ///
     /// # Panics
     ///
@@ -97,6 +121,16 @@ impl LayerNorm {
     }
 
     /// `(x̂, s)`: the normalised input `(x − μ1)/s` and `s = √(σ² + ε)`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LayerNorm;
+    /// use nalgebra::DVector;
+    /// let ln = LayerNorm::new(DVector::from_element(2, 1.0), DVector::zeros(2));
+    /// // μ = 2, σ² = 1, s = √(1 + ε)
+    /// let (xhat, s) = ln.normalise(&DVector::from_vec(vec![3.0, 1.0]));
+    /// assert_eq!(s, (1.0 + LayerNorm::EPSILON).sqrt());
+    /// assert_eq!(xhat, DVector::from_vec(vec![1.0 / s, -1.0 / s]));
+    /// ```
     #[must_use]
     pub fn normalise<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> (DVector<D>, D) {
         let n = x.len() as f64;

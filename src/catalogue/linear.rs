@@ -36,6 +36,18 @@ pub struct LinearLayer {
 impl LinearLayer {
     /// A layer with weights `W` (`m×n`) and bias `b` (length `m`).
     ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LinearLayer;
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let w = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+    /// let layer = LinearLayer::new(w, DVector::from_vec(vec![10.0, 20.0]));
+    /// let x = DVector::from_vec(vec![1.0, -1.0]);
+    /// let y: DVector<f64> = layer.eval(&x);
+    /// assert_eq!(y, DVector::from_vec(vec![9.0, 19.0])); // (−1, −1) + b
+    /// Oracle::default().check(&layer, &x).unwrap();
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `b` does not have one entry per row of `W`.
@@ -108,6 +120,18 @@ impl LinearLayerWeights {
     /// The layer with `rows` outputs at input `x` and bias `b`, seen as a function of
     /// `vec(W)`.
     ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LinearLayerWeights;
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// let map = LinearLayerWeights::new(2, DVector::from_vec(vec![1.0, -1.0, 0.5]), DVector::from_vec(vec![1.0, 2.0]));
+    /// assert_eq!((map.input_dim(), map.output_dim()), (6, 2)); // vec(W) of a 2×3 W
+    /// let theta = DVector::from_vec(vec![0.0; 6]);
+    /// let y: DVector<f64> = map.eval(&theta);
+    /// assert_eq!(y, DVector::from_vec(vec![1.0, 2.0])); // W = 0: y = b
+    /// Oracle::default().check(&map, &theta).unwrap();
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `b` does not have `rows` entries.
@@ -118,6 +142,20 @@ impl LinearLayerWeights {
     }
 
     /// `vec(W)` back as the `m×n` matrix `W`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LinearLayerWeights;
+    /// use jacobian_oracle::VectorFn;
+    /// use nalgebra::DVector;
+    /// let x = DVector::from_vec(vec![1.0, 2.0]);
+    /// let map = LinearLayerWeights::new(2, x.clone(), DVector::zeros(2));
+    /// let theta = DVector::from_vec(vec![1.0, 3.0, 2.0, 4.0]); // vec(W), column-major
+    /// let w = map.unflatten(&theta);
+    /// assert_eq!((w[(0, 1)], w[(1, 0)]), (2.0, 3.0));
+    /// // The map reads θ the same way: y = Wx.
+    /// let y: DVector<f64> = map.eval(&theta);
+    /// assert_eq!(y, &w * &x);
+    /// ```
     #[must_use]
     pub fn unflatten<D: nalgebra::Scalar>(&self, theta: &DVector<D>) -> DMatrix<D> {
         DMatrix::from_column_slice(self.rows, self.x.len(), theta.as_slice())
@@ -194,6 +232,17 @@ pub struct LinearLayerBias {
 
 impl LinearLayerBias {
     /// The layer with weights `W` at input `x`, seen as a function of `b`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LinearLayerBias;
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let map = LinearLayerBias::new(DMatrix::from_row_slice(2, 1, &[3.0, -1.0]), DVector::from_vec(vec![2.0]));
+    /// let b = DVector::from_vec(vec![0.5, 0.5]);
+    /// let y: DVector<f64> = map.eval(&b);
+    /// assert_eq!(y, DVector::from_vec(vec![6.5, -1.5])); // Wx + b
+    /// Oracle::default().check(&map, &b).unwrap();
+    /// ```
     ///
     /// # Panics
     ///

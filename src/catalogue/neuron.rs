@@ -31,6 +31,16 @@ pub struct SigmoidNeuron {
 
 impl SigmoidNeuron {
     /// A neuron with weights `w`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidNeuron;
+    /// use jacobian_oracle::{AnalyticJacobian, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let neuron = SigmoidNeuron::new(DVector::from_vec(vec![1.0, -1.0]));
+    /// let x = DVector::from_vec(vec![2.0, 2.0]); // wᵀx = 0
+    /// assert_eq!(neuron.eval(&x)[0], 0.5);
+    /// assert_eq!(neuron.jacobian(&x), DMatrix::from_row_slice(1, 2, &[0.25, -0.25])); // w/4
+    /// ```
     #[must_use]
     pub fn new(w: DVector<f64>) -> Self {
         SigmoidNeuron { w }
@@ -84,6 +94,17 @@ pub struct SigmoidNeuronWeights {
 
 impl SigmoidNeuronWeights {
     /// The neuron seen as a function of its weights, at input `x`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidNeuronWeights;
+    /// use jacobian_oracle::{AnalyticJacobian, VectorFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let neuron = SigmoidNeuronWeights::new(DVector::from_vec(vec![4.0, -8.0]));
+    /// assert_eq!(neuron.input_dim(), 2);
+    /// // At w = 0: ∂z/∂w = z(1 − z) x = x/4.
+    /// let w = DVector::from_vec(vec![0.0, 0.0]);
+    /// assert_eq!(neuron.jacobian(&w), DMatrix::from_row_slice(1, 2, &[1.0, -2.0]));
+    /// ```
     #[must_use]
     pub fn new(x: DVector<f64>) -> Self {
         SigmoidNeuronWeights { x }

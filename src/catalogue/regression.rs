@@ -52,6 +52,17 @@ pub struct LogisticRegression {
 
 impl LogisticRegression {
     /// The model on `data` (`N×d`, one example per row) with `labels` in `{0, 1}`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use jacobian_oracle::{AnalyticGradient, ScalarFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -2.0]), DVector::from_vec(vec![1.0, 0.0]));
+    /// let w = DVector::from_vec(vec![0.0]);
+    /// // w = 0: μ = ½ for every example, NLL = ln 2, ∇NLL = Xᵀ(μ − y)/N = (1·(−½) + (−2)·½)/2.
+    /// assert!((lr.eval(&w) - 2.0_f64.ln()).abs() < 1e-16);
+    /// assert_eq!(lr.gradient(&w), DVector::from_vec(vec![-0.75]));
+    /// ```
     #[must_use]
     pub fn new(data: DMatrix<f64>, labels: DVector<f64>) -> Self {
         LogisticRegression { data, labels }
@@ -62,6 +73,15 @@ impl LogisticRegression {
     }
 
     /// `μ = σ(Xw)`, the predicted probabilities.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(3, 1, &[0.0, 1.0, -1.0]), DVector::from_vec(vec![1.0, 1.0, 0.0]));
+    /// let mu = lr.probabilities(&DVector::from_vec(vec![2.0]));
+    /// assert_eq!(mu[0], 0.5); // a = 0
+    /// assert!((mu[1] + mu[2] - 1.0).abs() < 1e-15); // σ(2) + σ(−2) = 1
+    /// ```
     #[must_use]
     pub fn probabilities(&self, w: &DVector<f64>) -> DVector<f64> {
         self.logits(w).map(sigmoid)
@@ -155,6 +175,20 @@ pub struct MultinomialLogisticRegression {
 
 impl MultinomialLogisticRegression {
     /// The model with `classes` classes on `data` (`N×d`) with `labels[n] < classes`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::MultinomialLogisticRegression;
+    /// use jacobian_oracle::{AnalyticGradient, ScalarFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let lr = MultinomialLogisticRegression::new(DMatrix::from_row_slice(1, 2, &[1.0, 2.0]), vec![0], 3);
+    /// assert_eq!(lr.input_dim(), 6); // vec(W) of a 3×2 W
+    /// // W = 0: p = ⅓ for every class, NLL = ln 3, ∇ = (p − y)xᵀ at class + k·C.
+    /// let theta = DVector::<f64>::zeros(6);
+    /// assert!((lr.eval(&theta) - 3.0_f64.ln()).abs() < 1e-15);
+    /// let g = lr.gradient(&theta);
+    /// assert!((g[0] + 2.0 / 3.0).abs() < 1e-15); // class 0, feature 0: (⅓ − 1)·1
+    /// assert!((g[5] - 2.0 / 3.0).abs() < 1e-15); // class 2, feature 1: ⅓·2
+    /// ```
     #[must_use]
     pub fn new(data: DMatrix<f64>, labels: Vec<usize>, classes: usize) -> Self {
         MultinomialLogisticRegression {
@@ -235,6 +269,17 @@ impl AnalyticGradient for MultinomialLogisticRegression {
 }
 
 /// A smooth activation with hand-written first and second derivatives, for [`NeuronScore`].
+///
+/// ```
+/// use jacobian_oracle::catalogue::SmoothActivation;
+/// use num_dual::second_derivative;
+/// // The hand-written φ' and φ'' agree with second-order dual numbers.
+/// for act in [SmoothActivation::Sigmoid, SmoothActivation::Softplus, SmoothActivation::Tanh] {
+///     let (_, d1, d2) = second_derivative(|a| act.apply(a), 0.75);
+///     assert!((d1 - act.derivative(0.75)).abs() < 1e-15, "{}", act.name());
+///     assert!((d2 - act.second_derivative(0.75)).abs() < 1e-15, "{}", act.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SmoothActivation {
     /// `σ`, with `σ' = σ(1 − σ)` and `σ'' = σ(1 − σ)(1 − 2σ)` (PML 1, eq. 13.73).
@@ -247,6 +292,14 @@ pub enum SmoothActivation {
 
 impl SmoothActivation {
     /// `φ(a)` for any scalar (stable forms).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SmoothActivation;
+    /// assert_eq!(SmoothActivation::Sigmoid.apply(0.0), 0.5);
+    /// assert_eq!(SmoothActivation::Softplus.apply(0.0), std::f64::consts::LN_2);
+    /// assert_eq!(SmoothActivation::Tanh.apply(0.0), 0.0);
+    /// assert_eq!(SmoothActivation::Softplus.apply(800.0), 800.0); // stable: no overflow
+    /// ```
     #[must_use]
     pub fn apply<D: DualNum<Primitive = f64> + Copy>(self, a: D) -> D {
         match self {
@@ -257,6 +310,13 @@ impl SmoothActivation {
     }
 
     /// `φ'(a)`, hand-written.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SmoothActivation;
+    /// assert_eq!(SmoothActivation::Sigmoid.derivative(0.0), 0.25);
+    /// assert_eq!(SmoothActivation::Softplus.derivative(0.0), 0.5);
+    /// assert_eq!(SmoothActivation::Tanh.derivative(0.0), 1.0);
+    /// ```
     #[must_use]
     pub fn derivative(self, a: f64) -> f64 {
         match self {
@@ -267,6 +327,15 @@ impl SmoothActivation {
     }
 
     /// `φ''(a)`, hand-written.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SmoothActivation;
+    /// // σ and tanh have their inflection point at 0; softplus'' = σ(1 − σ).
+    /// assert_eq!(SmoothActivation::Sigmoid.second_derivative(0.0), 0.0);
+    /// assert_eq!(SmoothActivation::Tanh.second_derivative(0.0), 0.0);
+    /// assert_eq!(SmoothActivation::Softplus.second_derivative(0.0), 0.25);
+    /// assert!(SmoothActivation::Tanh.second_derivative(1.0) < 0.0);
+    /// ```
     #[must_use]
     pub fn second_derivative(self, a: f64) -> f64 {
         match self {
@@ -277,6 +346,13 @@ impl SmoothActivation {
     }
 
     /// Snake-case name.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, SmoothActivation};
+    /// assert_eq!(SmoothActivation::Softplus.name(), "softplus");
+    /// // The same names as the general activations.
+    /// assert_eq!(SmoothActivation::Tanh.name(), Activation::Tanh.name());
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -316,6 +392,17 @@ pub struct NeuronScore {
 
 impl NeuronScore {
     /// `φ(wᵀx)`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{NeuronScore, SmoothActivation};
+    /// use jacobian_oracle::{AnalyticGradient, AnalyticHessian, ScalarFn};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let f = NeuronScore::new(SmoothActivation::Sigmoid, DVector::from_vec(vec![2.0, -1.0]));
+    /// let x = DVector::from_vec(vec![1.0, 2.0]); // wᵀx = 0
+    /// assert_eq!(f.eval(&x), 0.5);
+    /// assert_eq!(f.gradient(&x), DVector::from_vec(vec![0.5, -0.25])); // σ'(0) w
+    /// assert_eq!(f.hessian(&x), DMatrix::zeros(2, 2)); // σ''(0) wwᵀ = 0
+    /// ```
     #[must_use]
     pub fn new(activation: SmoothActivation, w: DVector<f64>) -> Self {
         NeuronScore { activation, w }

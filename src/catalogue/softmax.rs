@@ -188,6 +188,18 @@ pub struct Softmax {
 
 impl Softmax {
     /// The softmax of `n` logits.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Softmax;
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// let sm = Softmax::new(4);
+    /// assert_eq!((sm.input_dim(), sm.output_dim()), (4, 4));
+    /// // Equal logits: uniform.
+    /// let p: DVector<f64> = sm.eval(&DVector::from_element(4, 7.0));
+    /// assert_eq!(p, DVector::from_element(4, 0.25));
+    /// Oracle::default().check(&sm, &DVector::from_vec(vec![1.0, -2.0, 0.5, 3.0])).unwrap();
+    /// ```
     #[must_use]
     pub fn new(n: usize) -> Self {
         Softmax { n }
@@ -254,6 +266,16 @@ pub struct LogSoftmax {
 
 impl LogSoftmax {
     /// The log-softmax of `n` logits.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogSoftmax;
+    /// use jacobian_oracle::{Oracle, VectorFn};
+    /// use nalgebra::DVector;
+    /// let ls = LogSoftmax::new(2);
+    /// let l: DVector<f64> = ls.eval(&DVector::from_vec(vec![5.0, 5.0]));
+    /// assert!((l[0] + 2.0_f64.ln()).abs() < 1e-16); // log ½
+    /// Oracle::default().check(&ls, &DVector::from_vec(vec![0.5, -1.5])).unwrap();
+    /// ```
     #[must_use]
     pub fn new(n: usize) -> Self {
         LogSoftmax { n }
@@ -334,6 +356,17 @@ pub struct CrossEntropyWithLogits {
 
 impl CrossEntropyWithLogits {
     /// The cross-entropy against targets `y`, one per logit.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::CrossEntropyWithLogits;
+    /// use jacobian_oracle::{AnalyticGradient, Oracle};
+    /// use nalgebra::DVector;
+    /// let ce = CrossEntropyWithLogits::new(DVector::from_vec(vec![0.0, 1.0, 0.0]));
+    /// // Equal logits, label 1: the gradient p − y = (⅓, −⅔, ⅓).
+    /// let g = ce.gradient(&DVector::from_vec(vec![0.0, 0.0, 0.0]));
+    /// assert!((g - DVector::from_vec(vec![1.0 / 3.0, -2.0 / 3.0, 1.0 / 3.0])).amax() < 1e-15);
+    /// Oracle::default().check_gradient(&ce, &DVector::from_vec(vec![1.0, 2.0, -1.0])).unwrap();
+    /// ```
     #[must_use]
     pub fn new(y: DVector<f64>) -> Self {
         CrossEntropyWithLogits { y }

@@ -36,6 +36,18 @@ use crate::{AnalyticJacobian, VectorFn};
 
 /// A wrong derivative `φ'` of an activation, used in the Jacobian `diag(φ'(x))` of the
 /// elementwise map `z = φ(x)`.
+///
+/// ```
+/// use jacobian_oracle::mutants::{ActivationMutant, ActivationMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::DVector;
+/// // Every mistake is caught at one negative input.
+/// let x = DVector::from_vec(vec![-0.75]);
+/// for kind in ActivationMutantKind::ALL {
+///     let result = Oracle::default().check(&ActivationMutant::new(kind, 1), &x);
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivationMutantKind {
     /// `tanh' = 1 − z`: the square dropped from `1 − z²`.
@@ -67,6 +79,16 @@ pub enum ActivationMutantKind {
 
 impl ActivationMutantKind {
     /// Every activation mutant.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// use jacobian_oracle::mutants::ActivationMutantKind;
+    /// let mut names: Vec<_> = ActivationMutantKind::ALL.iter().map(|k| k.name()).collect();
+    /// names.sort_unstable();
+    /// names.dedup();
+    /// assert_eq!(names.len(), ActivationMutantKind::ALL.len()); // each kind once
+    /// assert!(ActivationMutantKind::ALL.iter().all(|k| Activation::ALL.contains(&k.activation())));
+    /// ```
     pub const ALL: [ActivationMutantKind; 11] = [
         ActivationMutantKind::TanhOneMinusZ,
         ActivationMutantKind::TanhSigmoidFormula,
@@ -82,6 +104,17 @@ impl ActivationMutantKind {
     ];
 
     /// The activation whose derivative is wrong.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// use jacobian_oracle::mutants::ActivationMutantKind;
+    /// assert_eq!(ActivationMutantKind::TanhSigmoidFormula.activation(), Activation::Tanh);
+    /// assert_eq!(ActivationMutantKind::LeakyReluZeroSlope.activation(), Activation::LEAKY_RELU);
+    /// // The activation's own derivative is the right one.
+    /// let kind = ActivationMutantKind::SoftsignMissingSquare;
+    /// assert_eq!(kind.activation().derivative(1.0), 0.25);
+    /// assert_eq!(kind.derivative(1.0), 0.5);
+    /// ```
     #[must_use]
     pub fn activation(self) -> Activation {
         match self {
@@ -101,6 +134,15 @@ impl ActivationMutantKind {
     }
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::ActivationMutantKind;
+    /// assert_eq!(ActivationMutantKind::GeluErfMissingXPhi.name(), "gelu_erf_missing_x_phi");
+    /// // Each name starts with its activation's.
+    /// for kind in ActivationMutantKind::ALL {
+    ///     assert!(kind.name().starts_with(kind.activation().name()), "{}", kind.name());
+    /// }
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -121,6 +163,15 @@ impl ActivationMutantKind {
     }
 
     /// The wrong formula, as written.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::tanh;
+    /// use jacobian_oracle::mutants::ActivationMutantKind;
+    /// let kind = ActivationMutantKind::TanhOneMinusZ;
+    /// assert_eq!(kind.formula(), "tanh'(a) = 1 − z");
+    /// // `derivative` computes what the formula says.
+    /// assert_eq!(kind.derivative(0.5), 1.0 - tanh(0.5));
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -141,6 +192,18 @@ impl ActivationMutantKind {
     }
 
     /// Whether the formula is wrong on the negative side only (right for `a > 0`).
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{ActivationMutant, ActivationMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// let kind = ActivationMutantKind::LeakyReluZeroSlope;
+    /// assert!(kind.negative_side_only());
+    /// assert!(!ActivationMutantKind::TanhOneMinusZ.negative_side_only());
+    /// let m = ActivationMutant::new(kind, 1);
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![2.0])).is_ok());
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![-2.0])).is_err());
+    /// ```
     #[must_use]
     pub fn negative_side_only(self) -> bool {
         matches!(
@@ -153,12 +216,31 @@ impl ActivationMutantKind {
     /// The smallest shape of `W` at which the formula differs from the right one: the
     /// elementwise map uses one input per column of `W` and no row, so one input, `1×1`
     /// (on the negative side for [`negative_side_only`](Self::negative_side_only) kinds).
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{ActivationMutant, ActivationMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// assert!(ActivationMutantKind::ALL.iter().all(|k| k.minimal_shape() == (1, 1)));
+    /// // One input shows the mistake.
+    /// let m = ActivationMutant::new(ActivationMutantKind::SeluMissingLambda, 1);
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![0.5])).is_err());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         (1, 1)
     }
 
     /// The wrong `φ'(a)`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// use jacobian_oracle::mutants::ActivationMutantKind;
+    /// let kind = ActivationMutantKind::SiluMissingASigmaPrime;
+    /// // σ(a) instead of σ(a)(1 + a(1 − σ(a))): right at 0 only.
+    /// assert_eq!(kind.derivative(0.0), Activation::Silu.derivative(0.0));
+    /// assert!((kind.derivative(1.0) - Activation::Silu.derivative(1.0)).abs() > 0.1);
+    /// ```
     #[must_use]
     pub fn derivative(self, a: f64) -> f64 {
         match self {
@@ -217,6 +299,20 @@ pub struct ActivationMutant {
 
 impl ActivationMutant {
     /// The elementwise map on `n` inputs with the mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Activation;
+    /// use jacobian_oracle::mutants::{ActivationMutant, ActivationMutantKind};
+    /// use jacobian_oracle::{AnalyticJacobian, VectorFn};
+    /// use nalgebra::DVector;
+    /// let m = ActivationMutant::new(ActivationMutantKind::SoftplusSigmaOfMinusA, 3);
+    /// assert_eq!(m.map.activation, Activation::Softplus);
+    /// assert_eq!(m.input_dim(), 3);
+    /// // σ(−a) for σ(a): right only at a = 0.
+    /// let j = m.jacobian(&DVector::from_vec(vec![0.0, 1.0, -1.0]));
+    /// assert_eq!(j[(0, 0)], 0.5);
+    /// assert!(j[(1, 1)] < 0.5 && j[(2, 2)] > 0.5);
+    /// ```
     #[must_use]
     pub fn new(kind: ActivationMutantKind, n: usize) -> Self {
         ActivationMutant {
@@ -279,6 +375,18 @@ pub struct MlpReversedChain {
 impl MlpReversedChain {
     /// The MLP with its chain rule reversed.
     ///
+    /// ```
+    /// use jacobian_oracle::catalogue::{Activation, ActivationLayer, Mlp};
+    /// use jacobian_oracle::mutants::MlpReversedChain;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    /// // 1×1 layers commute: there the reversed chain is right.
+    /// let layer = |w| ActivationLayer::new(Activation::Tanh, DMatrix::from_element(1, 1, w), DVector::zeros(1));
+    /// let m = MlpReversedChain::new(Mlp::new(vec![layer(2.0), layer(-0.5)]));
+    /// assert_eq!(m.mlp.layers.len(), 2);
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![0.3])).is_ok());
+    /// ```
+    ///
     /// # Panics
     ///
     /// If a layer is not square (the reversed product would not type-check).
@@ -292,8 +400,22 @@ impl MlpReversedChain {
     }
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::MlpReversedChain;
+    /// assert_eq!(MlpReversedChain::NAME, "mlp_reversed_chain");
+    /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == MlpReversedChain::NAME));
+    /// ```
     pub const NAME: &'static str = "mlp_reversed_chain";
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::MlpReversedChain;
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == MlpReversedChain::NAME).unwrap();
+    /// assert_eq!(entry.formula, MlpReversedChain::FORMULA);
+    /// assert!(entry.square); // the reversed product needs square layers
+    /// ```
     pub const FORMULA: &'static str = "∂z_L/∂x = J_1 J_2 ⋯ J_L";
 }
 

@@ -53,13 +53,46 @@ pub struct LinearTransposed {
 
 impl LinearTransposed {
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearTransposed;
+    /// assert_eq!(LinearTransposed::NAME, "linear_x_transposed");
+    /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == LinearTransposed::NAME));
+    /// ```
     pub const NAME: &'static str = "linear_x_transposed";
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearTransposed;
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == LinearTransposed::NAME).unwrap();
+    /// assert_eq!(entry.formula, LinearTransposed::FORMULA);
+    /// ```
     pub const FORMULA: &'static str = "∂(Wx + b)/∂x = Wᵀ";
     /// The smallest shape of `W` that shows the mistake (a symmetric `W` hides it).
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearTransposed;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    /// assert_eq!(LinearTransposed::MINIMAL_SHAPE, (2, 2));
+    /// // A 1×1 or symmetric W hides the transpose.
+    /// let symmetric = LinearTransposed::new(DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 3.0]), DVector::zeros(2));
+    /// assert!(Oracle::default().check(&symmetric, &DVector::from_vec(vec![0.5, -1.0])).is_ok());
+    /// ```
     pub const MINIMAL_SHAPE: (usize, usize) = (2, 2);
 
     /// The layer with weights `w` and bias `b`.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearTransposed;
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let w = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+    /// let m = LinearTransposed::new(w.clone(), DVector::zeros(2));
+    /// assert_eq!(m.layer.w, w);
+    /// assert_eq!(m.jacobian(&DVector::zeros(2)), w.transpose()); // Wᵀ, not W
+    /// ```
     #[must_use]
     pub fn new(w: DMatrix<f64>, b: DVector<f64>) -> Self {
         LinearTransposed {
@@ -115,14 +148,52 @@ pub struct LinearWeightsRowMajor {
 
 impl LinearWeightsRowMajor {
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearWeightsRowMajor;
+    /// assert_eq!(LinearWeightsRowMajor::NAME, "linear_w_row_major");
+    /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == LinearWeightsRowMajor::NAME));
+    /// ```
     pub const NAME: &'static str = "linear_w_row_major";
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearWeightsRowMajor;
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == LinearWeightsRowMajor::NAME).unwrap();
+    /// assert_eq!(entry.formula, LinearWeightsRowMajor::FORMULA);
+    /// ```
     pub const FORMULA: &'static str = "∂(Wx + b)/∂vec(W) = I_m ⊗ xᵀ (row-major vec(W))";
     /// The smallest shape of `W` that shows the mistake (with one row or one column both
     /// orders agree).
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearWeightsRowMajor;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// assert_eq!(LinearWeightsRowMajor::MINIMAL_SHAPE, (2, 2));
+    /// // One row (1×2) or one column (2×1): both flattenings agree.
+    /// let one_row = LinearWeightsRowMajor::new(1, DVector::from_vec(vec![1.0, 2.0]), DVector::zeros(1));
+    /// assert!(Oracle::default().check(&one_row, &DVector::from_vec(vec![0.5, -0.5])).is_ok());
+    /// let one_col = LinearWeightsRowMajor::new(2, DVector::from_vec(vec![3.0]), DVector::zeros(2));
+    /// assert!(Oracle::default().check(&one_col, &DVector::from_vec(vec![0.5, -0.5])).is_ok());
+    /// ```
     pub const MINIMAL_SHAPE: (usize, usize) = (2, 2);
 
     /// The layer with `rows` outputs at input `x` and bias `b`, as a function of `vec(W)`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LinearLayerWeights;
+    /// use jacobian_oracle::mutants::LinearWeightsRowMajor;
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let (x, b) = (DVector::from_vec(vec![1.0, 2.0]), DVector::zeros(2));
+    /// let m = LinearWeightsRowMajor::new(2, x.clone(), b.clone());
+    /// assert_eq!(m.map, LinearLayerWeights::new(2, x, b));
+    /// // I₂ ⊗ xᵀ instead of xᵀ ⊗ I₂.
+    /// let j = m.jacobian(&DVector::zeros(4));
+    /// assert_eq!(j, DMatrix::from_row_slice(2, 4, &[1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0]));
+    /// ```
     #[must_use]
     pub fn new(rows: usize, x: DVector<f64>, b: DVector<f64>) -> Self {
         LinearWeightsRowMajor {
@@ -184,13 +255,45 @@ pub struct LinearBiasAllOnes {
 
 impl LinearBiasAllOnes {
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearBiasAllOnes;
+    /// assert_eq!(LinearBiasAllOnes::NAME, "linear_b_all_ones");
+    /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == LinearBiasAllOnes::NAME));
+    /// ```
     pub const NAME: &'static str = "linear_b_all_ones";
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearBiasAllOnes;
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == LinearBiasAllOnes::NAME).unwrap();
+    /// assert_eq!(entry.formula, LinearBiasAllOnes::FORMULA);
+    /// ```
     pub const FORMULA: &'static str = "∂(Wx + b)/∂b = 11ᵀ";
     /// The smallest shape of `W` that shows the mistake (with one output `11ᵀ = I`).
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearBiasAllOnes;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    /// assert_eq!(LinearBiasAllOnes::MINIMAL_SHAPE, (2, 1));
+    /// // One output: 11ᵀ = I, and the check passes.
+    /// let m = LinearBiasAllOnes::new(DMatrix::from_element(1, 1, 2.0), DVector::from_vec(vec![1.0]));
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![0.5])).is_ok());
+    /// ```
     pub const MINIMAL_SHAPE: (usize, usize) = (2, 1);
 
     /// The layer with weights `w` at input `x`, as a function of `b`.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LinearBiasAllOnes;
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let m = LinearBiasAllOnes::new(DMatrix::zeros(3, 1), DVector::zeros(1));
+    /// assert_eq!(m.map.w.shape(), (3, 1));
+    /// assert_eq!(m.jacobian(&DVector::zeros(3)), DMatrix::from_element(3, 3, 1.0)); // 11ᵀ, not I
+    /// ```
     #[must_use]
     pub fn new(w: DMatrix<f64>, x: DVector<f64>) -> Self {
         LinearBiasAllOnes {
@@ -225,6 +328,17 @@ impl AnalyticJacobian for LinearBiasAllOnes {
 }
 
 /// A wrong Jacobian of `p = softmax(z)`.
+///
+/// ```
+/// use jacobian_oracle::mutants::{SoftmaxMutant, SoftmaxMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::DVector;
+/// let x = DVector::from_vec(vec![0.0, 1.0]);
+/// for kind in SoftmaxMutantKind::ALL {
+///     let result = Oracle::default().check(&SoftmaxMutant::new(kind, 2), &x);
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SoftmaxMutantKind {
     /// `diag(p)`: the elementwise-activation reflex (as for a sigmoid), the `−ppᵀ` coupling
@@ -239,6 +353,12 @@ pub enum SoftmaxMutantKind {
 
 impl SoftmaxMutantKind {
     /// Every softmax mutant.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::SoftmaxMutantKind;
+    /// assert_eq!(SoftmaxMutantKind::ALL.len(), 3);
+    /// assert!(SoftmaxMutantKind::ALL.iter().all(|k| k.name().starts_with("softmax_")));
+    /// ```
     pub const ALL: [SoftmaxMutantKind; 3] = [
         SoftmaxMutantKind::DiagonalOnly,
         SoftmaxMutantKind::SignFlipped,
@@ -246,6 +366,13 @@ impl SoftmaxMutantKind {
     ];
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::SoftmaxMutantKind;
+    /// assert_eq!(SoftmaxMutantKind::InnerProduct.name(), "softmax_inner_product");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// assert!(SoftmaxMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -256,6 +383,14 @@ impl SoftmaxMutantKind {
     }
 
     /// The wrong formula, as written.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::SoftmaxMutantKind;
+    /// assert_eq!(SoftmaxMutantKind::SignFlipped.formula(), "∂p/∂z = ppᵀ − diag(p)");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == SoftmaxMutantKind::SignFlipped.name()).unwrap();
+    /// assert_eq!(entry.formula, SoftmaxMutantKind::SignFlipped.formula());
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -268,6 +403,18 @@ impl SoftmaxMutantKind {
     /// The smallest shape of `W` (`m` classes) at which the formula differs from the right
     /// one. With one class `p = 1` and the right Jacobian is `0`: `diag(p) = 1` already
     /// differs, while `ppᵀ − diag(p)` and `diag(p) − pᵀp` are `0` there too.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{SoftmaxMutant, SoftmaxMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// assert_eq!(SoftmaxMutantKind::DiagonalOnly.minimal_shape(), (1, 1));
+    /// assert_eq!(SoftmaxMutantKind::SignFlipped.minimal_shape(), (2, 1));
+    /// // One class: J = 0; diag(p) = 1 is caught, ppᵀ − diag(p) = 0 is not.
+    /// let one = DVector::from_vec(vec![0.5]);
+    /// assert!(Oracle::default().check(&SoftmaxMutant::new(SoftmaxMutantKind::DiagonalOnly, 1), &one).is_err());
+    /// assert!(Oracle::default().check(&SoftmaxMutant::new(SoftmaxMutantKind::SignFlipped, 1), &one).is_ok());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         match self {
@@ -298,6 +445,18 @@ pub struct SoftmaxMutant {
 
 impl SoftmaxMutant {
     /// The softmax of `n` logits with the mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::Softmax;
+    /// use jacobian_oracle::mutants::{SoftmaxMutant, SoftmaxMutantKind};
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let m = SoftmaxMutant::new(SoftmaxMutantKind::SignFlipped, 2);
+    /// assert_eq!(m.map, Softmax::new(2));
+    /// // p = (½, ½): ppᵀ − diag(p), the negative of the right [[¼, −¼], [−¼, ¼]].
+    /// let j = m.jacobian(&DVector::from_vec(vec![0.0, 0.0]));
+    /// assert_eq!(j, DMatrix::from_row_slice(2, 2, &[-0.25, 0.25, 0.25, -0.25]));
+    /// ```
     #[must_use]
     pub fn new(kind: SoftmaxMutantKind, n: usize) -> Self {
         SoftmaxMutant {
@@ -338,6 +497,17 @@ impl AnalyticJacobian for SoftmaxMutant {
 }
 
 /// A wrong Jacobian of `log p = log softmax(z)`.
+///
+/// ```
+/// use jacobian_oracle::mutants::{LogSoftmaxMutant, LogSoftmaxMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::DVector;
+/// let x = DVector::from_vec(vec![0.0, 1.0]);
+/// for kind in LogSoftmaxMutantKind::ALL {
+///     let result = Oracle::default().check(&LogSoftmaxMutant::new(kind, 2), &x);
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LogSoftmaxMutantKind {
     /// `I − p1ᵀ`: the outer product in the wrong order (row `i` = `e_iᵀ − p_i 1ᵀ`).
@@ -348,12 +518,25 @@ pub enum LogSoftmaxMutantKind {
 
 impl LogSoftmaxMutantKind {
     /// Every log-softmax mutant.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LogSoftmaxMutantKind;
+    /// assert_eq!(LogSoftmaxMutantKind::ALL.len(), 2);
+    /// assert!(LogSoftmaxMutantKind::ALL.iter().all(|k| k.name().starts_with("log_softmax_")));
+    /// ```
     pub const ALL: [LogSoftmaxMutantKind; 2] = [
         LogSoftmaxMutantKind::Transposed,
         LogSoftmaxMutantKind::MissingIdentity,
     ];
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LogSoftmaxMutantKind;
+    /// assert_eq!(LogSoftmaxMutantKind::MissingIdentity.name(), "log_softmax_missing_identity");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// assert!(LogSoftmaxMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -363,6 +546,14 @@ impl LogSoftmaxMutantKind {
     }
 
     /// The wrong formula, as written.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LogSoftmaxMutantKind;
+    /// assert_eq!(LogSoftmaxMutantKind::Transposed.formula(), "∂ log p/∂z = I − p1ᵀ");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == LogSoftmaxMutantKind::Transposed.name()).unwrap();
+    /// assert_eq!(entry.formula, LogSoftmaxMutantKind::Transposed.formula());
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -373,6 +564,18 @@ impl LogSoftmaxMutantKind {
 
     /// The smallest shape of `W` (`m` classes) at which the formula differs from the right
     /// one: `I − p1ᵀ` equals `I − 1pᵀ` for one class and whenever `p` is uniform.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{LogSoftmaxMutant, LogSoftmaxMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// assert_eq!(LogSoftmaxMutantKind::Transposed.minimal_shape(), (2, 1));
+    /// assert_eq!(LogSoftmaxMutantKind::MissingIdentity.minimal_shape(), (1, 1));
+    /// // One class: J = 1 − p = 0; I − p1ᵀ = 0 too, −1pᵀ = −1 is caught.
+    /// let one = DVector::from_vec(vec![0.5]);
+    /// assert!(Oracle::default().check(&LogSoftmaxMutant::new(LogSoftmaxMutantKind::Transposed, 1), &one).is_ok());
+    /// assert!(Oracle::default().check(&LogSoftmaxMutant::new(LogSoftmaxMutantKind::MissingIdentity, 1), &one).is_err());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         match self {
@@ -404,6 +607,18 @@ pub struct LogSoftmaxMutant {
 
 impl LogSoftmaxMutant {
     /// The log-softmax of `n` logits with the mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogSoftmax;
+    /// use jacobian_oracle::mutants::{LogSoftmaxMutant, LogSoftmaxMutantKind};
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let m = LogSoftmaxMutant::new(LogSoftmaxMutantKind::MissingIdentity, 2);
+    /// assert_eq!(m.map, LogSoftmax::new(2));
+    /// // −1pᵀ: the right I − 1pᵀ without its I.
+    /// let j = m.jacobian(&DVector::from_vec(vec![0.0, 0.0]));
+    /// assert_eq!(j, DMatrix::from_element(2, 2, -0.5));
+    /// ```
     #[must_use]
     pub fn new(kind: LogSoftmaxMutantKind, n: usize) -> Self {
         LogSoftmaxMutant {
@@ -445,6 +660,17 @@ impl AnalyticJacobian for LogSoftmaxMutant {
 }
 
 /// A wrong gradient of the cross-entropy of logits `L = −Σ_i y_i log softmax(z)_i`.
+///
+/// ```
+/// use jacobian_oracle::mutants::{CrossEntropyMutant, CrossEntropyMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::DVector;
+/// let (y, x) = (DVector::from_vec(vec![1.0, 1.0]), DVector::from_vec(vec![0.0, 1.0]));
+/// for kind in CrossEntropyMutantKind::ALL {
+///     let result = Oracle::default().check(&CrossEntropyMutant::new(kind, y.clone()), &x);
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CrossEntropyMutantKind {
     /// `y − p`: a sign error (the direction of descent written as the gradient).
@@ -456,12 +682,25 @@ pub enum CrossEntropyMutantKind {
 
 impl CrossEntropyMutantKind {
     /// Every cross-entropy mutant.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::CrossEntropyMutantKind;
+    /// assert_eq!(CrossEntropyMutantKind::ALL.len(), 2);
+    /// assert!(CrossEntropyMutantKind::ALL.iter().all(|k| k.name().starts_with("cross_entropy_")));
+    /// ```
     pub const ALL: [CrossEntropyMutantKind; 2] = [
         CrossEntropyMutantKind::SignFlipped,
         CrossEntropyMutantKind::MissingTargetSum,
     ];
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::CrossEntropyMutantKind;
+    /// assert_eq!(CrossEntropyMutantKind::SignFlipped.name(), "cross_entropy_sign_flipped");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// assert!(CrossEntropyMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -471,6 +710,14 @@ impl CrossEntropyMutantKind {
     }
 
     /// The wrong formula, as written.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::CrossEntropyMutantKind;
+    /// assert_eq!(CrossEntropyMutantKind::SignFlipped.formula(), "∂L/∂z = y − p");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == CrossEntropyMutantKind::MissingTargetSum.name()).unwrap();
+    /// assert_eq!(entry.formula, CrossEntropyMutantKind::MissingTargetSum.formula());
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -482,6 +729,20 @@ impl CrossEntropyMutantKind {
     /// The smallest shape of `W` (`m` classes) at which the formula differs from the right
     /// one, for the suite's targets: with one class and a one-hot target `p − y = y − p = 0`;
     /// for two annotators (`Σy = 2`) `p − y` is off by `p` from the first class on.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{CrossEntropyMutant, CrossEntropyMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// assert_eq!(CrossEntropyMutantKind::SignFlipped.minimal_shape(), (2, 1));
+    /// assert_eq!(CrossEntropyMutantKind::MissingTargetSum.minimal_shape(), (1, 1));
+    /// // One class, one-hot target: p = y = 1, and y − p = p − y = 0 is right.
+    /// let m = CrossEntropyMutant::new(CrossEntropyMutantKind::SignFlipped, DVector::from_vec(vec![1.0]));
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![0.5])).is_ok());
+    /// // One class, Σy = 2: p − y = −1, where (Σy) p − y = 0.
+    /// let m = CrossEntropyMutant::new(CrossEntropyMutantKind::MissingTargetSum, DVector::from_vec(vec![2.0]));
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![0.5])).is_err());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         match self {
@@ -512,6 +773,19 @@ pub struct CrossEntropyMutant {
 
 impl CrossEntropyMutant {
     /// The cross-entropy against targets `y` with the mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::CrossEntropyWithLogits;
+    /// use jacobian_oracle::mutants::{CrossEntropyMutant, CrossEntropyMutantKind};
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let y = DVector::from_vec(vec![1.0, 0.0]);
+    /// let m = CrossEntropyMutant::new(CrossEntropyMutantKind::SignFlipped, y.clone());
+    /// assert_eq!(m.map, CrossEntropyWithLogits::new(y));
+    /// // y − p, the negative of the right p − y = (−½, ½).
+    /// let j = m.jacobian(&DVector::from_vec(vec![0.0, 0.0]));
+    /// assert_eq!(j, DMatrix::from_row_slice(1, 2, &[0.5, -0.5]));
+    /// ```
     #[must_use]
     pub fn new(kind: CrossEntropyMutantKind, y: DVector<f64>) -> Self {
         CrossEntropyMutant {
@@ -552,6 +826,19 @@ impl AnalyticJacobian for CrossEntropyMutant {
 }
 
 /// A wrong Jacobian of layer normalisation.
+///
+/// ```
+/// use jacobian_oracle::catalogue::LayerNorm;
+/// use jacobian_oracle::mutants::{LayerNormMutant, LayerNormMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::DVector;
+/// let ln = LayerNorm::new(DVector::from_vec(vec![1.0, 2.0, 0.5]), DVector::zeros(3));
+/// let x = DVector::from_vec(vec![1.0, -2.0, 4.0]);
+/// for kind in LayerNormMutantKind::ALL {
+///     let result = Oracle::default().check(&LayerNormMutant::new(kind, ln.clone()), &x);
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LayerNormMutantKind {
     /// `diag(γ)/s · (I − x̂x̂ᵀ/n)`: the mean treated as a constant (the `−11ᵀ/n` term lost).
@@ -566,6 +853,12 @@ pub enum LayerNormMutantKind {
 
 impl LayerNormMutantKind {
     /// Every layer-normalisation mutant.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LayerNormMutantKind;
+    /// assert_eq!(LayerNormMutantKind::ALL.len(), 3);
+    /// assert!(LayerNormMutantKind::ALL.iter().all(|k| k.name().starts_with("layer_norm_")));
+    /// ```
     pub const ALL: [LayerNormMutantKind; 3] = [
         LayerNormMutantKind::MissingMean,
         LayerNormMutantKind::MissingOuterProduct,
@@ -573,6 +866,13 @@ impl LayerNormMutantKind {
     ];
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LayerNormMutantKind;
+    /// assert_eq!(LayerNormMutantKind::GammaOnColumns.name(), "layer_norm_gamma_on_columns");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// assert!(LayerNormMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -583,6 +883,14 @@ impl LayerNormMutantKind {
     }
 
     /// The wrong formula, as written.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LayerNormMutantKind;
+    /// assert_eq!(LayerNormMutantKind::MissingMean.formula(), "∂y/∂x = diag(γ)/s · (I − x̂x̂ᵀ/n)");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == LayerNormMutantKind::MissingMean.name()).unwrap();
+    /// assert_eq!(entry.formula, LayerNormMutantKind::MissingMean.formula());
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -596,6 +904,20 @@ impl LayerNormMutantKind {
     /// one. With one feature `x̂ = 0` and the right Jacobian is `0`: `I/s` already differs,
     /// while the lost `x̂x̂ᵀ/n` and a gain on the wrong side need two features (and a
     /// non-constant `x`, or two different gains).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LayerNorm;
+    /// use jacobian_oracle::mutants::{LayerNormMutant, LayerNormMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// assert_eq!(LayerNormMutantKind::MissingMean.minimal_shape(), (1, 1));
+    /// assert_eq!(LayerNormMutantKind::MissingOuterProduct.minimal_shape(), (1, 2));
+    /// // One feature: x̂ = 0 and J = 0; I/s is caught, dropping x̂x̂ᵀ/n = 0 is not.
+    /// let ln = LayerNorm::new(DVector::from_vec(vec![1.0]), DVector::zeros(1));
+    /// let x = DVector::from_vec(vec![0.5]);
+    /// assert!(Oracle::default().check(&LayerNormMutant::new(LayerNormMutantKind::MissingMean, ln.clone()), &x).is_err());
+    /// assert!(Oracle::default().check(&LayerNormMutant::new(LayerNormMutantKind::MissingOuterProduct, ln), &x).is_ok());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         match self {
@@ -629,6 +951,18 @@ pub struct LayerNormMutant {
 
 impl LayerNormMutant {
     /// The layer normalisation `map` with the mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LayerNorm;
+    /// use jacobian_oracle::mutants::{LayerNormMutant, LayerNormMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// // With equal gains, rows and columns scale alike: the gain on the wrong side goes unseen.
+    /// let ln = LayerNorm::new(DVector::from_element(3, 2.0), DVector::zeros(3));
+    /// let m = LayerNormMutant::new(LayerNormMutantKind::GammaOnColumns, ln.clone());
+    /// assert_eq!(m.map, ln);
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![1.0, -2.0, 4.0])).is_ok());
+    /// ```
     #[must_use]
     pub fn new(kind: LayerNormMutantKind, map: LayerNorm) -> Self {
         LayerNormMutant { kind, map }

@@ -44,6 +44,19 @@ use crate::report::{matrix_literal, vec_literal};
 use crate::{AnalyticJacobian, VectorFn};
 
 /// A wrong Jacobian of the sigmoid layer `z = σ(Wx)` with respect to `x`.
+///
+/// ```
+/// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+/// // Every mistake is caught on one 2×2 case.
+/// let w = DMatrix::from_row_slice(2, 2, &[1.0, -2.0, 0.5, 3.0]);
+/// let x = DVector::from_vec(vec![0.25, -0.5]);
+/// for kind in LayerMutantKind::ALL {
+///     let result = Oracle::default().check(&LayerMutant::new(kind, w.clone()), &x);
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LayerMutantKind {
     /// `diag(σ') Wᵀ`: `W` transposed (only type-checks when `W` is square).
@@ -70,6 +83,16 @@ pub enum LayerMutantKind {
 
 impl LayerMutantKind {
     /// Every layer mutant.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LayerMutantKind;
+    /// assert_eq!(LayerMutantKind::ALL.len(), 10);
+    /// // The square-only kinds need a square minimal shape.
+    /// for kind in LayerMutantKind::ALL.iter().filter(|k| k.square_only()) {
+    ///     let (m, n) = kind.minimal_shape();
+    ///     assert_eq!(m, n, "{}", kind.name());
+    /// }
+    /// ```
     pub const ALL: [LayerMutantKind; 10] = [
         LayerMutantKind::TransposedW,
         LayerMutantKind::DiagonalOnWrongSide,
@@ -84,6 +107,13 @@ impl LayerMutantKind {
     ];
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LayerMutantKind;
+    /// assert_eq!(LayerMutantKind::SumOfRows.name(), "sum_of_rows");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// assert!(LayerMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -101,6 +131,14 @@ impl LayerMutantKind {
     }
 
     /// The wrong formula, as written.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LayerMutantKind;
+    /// assert_eq!(LayerMutantKind::SignError.formula(), "−diag(σ'(Wx)) W");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == LayerMutantKind::SignError.name()).unwrap();
+    /// assert_eq!(entry.formula, LayerMutantKind::SignError.formula());
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -118,6 +156,17 @@ impl LayerMutantKind {
     }
 
     /// Whether the formula only type-checks for a square `W`.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::LayerMutantKind;
+    /// assert!(LayerMutantKind::TransposedW.square_only());
+    /// assert!(!LayerMutantKind::SignError.square_only());
+    /// assert_eq!(LayerMutantKind::ALL.iter().filter(|k| k.square_only()).count(), 2);
+    /// // The suite draws square cases for them.
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == LayerMutantKind::TransposedW.name()).unwrap();
+    /// assert!(entry.square);
+    /// ```
     #[must_use]
     pub fn square_only(self) -> bool {
         matches!(
@@ -127,6 +176,19 @@ impl LayerMutantKind {
     }
 
     /// The smallest shape of `W` at which the formula differs from the right one.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let kind = LayerMutantKind::ShiftedColumn;
+    /// assert_eq!(kind.minimal_shape(), (1, 2));
+    /// // With one column the shift wraps around to the same column: 1×1 hides it, 1×2 shows it.
+    /// let one = LayerMutant::new(kind, DMatrix::from_element(1, 1, 2.0));
+    /// assert!(Oracle::default().check(&one, &DVector::from_vec(vec![0.3])).is_ok());
+    /// let two = LayerMutant::new(kind, DMatrix::from_row_slice(1, 2, &[1.0, 2.0]));
+    /// assert!(Oracle::default().check(&two, &DVector::from_vec(vec![0.3, -0.4])).is_err());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         match self {
@@ -161,6 +223,18 @@ pub struct LayerMutant {
 
 impl LayerMutant {
     /// The layer with weights `w` and the mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+    /// use jacobian_oracle::AnalyticJacobian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let w = DMatrix::from_row_slice(1, 2, &[4.0, -2.0]);
+    /// let m = LayerMutant::new(LayerMutantKind::SignError, w.clone());
+    /// assert_eq!(m.layer, SigmoidLayer::new(w.clone()));
+    /// let x = DVector::from_vec(vec![0.5, 0.25]);
+    /// assert_eq!(m.jacobian(&x), -m.layer.jacobian(&x));
+    /// ```
     #[must_use]
     pub fn new(kind: LayerMutantKind, w: DMatrix<f64>) -> Self {
         LayerMutant {
@@ -231,6 +305,19 @@ impl AnalyticJacobian for LayerMutant {
 }
 
 /// A wrong Jacobian of `z = σ(Wx)` with respect to `vec(W)` (column-major).
+///
+/// ```
+/// use jacobian_oracle::mutants::{WeightsMutant, WeightsMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::DVector;
+/// // Both caught for a 2×2 W.
+/// let theta = DVector::from_vec(vec![0.5, -1.0, 0.25, 2.0]);
+/// for kind in WeightsMutantKind::ALL {
+///     let m = WeightsMutant::new(kind, 2, DVector::from_vec(vec![1.0, -2.0]));
+///     let result = Oracle::default().check(&m, &theta);
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WeightsMutantKind {
     /// The Kronecker factors in the wrong order, i.e. a row-major `vec(W)`:
@@ -242,10 +329,23 @@ pub enum WeightsMutantKind {
 
 impl WeightsMutantKind {
     /// Every weights mutant.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::WeightsMutantKind;
+    /// assert_eq!(WeightsMutantKind::ALL.len(), 2);
+    /// assert!(WeightsMutantKind::ALL.iter().all(|k| k.name().starts_with("weights_")));
+    /// ```
     pub const ALL: [WeightsMutantKind; 2] =
         [WeightsMutantKind::RowMajor, WeightsMutantKind::MissingDelta];
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::WeightsMutantKind;
+    /// assert_eq!(WeightsMutantKind::RowMajor.name(), "weights_row_major");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// assert!(WeightsMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -255,6 +355,14 @@ impl WeightsMutantKind {
     }
 
     /// The wrong formula, as written.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::WeightsMutantKind;
+    /// assert_eq!(WeightsMutantKind::MissingDelta.formula(), "∂z_i/∂W_jk = σ'_i x_k for all j");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == WeightsMutantKind::RowMajor.name()).unwrap();
+    /// assert_eq!(entry.formula, WeightsMutantKind::RowMajor.formula());
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -264,6 +372,19 @@ impl WeightsMutantKind {
     }
 
     /// The smallest shape of `W` at which the formula differs from the right one.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::{WeightsMutant, WeightsMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// let kind = WeightsMutantKind::RowMajor;
+    /// assert_eq!(kind.minimal_shape(), (2, 2));
+    /// // With one row (1×2) or one column (2×1) both flattenings agree.
+    /// let one_row = WeightsMutant::new(kind, 1, DVector::from_vec(vec![1.0, -2.0]));
+    /// assert!(Oracle::default().check(&one_row, &DVector::from_vec(vec![0.5, 0.25])).is_ok());
+    /// let one_col = WeightsMutant::new(kind, 2, DVector::from_vec(vec![1.5]));
+    /// assert!(Oracle::default().check(&one_col, &DVector::from_vec(vec![0.5, 0.25])).is_ok());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         match self {
@@ -294,6 +415,21 @@ pub struct WeightsMutant {
 impl WeightsMutant {
     /// The layer with `rows` outputs at input `x`, as a function of `vec(W)`, with the
     /// mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SigmoidLayerWeights;
+    /// use jacobian_oracle::mutants::{WeightsMutant, WeightsMutantKind};
+    /// use jacobian_oracle::{AnalyticJacobian, VectorFn};
+    /// use nalgebra::DVector;
+    /// let x = DVector::from_vec(vec![1.0]);
+    /// let m = WeightsMutant::new(WeightsMutantKind::MissingDelta, 2, x.clone());
+    /// assert_eq!(m.map, SigmoidLayerWeights::new(2, x));
+    /// assert_eq!(m.input_dim(), 2);
+    /// // No Kronecker delta: output 0 depends on W₁₀ too, by this Jacobian.
+    /// let theta = DVector::from_vec(vec![0.0, 0.0]);
+    /// assert_eq!(m.jacobian(&theta)[(0, 1)], 0.25);
+    /// assert_eq!(m.map.jacobian(&theta)[(0, 1)], 0.0);
+    /// ```
     #[must_use]
     pub fn new(kind: WeightsMutantKind, rows: usize, x: DVector<f64>) -> Self {
         WeightsMutant {
@@ -366,6 +502,17 @@ pub struct NeuronSwapped {
 
 impl NeuronSwapped {
     /// The neuron with weights `w`.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::NeuronSwapped;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// let w = DVector::from_vec(vec![1.0, -0.5]);
+    /// let m = NeuronSwapped::new(w.clone());
+    /// // z(1 − z) x is right exactly where x = w.
+    /// assert!(Oracle::default().check(&m, &w).is_ok());
+    /// assert!(Oracle::default().check(&m, &DVector::from_vec(vec![0.5, 2.0])).is_err());
+    /// ```
     #[must_use]
     pub fn new(w: DVector<f64>) -> Self {
         NeuronSwapped {
@@ -374,8 +521,22 @@ impl NeuronSwapped {
     }
 
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::NeuronSwapped;
+    /// assert_eq!(NeuronSwapped::NAME, "neuron_swapped");
+    /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == NeuronSwapped::NAME));
+    /// ```
     pub const NAME: &'static str = "neuron_swapped";
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::NeuronSwapped;
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == NeuronSwapped::NAME).unwrap();
+    /// assert_eq!(entry.formula, NeuronSwapped::FORMULA);
+    /// assert_eq!(entry.minimal_shape, Some((1, 1)));
+    /// ```
     pub const FORMULA: &'static str = "∂z/∂x = z(1−z) x";
 }
 

@@ -20,6 +20,21 @@ use crate::catalogue::{
 use crate::{AnalyticGradient, AnalyticHessian, ScalarFn};
 
 /// A wrong derivative of binary logistic regression's NLL.
+///
+/// ```
+/// use jacobian_oracle::catalogue::LogisticRegression;
+/// use jacobian_oracle::mutants::{RegressionMutant, RegressionMutantKind};
+/// use jacobian_oracle::{CheckError, Oracle};
+/// use nalgebra::{DMatrix, DVector};
+/// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 2, &[1.0, 2.0, -1.0, 0.5]), DVector::from_vec(vec![1.0, 0.0]));
+/// let w = DVector::from_vec(vec![0.25, -0.5]);
+/// for kind in RegressionMutantKind::ALL {
+///     let m = RegressionMutant::new(kind, lr.clone());
+///     let oracle = Oracle::default();
+///     let result = if kind.in_gradient() { oracle.check_gradient(&m, &w) } else { oracle.check_hessian(&m, &w) };
+///     assert!(matches!(result, Err(CheckError::Mismatch(_))), "{}", kind.name());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RegressionMutantKind {
     /// Gradient `Xᵀ(μ − y)`: the `1/N` of the average NLL dropped.
@@ -36,6 +51,12 @@ pub enum RegressionMutantKind {
 
 impl RegressionMutantKind {
     /// Every kind.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::RegressionMutantKind;
+    /// assert_eq!(RegressionMutantKind::ALL.len(), 5);
+    /// assert!(RegressionMutantKind::ALL.iter().all(|k| k.name().starts_with("logistic_regression_")));
+    /// ```
     pub const ALL: [RegressionMutantKind; 5] = [
         RegressionMutantKind::GradientMissingOneOverN,
         RegressionMutantKind::HessianMissingOneMinusMu,
@@ -45,6 +66,13 @@ impl RegressionMutantKind {
     ];
 
     /// Snake-case name.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::RegressionMutantKind;
+    /// assert_eq!(RegressionMutantKind::HessianWrongSign.name(), "logistic_regression_hessian_wrong_sign");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// assert!(RegressionMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -63,6 +91,14 @@ impl RegressionMutantKind {
     }
 
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::RegressionMutantKind;
+    /// assert_eq!(RegressionMutantKind::GradientMissingOneOverN.formula(), "∇NLL = Xᵀ(μ − y)");
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == RegressionMutantKind::HessianWrongSign.name()).unwrap();
+    /// assert_eq!(entry.formula, RegressionMutantKind::HessianWrongSign.formula());
+    /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
         match self {
@@ -75,12 +111,37 @@ impl RegressionMutantKind {
     }
 
     /// Whether the mistake is in the gradient (else in the Hessian).
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use jacobian_oracle::mutants::{RegressionMutant, RegressionMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    /// assert!(RegressionMutantKind::GradientMissingOneOverN.in_gradient());
+    /// assert_eq!(RegressionMutantKind::ALL.iter().filter(|k| k.in_gradient()).count(), 1);
+    /// // A Hessian mistake leaves the gradient right.
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -2.0]), DVector::from_vec(vec![1.0, 0.0]));
+    /// let m = RegressionMutant::new(RegressionMutantKind::HessianWrongSign, lr);
+    /// assert!(Oracle::default().check_gradient(&m, &DVector::from_vec(vec![0.5])).is_ok());
+    /// ```
     #[must_use]
     pub fn in_gradient(self) -> bool {
         self == RegressionMutantKind::GradientMissingOneOverN
     }
 
     /// The smallest shape of the data `X` (`N×d`) that shows the mistake.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use jacobian_oracle::mutants::{RegressionMutant, RegressionMutantKind};
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let kind = RegressionMutantKind::GradientMissingOneOverN;
+    /// assert_eq!(kind.minimal_shape(), (2, 1));
+    /// // With one example N = 1 and the missing 1/N goes unseen.
+    /// let lr = LogisticRegression::new(DMatrix::from_element(1, 1, 2.0), DVector::from_vec(vec![1.0]));
+    /// assert!(Oracle::default().check_gradient(&RegressionMutant::new(kind, lr), &DVector::from_vec(vec![0.5])).is_ok());
+    /// ```
     #[must_use]
     pub fn minimal_shape(self) -> (usize, usize) {
         match self {
@@ -115,6 +176,19 @@ pub struct RegressionMutant {
 
 impl RegressionMutant {
     /// The model with the mistake `kind`.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::LogisticRegression;
+    /// use jacobian_oracle::mutants::{RegressionMutant, RegressionMutantKind};
+    /// use jacobian_oracle::{AnalyticGradient, AnalyticHessian};
+    /// use nalgebra::{DMatrix, DVector};
+    /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -2.0]), DVector::from_vec(vec![1.0, 0.0]));
+    /// let m = RegressionMutant::new(RegressionMutantKind::GradientMissingOneOverN, lr.clone());
+    /// assert_eq!(m.model, lr);
+    /// let w = DVector::from_vec(vec![0.5]);
+    /// assert_eq!(m.gradient(&w), lr.gradient(&w) * 2.0); // N = 2 times too large
+    /// assert_eq!(m.hessian(&w), lr.hessian(&w)); // the Hessian is right
+    /// ```
     #[must_use]
     pub fn new(kind: RegressionMutantKind, model: LogisticRegression) -> Self {
         RegressionMutant { kind, model }
@@ -190,11 +264,36 @@ pub struct SoftmaxHessianMissingOuter {
 
 impl SoftmaxHessianMissingOuter {
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::SoftmaxHessianMissingOuter;
+    /// assert_eq!(SoftmaxHessianMissingOuter::NAME, "softmax_cross_entropy_hessian_missing_outer");
+    /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == SoftmaxHessianMissingOuter::NAME));
+    /// ```
     pub const NAME: &'static str = "softmax_cross_entropy_hessian_missing_outer";
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::SoftmaxHessianMissingOuter;
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == SoftmaxHessianMissingOuter::NAME).unwrap();
+    /// assert_eq!(entry.formula, SoftmaxHessianMissingOuter::FORMULA);
+    /// ```
     pub const FORMULA: &'static str = "∇²L = diag(p)";
 
     /// The loss against `target`, with the mistake.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::CrossEntropyWithLogits;
+    /// use jacobian_oracle::mutants::SoftmaxHessianMissingOuter;
+    /// use jacobian_oracle::AnalyticHessian;
+    /// use nalgebra::{DMatrix, DVector};
+    /// let y = DVector::from_vec(vec![1.0, 0.0]);
+    /// let m = SoftmaxHessianMissingOuter::new(y.clone());
+    /// assert_eq!(m.loss, CrossEntropyWithLogits::new(y));
+    /// // diag(p) = ½I at equal logits, where the right (diag(p) − ppᵀ) is [[¼, −¼], [−¼, ¼]].
+    /// assert_eq!(m.hessian(&DVector::from_vec(vec![0.0, 0.0])), DMatrix::from_diagonal_element(2, 2, 0.5));
+    /// ```
     #[must_use]
     pub fn new(target: DVector<f64>) -> Self {
         SoftmaxHessianMissingOuter {
@@ -242,11 +341,36 @@ pub struct TanhHessianWrongSign {
 
 impl TanhHessianWrongSign {
     /// The snake-case name used in reports.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::TanhHessianWrongSign;
+    /// assert_eq!(TanhHessianWrongSign::NAME, "tanh_hessian_wrong_sign");
+    /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == TanhHessianWrongSign::NAME));
+    /// ```
     pub const NAME: &'static str = "tanh_hessian_wrong_sign";
     /// The wrong formula.
+    ///
+    /// ```
+    /// use jacobian_oracle::mutants::TanhHessianWrongSign;
+    /// let suite = jacobian_oracle::suite::mutants();
+    /// let entry = suite.iter().find(|e| e.name == TanhHessianWrongSign::NAME).unwrap();
+    /// assert_eq!(entry.formula, TanhHessianWrongSign::FORMULA);
+    /// ```
     pub const FORMULA: &'static str = "tanh'' = 2z(1 − z²)";
 
     /// The score `tanh(wᵀx)` with the mistake.
+    ///
+    /// ```
+    /// use jacobian_oracle::catalogue::SmoothActivation;
+    /// use jacobian_oracle::mutants::TanhHessianWrongSign;
+    /// use jacobian_oracle::Oracle;
+    /// use nalgebra::DVector;
+    /// let m = TanhHessianWrongSign::new(DVector::from_vec(vec![1.0, -1.0]));
+    /// assert_eq!(m.score.activation, SmoothActivation::Tanh);
+    /// // tanh''(0) = 0: where wᵀx = 0 the sign cannot show.
+    /// assert!(Oracle::default().check_hessian(&m, &DVector::from_vec(vec![0.5, 0.5])).is_ok());
+    /// assert!(Oracle::default().check_hessian(&m, &DVector::from_vec(vec![1.0, 0.5])).is_err());
+    /// ```
     #[must_use]
     pub fn new(w: DVector<f64>) -> Self {
         TanhHessianWrongSign {
