@@ -5,6 +5,22 @@
 //! the derivative parts of the outputs are those eight columns. Statically sized duals are
 //! `Copy`, so arithmetic allocates nothing; the input vector of duals is allocated once and
 //! re-seeded in place, so each pass allocates only what `eval` returns.
+//!
+//! ```
+//! use jacobian_oracle::catalogue::SigmoidLayer;
+//! use jacobian_oracle::dual::dual_jacobian;
+//! use jacobian_oracle::AnalyticJacobian;
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! // A 3×11 layer: two passes (eight columns, then three), exact to rounding.
+//! let w = DMatrix::from_fn(3, 11, |i, j| (i as f64 - 1.0) * 0.5 + (j as f64) * 0.125);
+//! let layer = SigmoidLayer::new(w);
+//! let x = DVector::from_fn(11, |j, _| (j as f64 - 5.0) / 4.0);
+//! let reference = dual_jacobian(&layer, &x).unwrap();
+//! let analytic = layer.jacobian(&x);
+//! assert_eq!(reference.jacobian.shape(), (3, 11));
+//! assert!((reference.jacobian - &analytic).amax() <= 8.0 * f64::EPSILON * analytic.amax());
+//! ```
 
 use nalgebra::{DMatrix, DVector, SVector};
 use num_dual::{Derivative, Dual2, Dual64, DualSVec64, DualVec};

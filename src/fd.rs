@@ -13,6 +13,24 @@
 //! Wild, *Estimating computational noise*, SIAM J. Sci. Comput. 33 (2011), whose
 //! difference-table estimator on an evenly spaced probe can line up with the rounding grid
 //! of an additive offset and see no noise at all).
+//!
+//! ```
+//! use jacobian_oracle::fd::{Eval, Stencil};
+//! use nalgebra::DVector;
+//!
+//! // d/dx sin(x) at 0.7, from f64 evaluations only.
+//! let mut f = |x: &DVector<f64>| x.map(f64::sin);
+//! let eval: &mut Eval<'_> = &mut f;
+//! let x = DVector::from_vec(vec![0.7]);
+//! let f0 = eval(&x);
+//! let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+//! s.extend(eval, &x, &[-2, 2]).unwrap();
+//! let (value, truncation) = s.richardson(0);
+//! let exact = 0.7f64.cos();
+//! // Richardson's value is far better than its (pessimistic) truncation estimate says.
+//! assert!((value - exact).abs() <= truncation + 1e-10);
+//! assert!((value - exact).abs() < 1e-10);
+//! ```
 
 use nalgebra::DVector;
 

@@ -13,6 +13,20 @@
 //! Learning: An Introduction* (2022), sec. 13.4.2 (vanishing gradients) and eq. 13.73
 //! (`σ' = σ(1 − σ)`); Glorot & Bengio, *Understanding the difficulty of training deep
 //! feedforward neural networks*, AISTATS 2010, eq. 16 (the initialisation).
+//!
+//! ```
+//! use jacobian_oracle::plot_data::{plots, PlotOptions};
+//!
+//! let figures = plots(&PlotOptions::default());
+//! assert_eq!(figures.len(), 3);
+//! for plot in &figures {
+//!     assert!(!plot.series.is_empty(), "{}", plot.name);
+//!     // Every plotted point is a finite number (a log axis needs positive y, and gets it).
+//!     for series in &plot.series {
+//!         assert!(series.points.iter().all(|&(x, y)| x.is_finite() && y.is_finite()));
+//!     }
+//! }
+//! ```
 
 use nalgebra::{DMatrix, DVector};
 

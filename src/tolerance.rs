@@ -37,6 +37,24 @@
 //! of `f_i` ([`forward_error`], or [`NOISE_SIGMAS`] times the measured noise of `f` when the
 //! first estimate does not explain the disagreement): `R = (4D(h) − D(2h))/3` amplifies an
 //! error `Δ` in each value by at most `(4/3 + 1/6)/h = 1.5/h`.
+//!
+//! ```
+//! use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+//! use jacobian_oracle::{CheckError, Oracle};
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! // Every failure shows its tolerance broken into these parts, which add up to the total.
+//! let w = DMatrix::from_row_slice(2, 2, &[1.0, -2.0, 0.5, 3.0]);
+//! let slip = LayerMutant::new(LayerMutantKind::SignError, w);
+//! let x = DVector::from_vec(vec![0.25, -0.5]);
+//! let Err(CheckError::Mismatch(m)) = Oracle::default().check(&slip, &x) else { panic!() };
+//! let t = m.tolerance;
+//! let parts = t.relative + t.matrix + t.sensitivity + t.terms + t.floor;
+//! assert!((t.total - parts).abs() <= 1e-15 * t.total);
+//! // The ulps part is DEFAULT_ULPS·ε·|dual|.
+//! let expected = jacobian_oracle::tolerance::DEFAULT_ULPS * f64::EPSILON * m.witnesses.dual.abs();
+//! assert_eq!(t.relative, expected);
+//! ```
 
 /// Relative tolerance of analytic vs dual, in units of `f64::EPSILON`: each side computes an
 /// entry through a few dozen correctly rounded operations (≤ ½ ulp each).

@@ -24,6 +24,24 @@
 //! or infinity for any finite input); its analytic derivative is the textbook formula, written
 //! stably where the textbook one would lose all relative precision in a way the oracle cannot
 //! attribute (see each type's docs).
+//!
+//! ```
+//! use jacobian_oracle::catalogue::{Activation, ActivationLayer, LayerNorm, Softmax, SigmoidLayer};
+//! use jacobian_oracle::Oracle;
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! let oracle = Oracle::default();
+//! let w = DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]);
+//! let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+//! // Each map's hand-written Jacobian agrees with the dual reference, vouched for by finite
+//! // differences — here, and on every proptest case of the crate's tests.
+//! oracle.check(&SigmoidLayer::new(w.clone()), &x).unwrap();
+//! let b = DVector::from_vec(vec![0.1, -0.2]);
+//! oracle.check(&ActivationLayer::new(Activation::GeluErf, w, b), &x).unwrap();
+//! oracle.check(&Softmax::new(3), &x).unwrap();
+//! let (gamma, beta) = (DVector::from_vec(vec![1.0, 2.0, -0.5]), DVector::zeros(3));
+//! oracle.check(&LayerNorm::new(gamma, beta), &x).unwrap();
+//! ```
 
 mod activations;
 mod layer;

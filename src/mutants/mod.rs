@@ -25,6 +25,25 @@
 //! ([`RegressionMutant`], [`SoftmaxHessianMissingOuter`], [`TanhHessianWrongSign`]). Every
 //! one is in the suite (`jacobian_oracle::suite::mutants()`), and `tests/mutants.rs` proves each
 //! is caught and shrunk to its smallest shape.
+//!
+//! ```
+//! use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+//! use jacobian_oracle::strategy::layer_case;
+//! use jacobian_oracle::Oracle;
+//! use proptest::test_runner::{TestError, TestRunner};
+//!
+//! // Every sigmoid-layer mutant is caught on random layers and shrinks to the smallest shape
+//! // that shows its mistake.
+//! for kind in LayerMutantKind::ALL {
+//!     let strategy = if kind.minimal_shape() == (2, 2) { layer_case().square() } else { layer_case() };
+//!     let result = TestRunner::deterministic().run(&strategy, |case| {
+//!         Oracle::default().check(&LayerMutant::new(kind, case.w.clone()), &case.x)?;
+//!         Ok(())
+//!     });
+//!     let Err(TestError::Fail(_, minimal)) = result else { panic!("{kind:?} missed") };
+//!     assert_eq!(minimal.shape(), kind.minimal_shape(), "{kind:?}");
+//! }
+//! ```
 
 mod activations;
 mod layers;
