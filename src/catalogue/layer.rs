@@ -224,6 +224,11 @@ impl SigmoidLayerWeights {
     /// assert_eq!(theta[1], 4.0);
     /// assert_eq!(map.unflatten(&theta), w);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `theta` does not have `m·n` entries (the oracle checks the input's length before it
+    /// calls `eval`, so a check never gets here with a wrong one).
     #[must_use]
     pub fn unflatten<D: nalgebra::Scalar>(&self, theta: &DVector<D>) -> DMatrix<D> {
         DMatrix::from_column_slice(self.rows, self.x.len(), theta.as_slice())

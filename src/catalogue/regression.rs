@@ -63,8 +63,20 @@ impl LogisticRegression {
     /// assert!((lr.eval(&w) - 2.0_f64.ln()).abs() < 1e-16);
     /// assert_eq!(lr.gradient(&w), DVector::from_vec(vec![-0.75]));
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `labels` does not have one entry per row of `data`, naming both lengths (the fields
+    /// are public: a model changed after construction is the caller's to keep consistent).
     #[must_use]
     pub fn new(data: DMatrix<f64>, labels: DVector<f64>) -> Self {
+        assert_eq!(
+            labels.len(),
+            data.nrows(),
+            "LogisticRegression::new: {} labels for {} examples (rows of data)",
+            labels.len(),
+            data.nrows()
+        );
         LogisticRegression { data, labels }
     }
 
@@ -189,8 +201,25 @@ impl MultinomialLogisticRegression {
     /// assert!((g[0] + 2.0 / 3.0).abs() < 1e-15); // class 0, feature 0: (⅓ − 1)·1
     /// assert!((g[5] - 2.0 / 3.0).abs() < 1e-15); // class 2, feature 1: ⅓·2
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `labels` does not have one entry per row of `data`, or a label is not below
+    /// `classes`, with a message naming it.
     #[must_use]
     pub fn new(data: DMatrix<f64>, labels: Vec<usize>, classes: usize) -> Self {
+        assert_eq!(
+            labels.len(),
+            data.nrows(),
+            "MultinomialLogisticRegression::new: {} labels for {} examples (rows of data)",
+            labels.len(),
+            data.nrows()
+        );
+        if let Some((n, &y)) = labels.iter().enumerate().find(|&(_, &y)| y >= classes) {
+            panic!(
+                "MultinomialLogisticRegression::new: label {y} of example {n} is not below {classes} classes"
+            );
+        }
         MultinomialLogisticRegression {
             data,
             labels,
@@ -435,5 +464,28 @@ impl AnalyticHessian for NeuronScore {
     fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
         let c = self.activation.second_derivative(super::dot(&self.w, x));
         &self.w * self.w.transpose() * c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "3 labels for 2 examples")]
+    fn binary_labels_of_the_wrong_length_are_named() {
+        let _ = LogisticRegression::new(DMatrix::zeros(2, 1), DVector::zeros(3));
+    }
+
+    #[test]
+    #[should_panic(expected = "label 3 of example 1 is not below 3 classes")]
+    fn a_label_outside_the_classes_is_named() {
+        let _ = MultinomialLogisticRegression::new(DMatrix::zeros(2, 1), vec![0, 3], 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "1 labels for 2 examples")]
+    fn multinomial_labels_of_the_wrong_length_are_named() {
+        let _ = MultinomialLogisticRegression::new(DMatrix::zeros(2, 1), vec![0], 3);
     }
 }

@@ -420,8 +420,8 @@ impl AnalyticJacobian for CrossEntropyWithLogits {
     }
 }
 
-/// The same loss as a scalar function, for [`Oracle::check_gradient`](crate::Oracle) and
-/// [`Oracle::check_hessian`](crate::Oracle): gradient `(Σy) p − y` and Hessian
+/// The same loss as a scalar function, for [`Oracle::check_gradient`](crate::Oracle::check_gradient) and
+/// [`Oracle::check_hessian`](crate::Oracle::check_hessian): gradient `(Σy) p − y` and Hessian
 /// `(Σy)(diag(p) − ppᵀ)` (independent of how `y` is spread; `H·1 = 0`). The diagonal
 /// `p_i(1 − p_i)` is computed as `p_i q_i` from [`softmax_and_complement`]: the textbook
 /// `p_i − p_i²` loses all relative precision when `p_i ≈ 1`, and there the oracle flags it —
