@@ -41,6 +41,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::fd::Stencil;
+use crate::oracle::checked_f64_output;
 use crate::report::{
     Agreement, CannotJudge, EntryStat, Evaluations, Mismatch, NotJudgeable, Note, Quantity,
     Tolerance, Witnesses,
@@ -95,17 +96,7 @@ impl Oracle {
                 found: jacobian.shape(),
             });
         }
-        let f0 = f(x);
-        if f0.len() != m {
-            return Err(CheckError::EvalLength {
-                expected: m,
-                found: f0.len(),
-                scalar: "f64",
-            });
-        }
-        if let Some((index, &value)) = f0.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(CheckError::NonFiniteEval { index, value });
-        }
+        let f0 = checked_f64_output(f(x), m)?;
         let mut eval = |p: &DVector<f64>| f(p);
         // The rounding model of f: a few ulps of |f_i| (no Jacobian reference to propagate).
         let delta = f0.map(|v| crate::tolerance::OUTPUT_ULPS * f64::EPSILON * v.abs());

@@ -502,19 +502,19 @@ impl Oracle {
         self.validate()?;
         crate::oracle::validate_input(f, x)?;
         let (directions, references) = own_directions(f, x, JVP_SEED, DIRECTIONS, |_| true);
-        let mut all: Option<Agreement> = None;
-        for k in 0..DIRECTIONS {
-            let v = directions.column(k).clone_owned();
-            let reference = references
-                .as_ref()
-                .map(|r| DMatrix::from_column_slice(r.nrows(), 1, r.column(k).as_slice()));
-            let a = self.jvp_along(f, x, &v, reference)?;
-            all = Some(match all {
-                None => a,
-                Some(b) => b.merge(a),
-            });
-        }
-        let mut agreement = all.expect("at least one direction");
+        let agreements = (0..DIRECTIONS)
+            .map(|k| {
+                let v = directions.column(k).clone_owned();
+                let reference = references
+                    .as_ref()
+                    .map(|r| DMatrix::from_column_slice(r.nrows(), 1, r.column(k).as_slice()));
+                self.jvp_along(f, x, &v, reference)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut agreement = agreements
+            .into_iter()
+            .reduce(Agreement::merge)
+            .expect("at least one direction");
         if references.is_some() {
             agreement.evaluations.dual_evals += 1;
         }
@@ -630,16 +630,16 @@ impl Oracle {
         f: &F,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
-        let mut all: Option<Agreement> = None;
-        for k in 0..DIRECTIONS {
-            let u = direction(f.output_dim(), VJP_SEED + k as u64, None);
-            let a = self.check_vjp_along(f, x, &u)?;
-            all = Some(match all {
-                None => a,
-                Some(b) => b.merge(a),
-            });
-        }
-        Ok(all.expect("at least one direction"))
+        let agreements = (0..DIRECTIONS)
+            .map(|k| {
+                let u = direction(f.output_dim(), VJP_SEED + k as u64, None);
+                self.check_vjp_along(f, x, &u)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(agreements
+            .into_iter()
+            .reduce(Agreement::merge)
+            .expect("at least one direction"))
     }
 
     /// Checks a backward pass along one cotangent `u` (from a proptest strategy, say).

@@ -424,7 +424,7 @@ impl Oracle {
         // f itself must be finite at x, as for a gradient check (the view below evaluates
         // only its gradient).
         self.validate()?;
-        let (_, _) = validate_input(&AsVectorFn(f), x)?;
+        validate_input(&AsVectorFn(f), x)?;
         eval_f64(&AsVectorFn(f), x, 1)?;
         let mut agreement = self.check_as(&GradientOf(f), x, Quantity::Hessian, None)?;
         agreement.evaluations.f64_evals += 1;
@@ -1286,7 +1286,12 @@ pub(crate) fn eval_f64<F: VectorFn + ?Sized>(
     x: &DVector<f64>,
     m: usize,
 ) -> Result<DVector<f64>, CheckError> {
-    let f0 = f.eval::<f64>(x);
+    checked_f64_output(f.eval::<f64>(x), m)
+}
+
+/// An `f64` evaluation `f0` checked for length `m` and finiteness (any evaluation of `f` at
+/// `x`: a [`VectorFn`]'s or a black box's).
+pub(crate) fn checked_f64_output(f0: DVector<f64>, m: usize) -> Result<DVector<f64>, CheckError> {
     if f0.len() != m {
         return Err(CheckError::EvalLength {
             expected: m,
