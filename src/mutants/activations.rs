@@ -26,13 +26,12 @@
 //! `2×2`.
 
 use nalgebra::{DMatrix, DVector};
-use num_dual::DualNum;
 
+use crate::AnalyticJacobian;
 use crate::catalogue::{
     Activation, Elementwise, Mlp, SELU_ALPHA, elu_derivative, normal_cdf, relu_derivative, sigmoid,
     tanh,
 };
-use crate::{AnalyticJacobian, VectorFn};
 
 /// A wrong derivative `φ'` of an activation, used in the Jacobian `diag(φ'(x))` of the
 /// elementwise map `z = φ(x)`.
@@ -322,23 +321,12 @@ impl ActivationMutant {
     }
 }
 
-impl VectorFn for ActivationMutant {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.map.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.map.eval(x)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::ActivationMutant::new(jacobian_oracle::mutants::ActivationMutantKind::{:?}, {})",
-            self.kind, self.map.n
-        ))
-    }
-}
+vector_fn_of_right_map!(ActivationMutant, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::ActivationMutant::new(jacobian_oracle::mutants::ActivationMutantKind::{:?}, {})",
+        m.kind, m.map.n
+    ))
+});
 
 impl AnalyticJacobian for ActivationMutant {
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
@@ -419,22 +407,11 @@ impl MlpReversedChain {
     pub const FORMULA: &'static str = "∂z_L/∂x = J_1 J_2 ⋯ J_L";
 }
 
-impl VectorFn for MlpReversedChain {
-    fn input_dim(&self) -> usize {
-        self.mlp.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.mlp.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.mlp.eval(x)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        self.mlp
-            .rust_expr()
-            .map(|e| format!("jacobian_oracle::mutants::MlpReversedChain::new({e})"))
-    }
-}
+vector_fn_of_right_map!(MlpReversedChain, mlp, |m| {
+    m.mlp
+        .rust_expr()
+        .map(|e| format!("jacobian_oracle::mutants::MlpReversedChain::new({e})"))
+});
 
 impl AnalyticJacobian for MlpReversedChain {
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {

@@ -23,14 +23,13 @@
 //! | `layer_norm_gamma_on_columns` | `(I − 11ᵀ/n − x̂x̂ᵀ/n) · diag(γ)/s` | `diag(γ)/s · (…)` | 1×2 |
 
 use nalgebra::{DMatrix, DVector};
-use num_dual::DualNum;
 
+use crate::AnalyticJacobian;
 use crate::catalogue::{
     CrossEntropyWithLogits, LayerNorm, LinearLayer, LinearLayerBias, LinearLayerWeights,
     LogSoftmax, Softmax, softmax,
 };
 use crate::report::{matrix_literal, vec_literal};
-use crate::{AnalyticJacobian, VectorFn};
 
 /// The linear layer `y = Wx + b` with `∂y/∂x = Wᵀ`: the transpose, as in the backward pass
 /// `∂L/∂x = Wᵀ δ`, mistaken for the Jacobian (only type-checks when `W` is square).
@@ -101,24 +100,13 @@ impl LinearTransposed {
     }
 }
 
-impl VectorFn for LinearTransposed {
-    fn input_dim(&self) -> usize {
-        self.layer.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.layer.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.layer.eval(x)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::LinearTransposed::new({}, nalgebra::DVector::from_vec({}))",
-            matrix_literal(&self.layer.w),
-            vec_literal(&self.layer.b)
-        ))
-    }
-}
+vector_fn_of_right_map!(LinearTransposed, layer, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::LinearTransposed::new({}, nalgebra::DVector::from_vec({}))",
+        matrix_literal(&m.layer.w),
+        vec_literal(&m.layer.b)
+    ))
+});
 
 impl AnalyticJacobian for LinearTransposed {
     fn jacobian(&self, _x: &DVector<f64>) -> DMatrix<f64> {
@@ -202,25 +190,14 @@ impl LinearWeightsRowMajor {
     }
 }
 
-impl VectorFn for LinearWeightsRowMajor {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.map.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, theta: &DVector<D>) -> DVector<D> {
-        self.map.eval(theta)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::LinearWeightsRowMajor::new({}, nalgebra::DVector::from_vec({}), nalgebra::DVector::from_vec({}))",
-            self.map.rows,
-            vec_literal(&self.map.x),
-            vec_literal(&self.map.b)
-        ))
-    }
-}
+vector_fn_of_right_map!(LinearWeightsRowMajor, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::LinearWeightsRowMajor::new({}, nalgebra::DVector::from_vec({}), nalgebra::DVector::from_vec({}))",
+        m.map.rows,
+        vec_literal(&m.map.x),
+        vec_literal(&m.map.b)
+    ))
+});
 
 impl AnalyticJacobian for LinearWeightsRowMajor {
     fn jacobian(&self, _theta: &DVector<f64>) -> DMatrix<f64> {
@@ -302,24 +279,13 @@ impl LinearBiasAllOnes {
     }
 }
 
-impl VectorFn for LinearBiasAllOnes {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.map.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, b: &DVector<D>) -> DVector<D> {
-        self.map.eval(b)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::LinearBiasAllOnes::new({}, nalgebra::DVector::from_vec({}))",
-            matrix_literal(&self.map.w),
-            vec_literal(&self.map.x)
-        ))
-    }
-}
+vector_fn_of_right_map!(LinearBiasAllOnes, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::LinearBiasAllOnes::new({}, nalgebra::DVector::from_vec({}))",
+        matrix_literal(&m.map.w),
+        vec_literal(&m.map.x)
+    ))
+});
 
 impl AnalyticJacobian for LinearBiasAllOnes {
     fn jacobian(&self, b: &DVector<f64>) -> DMatrix<f64> {
@@ -466,23 +432,12 @@ impl SoftmaxMutant {
     }
 }
 
-impl VectorFn for SoftmaxMutant {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.map.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, z: &DVector<D>) -> DVector<D> {
-        self.map.eval(z)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::SoftmaxMutant::new(jacobian_oracle::mutants::SoftmaxMutantKind::{:?}, {})",
-            self.kind, self.map.n
-        ))
-    }
-}
+vector_fn_of_right_map!(SoftmaxMutant, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::SoftmaxMutant::new(jacobian_oracle::mutants::SoftmaxMutantKind::{:?}, {})",
+        m.kind, m.map.n
+    ))
+});
 
 impl AnalyticJacobian for SoftmaxMutant {
     fn jacobian(&self, z: &DVector<f64>) -> DMatrix<f64> {
@@ -628,23 +583,12 @@ impl LogSoftmaxMutant {
     }
 }
 
-impl VectorFn for LogSoftmaxMutant {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.map.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, z: &DVector<D>) -> DVector<D> {
-        self.map.eval(z)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::LogSoftmaxMutant::new(jacobian_oracle::mutants::LogSoftmaxMutantKind::{:?}, {})",
-            self.kind, self.map.n
-        ))
-    }
-}
+vector_fn_of_right_map!(LogSoftmaxMutant, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::LogSoftmaxMutant::new(jacobian_oracle::mutants::LogSoftmaxMutantKind::{:?}, {})",
+        m.kind, m.map.n
+    ))
+});
 
 impl AnalyticJacobian for LogSoftmaxMutant {
     fn jacobian(&self, z: &DVector<f64>) -> DMatrix<f64> {
@@ -795,24 +739,13 @@ impl CrossEntropyMutant {
     }
 }
 
-impl VectorFn for CrossEntropyMutant {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        1
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, z: &DVector<D>) -> DVector<D> {
-        self.map.eval(z)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::CrossEntropyMutant::new(jacobian_oracle::mutants::CrossEntropyMutantKind::{:?}, nalgebra::DVector::from_vec({}))",
-            self.kind,
-            vec_literal(&self.map.y)
-        ))
-    }
-}
+vector_fn_of_right_map!(CrossEntropyMutant, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::CrossEntropyMutant::new(jacobian_oracle::mutants::CrossEntropyMutantKind::{:?}, nalgebra::DVector::from_vec({}))",
+        m.kind,
+        vec_literal(&m.map.y)
+    ))
+});
 
 impl AnalyticJacobian for CrossEntropyMutant {
     fn jacobian(&self, z: &DVector<f64>) -> DMatrix<f64> {
@@ -969,24 +902,13 @@ impl LayerNormMutant {
     }
 }
 
-impl VectorFn for LayerNormMutant {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.map.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.map.eval(x)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::LayerNormMutant::new(jacobian_oracle::mutants::LayerNormMutantKind::{:?}, {})",
-            self.kind,
-            self.map.rust_expr().unwrap_or_default()
-        ))
-    }
-}
+vector_fn_of_right_map!(LayerNormMutant, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::LayerNormMutant::new(jacobian_oracle::mutants::LayerNormMutantKind::{:?}, {})",
+        m.kind,
+        m.map.rust_expr().unwrap_or_default()
+    ))
+});
 
 impl AnalyticJacobian for LayerNormMutant {
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {

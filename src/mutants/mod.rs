@@ -45,6 +45,32 @@
 //! }
 //! ```
 
+/// `VectorFn` for a mutant that keeps the right map in the field `$map`: `input_dim`,
+/// `output_dim` and `eval` are the map's (a mutant is wrong in its derivative only), and
+/// `rust_expr` is `$rust_expr`, with the mutant bound to `$m`.
+macro_rules! vector_fn_of_right_map {
+    ($mutant:ty, $map:ident, |$m:ident| $rust_expr:expr) => {
+        impl $crate::VectorFn for $mutant {
+            fn input_dim(&self) -> usize {
+                $crate::VectorFn::input_dim(&self.$map)
+            }
+            fn output_dim(&self) -> usize {
+                $crate::VectorFn::output_dim(&self.$map)
+            }
+            fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(
+                &self,
+                x: &nalgebra::DVector<D>,
+            ) -> nalgebra::DVector<D> {
+                $crate::VectorFn::eval(&self.$map, x)
+            }
+            fn rust_expr(&self) -> Option<String> {
+                let $m = self;
+                $rust_expr
+            }
+        }
+    };
+}
+
 mod activations;
 mod layers;
 mod second_order;
@@ -54,13 +80,12 @@ pub use layers::*;
 pub use second_order::*;
 
 use nalgebra::{DMatrix, DVector};
-use num_dual::DualNum;
 
+use crate::AnalyticJacobian;
 use crate::catalogue::{
     SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, matvec, sigmoid_derivative,
 };
 use crate::report::{matrix_literal, vec_literal};
-use crate::{AnalyticJacobian, VectorFn};
 
 /// A wrong Jacobian of the sigmoid layer `z = σ(Wx)` with respect to `x`.
 ///
@@ -263,24 +288,13 @@ impl LayerMutant {
     }
 }
 
-impl VectorFn for LayerMutant {
-    fn input_dim(&self) -> usize {
-        self.layer.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.layer.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.layer.eval(x)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::LayerMutant::new(jacobian_oracle::mutants::LayerMutantKind::{:?}, {})",
-            self.kind,
-            matrix_literal(&self.layer.w)
-        ))
-    }
-}
+vector_fn_of_right_map!(LayerMutant, layer, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::LayerMutant::new(jacobian_oracle::mutants::LayerMutantKind::{:?}, {})",
+        m.kind,
+        matrix_literal(&m.layer.w)
+    ))
+});
 
 impl AnalyticJacobian for LayerMutant {
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
@@ -458,25 +472,14 @@ impl WeightsMutant {
     }
 }
 
-impl VectorFn for WeightsMutant {
-    fn input_dim(&self) -> usize {
-        self.map.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.map.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, theta: &DVector<D>) -> DVector<D> {
-        self.map.eval(theta)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::WeightsMutant::new(jacobian_oracle::mutants::WeightsMutantKind::{:?}, {}, nalgebra::DVector::from_vec({}))",
-            self.kind,
-            self.map.rows,
-            vec_literal(&self.map.x)
-        ))
-    }
-}
+vector_fn_of_right_map!(WeightsMutant, map, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::WeightsMutant::new(jacobian_oracle::mutants::WeightsMutantKind::{:?}, {}, nalgebra::DVector::from_vec({}))",
+        m.kind,
+        m.map.rows,
+        vec_literal(&m.map.x)
+    ))
+});
 
 impl AnalyticJacobian for WeightsMutant {
     fn jacobian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
@@ -559,23 +562,12 @@ impl NeuronSwapped {
     pub const FORMULA: &'static str = "∂z/∂x = z(1−z) x";
 }
 
-impl VectorFn for NeuronSwapped {
-    fn input_dim(&self) -> usize {
-        self.neuron.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        1
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.neuron.eval(x)
-    }
-    fn rust_expr(&self) -> Option<String> {
-        Some(format!(
-            "jacobian_oracle::mutants::NeuronSwapped::new(nalgebra::DVector::from_vec({}))",
-            vec_literal(&self.neuron.w)
-        ))
-    }
-}
+vector_fn_of_right_map!(NeuronSwapped, neuron, |m| {
+    Some(format!(
+        "jacobian_oracle::mutants::NeuronSwapped::new(nalgebra::DVector::from_vec({}))",
+        vec_literal(&m.neuron.w)
+    ))
+});
 
 impl AnalyticJacobian for NeuronSwapped {
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
