@@ -322,30 +322,8 @@ fn analytic_jacobian_of_the_wrong_shape() {
 }
 
 /// The sigmoid layer with one analytic entry replaced by `value`.
-struct Poisoned {
-    layer: SigmoidLayer,
-    entry: (usize, usize),
-    value: f64,
-}
-
-impl VectorFn for Poisoned {
-    fn input_dim(&self) -> usize {
-        self.layer.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.layer.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.layer.eval(x)
-    }
-}
-
-impl AnalyticJacobian for Poisoned {
-    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-        let mut j = self.layer.jacobian(x);
-        j[self.entry] = self.value;
-        j
-    }
+fn poisoned(layer: SigmoidLayer, entry: (usize, usize), value: f64) -> impl AnalyticJacobian {
+    common::edited(layer, move |j| j[entry] = value)
 }
 
 #[test]
@@ -354,11 +332,7 @@ fn non_finite_analytic_entry_is_a_mismatch_at_that_entry() {
     let right = layer23().jacobian(&x);
     for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         for entry in [(0, 0), (1, 2), (0, 1)] {
-            let map = Poisoned {
-                layer: layer23(),
-                entry,
-                value,
-            };
+            let map = poisoned(layer23(), entry, value);
             let err = Oracle::default().check(&map, &x).unwrap_err();
             let text = err.to_string();
             let CheckError::Mismatch(m) = &err else {
@@ -392,27 +366,11 @@ fn non_finite_analytic_entry_is_a_mismatch_at_that_entry() {
         }
     }
     // A NaN entry outranks a finite wrong entry elsewhere (its error ratio is infinite).
-    struct TwoWrong;
-    impl VectorFn for TwoWrong {
-        fn input_dim(&self) -> usize {
-            3
-        }
-        fn output_dim(&self) -> usize {
-            2
-        }
-        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-            layer23().eval(x)
-        }
-    }
-    impl AnalyticJacobian for TwoWrong {
-        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-            let mut j = layer23().jacobian(x);
-            j[(0, 0)] *= -1.0;
-            j[(1, 1)] = f64::NAN;
-            j
-        }
-    }
-    let err = Oracle::default().check(&TwoWrong, &x).unwrap_err();
+    let two_wrong = common::edited(layer23(), |j| {
+        j[(0, 0)] *= -1.0;
+        j[(1, 1)] = f64::NAN;
+    });
+    let err = Oracle::default().check(&two_wrong, &x).unwrap_err();
     let CheckError::Mismatch(m) = &err else {
         panic!("expected Mismatch, got {err:?}")
     };
@@ -424,11 +382,7 @@ fn non_finite_analytic_entry_is_a_mismatch_at_that_entry() {
 fn non_finite_analytic_entry_where_the_reference_is_zero() {
     // W has a zero weight: the dual entry is exactly 0, the analytic NaN.
     let layer = SigmoidLayer::new(DMatrix::from_row_slice(1, 2, &[0.0, 1.0]));
-    let map = Poisoned {
-        layer,
-        entry: (0, 0),
-        value: f64::NAN,
-    };
+    let map = poisoned(layer, (0, 0), f64::NAN);
     let err = Oracle::default().check(&map, &v(&[0.5, 0.5])).unwrap_err();
     let CheckError::Mismatch(m) = &err else {
         panic!("expected Mismatch, got {err:?}")
@@ -663,11 +617,7 @@ impl AnalyticJacobian for NumDualTanh {
 fn display_of_every_variant_names_the_thing() {
     let o = Oracle::default();
     let x3 = v(&[0.3, -1.2, 0.7]);
-    let sign_flip = Poisoned {
-        layer: layer23(),
-        entry: (1, 0),
-        value: 0.0,
-    };
+    let sign_flip = poisoned(layer23(), (1, 0), 0.0);
     let produced: Vec<(CheckError, Vec<String>)> = vec![
         (
             o.check(&sign_flip, &x3).unwrap_err(),

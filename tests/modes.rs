@@ -890,34 +890,9 @@ fn adjoint_catches_the_permuted_rows_vjp_whenever_the_sides_differ() {
 // 4. Projections.
 // ---------------------------------------------------------------------------------------------
 
-/// A Jacobian whose every entry is right but one (scaled by `1 + rel`), or whose rows are
-/// permuted.
-struct Perturbed {
-    layer: SigmoidLayer,
-    entry: Option<(usize, usize, f64)>,
-    permute: bool,
-}
-
-impl VectorFn for Perturbed {
-    fn input_dim(&self) -> usize {
-        self.layer.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.layer.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.layer.eval(x)
-    }
-}
-
-impl AnalyticJacobian for Perturbed {
-    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-        let mut j = self.layer.jacobian(x);
-        if let Some((r, c, rel)) = self.entry {
-            j[(r, c)] *= 1.0 + rel;
-        }
-        if self.permute { permute_rows(&j) } else { j }
-    }
+/// The layer with the rows of its (otherwise right) Jacobian permuted, as [`permute_rows`].
+fn permuted(layer: SigmoidLayer) -> impl AnalyticJacobian {
+    common::edited(layer, |j| *j = permute_rows(j))
 }
 
 /// A `n×n` layer at moderate values (|Wx| of a few units) and the entry of its Jacobian with
@@ -939,12 +914,9 @@ fn projection_case(n: usize) -> (SigmoidLayer, DVector<f64>, (usize, usize)) {
     (layer, x, best)
 }
 
-fn one_entry(layer: &SigmoidLayer, entry: (usize, usize), rel: f64) -> Perturbed {
-    Perturbed {
-        layer: layer.clone(),
-        entry: Some((entry.0, entry.1, rel)),
-        permute: false,
-    }
+/// The layer with one entry of its (otherwise right) Jacobian scaled by `1 + rel`.
+fn one_entry(layer: &SigmoidLayer, (r, c): (usize, usize), rel: f64) -> impl AnalyticJacobian {
+    common::edited(layer.clone(), move |j| j[(r, c)] *= 1.0 + rel)
 }
 
 #[test]
@@ -998,11 +970,7 @@ fn projection_catches_one_entry_off_by_1e10_at_16x16() {
 #[test]
 fn projection_catches_permuted_rows() {
     let (layer, x, _) = projection_case(16);
-    let f = Perturbed {
-        layer: layer.clone(),
-        entry: None,
-        permute: true,
-    };
+    let f = permuted(layer.clone());
     let wrong = f.jacobian(&x);
     let m = expect_mismatch(Oracle::default().check_projected(&f, &x, 1));
     assert_eq!(m.quantity, Quantity::Jacobian);
@@ -1194,27 +1162,6 @@ impl AnalyticJacobianF32 for F32Layer {
     }
 }
 
-/// The `f32` Jacobian, widened to `f64` and checked as if it were an `f64` one.
-struct WidenedF32<'a>(&'a F32Layer);
-
-impl VectorFn for WidenedF32<'_> {
-    fn input_dim(&self) -> usize {
-        self.0.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.0.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.0.eval(x)
-    }
-}
-
-impl AnalyticJacobian for WidenedF32<'_> {
-    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-        self.0.jacobian_f32(&x.map(|e| e as f32)).map(f64::from)
-    }
-}
-
 /// `W` and `x` exactly representable in `f32`, moderate pre-activations.
 fn f32_case() -> (DMatrix<f64>, DVector<f64>) {
     (
@@ -1233,12 +1180,16 @@ fn f32_case() -> (DMatrix<f64>, DVector<f64>) {
 #[test]
 fn f32_jacobian_with_f64_tolerances_is_flagged() {
     let (w, x) = f32_case();
-    let f = F32Layer::new(w, F32Fault::None);
+    // The f32 Jacobian, widened to f64 and checked as if it were an f64 one.
+    let widened = common::WithJacobian::new(
+        F32Layer::new(w, F32Fault::None),
+        |f: &F32Layer, x: &DVector<f64>| f.jacobian_f32(&x.map(|e| e as f32)).map(f64::from),
+    );
     // Right in f32 …
-    let a = Oracle::default().check_f32(&f, &x).unwrap();
+    let a = Oracle::default().check_f32(&widened.map, &x).unwrap();
     assert_eq!(a.quantity, Quantity::JacobianF32);
     // … but far outside f64 tolerances.
-    let m = expect_mismatch(Oracle::default().check(&WidenedF32(&f), &x));
+    let m = expect_mismatch(Oracle::default().check(&widened, &x));
     assert_eq!(m.quantity, Quantity::Jacobian);
     assert!(
         m.rel_error > 1e-9 && m.rel_error < 1e-6,
@@ -1761,11 +1712,7 @@ fn permuted_rows_are_caught_by_projections_wherever_they_show() {
         0x5052_4D31,
         |j, case| permutation_shows(j, 1e-6, 1e3 * f64::EPSILON * case.w.amax()),
         |case| {
-            let f = Perturbed {
-                layer: SigmoidLayer::new(case.w.clone()),
-                entry: None,
-                permute: true,
-            };
+            let f = permuted(SigmoidLayer::new(case.w.clone()));
             Oracle::default().check_projected(&f, &case.x, 4)
         },
     );

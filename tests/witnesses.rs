@@ -120,42 +120,14 @@ fn sign_error_in_analytic_is_a_mismatch_with_full_report() {
     assert!(text.contains(&expr), "{text}");
 }
 
-/// The layer with one entry of its (otherwise right) Jacobian scaled by `factor`.
-struct ScaledEntry {
-    layer: SigmoidLayer,
-    i: usize,
-    j: usize,
-    factor: f64,
-}
-
-impl VectorFn for ScaledEntry {
-    fn input_dim(&self) -> usize {
-        self.layer.input_dim()
-    }
-    fn output_dim(&self) -> usize {
-        self.layer.output_dim()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-        self.layer.eval(x)
-    }
-}
-
-impl AnalyticJacobian for ScaledEntry {
-    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-        let mut jac = self.layer.jacobian(x);
-        jac[(self.i, self.j)] *= self.factor;
-        jac
-    }
+/// The layer with entry `(i, j)` of its (otherwise right) Jacobian scaled by `factor`.
+fn scaled_entry(layer: SigmoidLayer, (i, j): (usize, usize), factor: f64) -> impl AnalyticJacobian {
+    common::edited(layer, move |jac| jac[(i, j)] *= factor)
 }
 
 #[test]
 fn one_flipped_entry_is_named_exactly() {
-    let map = ScaledEntry {
-        layer: SigmoidLayer::new(w23()),
-        i: 1,
-        j: 2,
-        factor: -1.0,
-    };
+    let map = scaled_entry(SigmoidLayer::new(w23()), (1, 2), -1.0);
     let x = v(&[0.25, -1.5, 0.75]);
     let err = Oracle::default().check(&map, &x).unwrap_err();
     let CheckError::Mismatch(m) = &err else {
@@ -939,15 +911,21 @@ fn textbook_sigmoid_derivative_in_deep_saturation_passes_with_precision_loss() {
     assert_eq!(agreement.precision_loss_entries(), 8, "{agreement}");
 }
 
-fn caught_at(map: &ScaledEntry, x: &DVector<f64>) -> Result<bool, CheckError> {
-    match Oracle::default().check(map, x) {
+/// Whether `check` catches the layer with entry `(i, j)` scaled by `factor`; a Mismatch must
+/// name that entry alone.
+fn caught_at(
+    layer: &SigmoidLayer,
+    (i, j): (usize, usize),
+    factor: f64,
+    x: &DVector<f64>,
+) -> Result<bool, CheckError> {
+    match Oracle::default().check(&scaled_entry(layer.clone(), (i, j), factor), x) {
         Ok(_) => Ok(false),
         Err(CheckError::Mismatch(m)) => {
             assert_eq!(
                 (m.witnesses.row, m.witnesses.col, m.wrong_entries),
-                (map.i, map.j, 1),
-                "factor {}: {m}",
-                map.factor
+                (i, j, 1),
+                "factor {factor}: {m}"
             );
             Ok(true)
         }
@@ -967,12 +945,7 @@ fn relative_error_of_1e_10_in_one_entry_is_caught() {
     assert_eq!(clean.precision_loss_entries(), 0, "{clean}");
 
     let (i, j) = (1, 2);
-    let map = ScaledEntry {
-        layer: layer.clone(),
-        i,
-        j,
-        factor: 1.0 + 1e-10,
-    };
+    let map = scaled_entry(layer.clone(), (i, j), 1.0 + 1e-10);
     let err = Oracle::default().check(&map, &x).unwrap_err();
     let CheckError::Mismatch(m) = &err else {
         panic!("expected Mismatch, got {err:?}")
@@ -991,13 +964,7 @@ fn relative_error_of_1e_10_in_one_entry_is_caught() {
     ];
     let mut smallest_caught = None;
     for &r in &steps {
-        let map = ScaledEntry {
-            layer: layer.clone(),
-            i,
-            j,
-            factor: 1.0 + r,
-        };
-        match caught_at(&map, &x) {
+        match caught_at(&layer, (i, j), 1.0 + r, &x) {
             Ok(true) => smallest_caught = Some(r),
             Ok(false) => break,
             Err(e) => panic!("relative perturbation {r}: unexpected {e:?}"),
@@ -1014,12 +981,7 @@ fn relative_error_of_1e_10_in_one_entry_is_caught() {
     );
     // Below the threshold the check passes (no other error appears).
     for &r in steps.iter().filter(|&&r| r < threshold) {
-        let map = ScaledEntry {
-            layer: layer.clone(),
-            i,
-            j,
-            factor: 1.0 + r,
-        };
+        let map = scaled_entry(layer.clone(), (i, j), 1.0 + r);
         if let Err(e) = Oracle::default().check(&map, &x) {
             // Monotone: once a perturbation is missed, smaller ones are not caught either,
             // except by rounding luck; anything but a Mismatch at (i, j) would be wrong.
@@ -1058,7 +1020,7 @@ proptest! {
         // |a| = 8 that stays ~10× below 1e-10; beyond it the entry is not well-conditioned.
         let a_i = case.preactivation()[i];
         prop_assume!(a_i.abs() <= 8.0, "saturated row (i, a): {:?}", (i, a_i));
-        let map = ScaledEntry { layer, i, j, factor: 1.0 + 1e-10 };
+        let map = scaled_entry(layer, (i, j), 1.0 + 1e-10);
         match Oracle::default().check(&map, &case.x) {
             Err(CheckError::Mismatch(m)) => {
                 prop_assert_eq!((m.witnesses.row, m.witnesses.col), (i, j));

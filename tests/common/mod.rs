@@ -25,3 +25,60 @@ pub fn config(path: &'static str, cases: u32) -> Config {
         ..default
     }
 }
+
+use jacobian_oracle::{AnalyticJacobian, VectorFn};
+use nalgebra::{DMatrix, DVector};
+use num_dual::DualNum;
+
+/// `map` (its dimensions and `eval`) with `jacobian(&map, x)` as its analytic Jacobian: a right
+/// map with a wrong (or differently computed) derivative. It has no `rust_expr`, so a report's
+/// snippet carries a placeholder for it.
+pub struct WithJacobian<F, J> {
+    pub map: F,
+    jacobian: J,
+}
+
+impl<F, J> WithJacobian<F, J>
+where
+    F: VectorFn,
+    J: Fn(&F, &DVector<f64>) -> DMatrix<f64>,
+{
+    pub fn new(map: F, jacobian: J) -> Self {
+        WithJacobian { map, jacobian }
+    }
+}
+
+impl<F: VectorFn, J> VectorFn for WithJacobian<F, J> {
+    fn input_dim(&self) -> usize {
+        self.map.input_dim()
+    }
+    fn output_dim(&self) -> usize {
+        self.map.output_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+        self.map.eval(x)
+    }
+}
+
+impl<F, J> AnalyticJacobian for WithJacobian<F, J>
+where
+    F: VectorFn,
+    J: Fn(&F, &DVector<f64>) -> DMatrix<f64>,
+{
+    fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        (self.jacobian)(&self.map, x)
+    }
+}
+
+/// `map` with its own analytic Jacobian, changed in place by `edit` (an entry scaled or
+/// replaced, rows permuted).
+pub fn edited<F: AnalyticJacobian>(
+    map: F,
+    edit: impl Fn(&mut DMatrix<f64>),
+) -> WithJacobian<F, impl Fn(&F, &DVector<f64>) -> DMatrix<f64>> {
+    WithJacobian::new(map, move |f: &F, x: &DVector<f64>| {
+        let mut j = f.jacobian(x);
+        edit(&mut j);
+        j
+    })
+}
