@@ -19,6 +19,7 @@ use std::cell::{Cell, RefCell};
 
 use jacobian_oracle::catalogue::{SigmoidLayer, sigmoid_derivative, sigmoid_derivative_stable};
 use jacobian_oracle::report::{NotJudgeable, Quantity};
+use jacobian_oracle::speed::LayerF32;
 use jacobian_oracle::strategy::{LayerCase, Regime, layer_case, simple_f64};
 use jacobian_oracle::{
     Agreement, AnalyticJacobian, AnalyticJacobianF32, AnalyticJvp, AnalyticVjp, CheckError,
@@ -1103,28 +1104,19 @@ enum F32Fault {
     PermutedRows,
 }
 
-/// The sigmoid layer, its Jacobian computed in `f32`: `a = Wx`, `z = σ(a)` (stable), `J =
-/// diag(z(1 − z)) W`, every step in `f32`.
+/// The sigmoid layer, its Jacobian computed in `f32` by [`LayerF32`] (`a = Wx`, `z = σ(a)`
+/// (stable), `J = diag(z(1 − z)) W`, every step in `f32`), then `fault` applied to it.
 struct F32Layer {
-    layer: SigmoidLayer,
+    layer: LayerF32,
     fault: F32Fault,
 }
 
 impl F32Layer {
     fn new(w: DMatrix<f64>, fault: F32Fault) -> Self {
         F32Layer {
-            layer: SigmoidLayer::new(w),
+            layer: LayerF32::new(SigmoidLayer::new(w)),
             fault,
         }
-    }
-}
-
-fn sigmoid_f32(a: f32) -> f32 {
-    if a >= 0.0 {
-        1.0 / (1.0 + (-a).exp())
-    } else {
-        let e = a.exp();
-        e / (1.0 + e)
     }
 }
 
@@ -1142,13 +1134,7 @@ impl VectorFn for F32Layer {
 
 impl AnalyticJacobianF32 for F32Layer {
     fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
-        let w: DMatrix<f32> = self.layer.w.map(|e| e as f32);
-        let a = &w * x;
-        let s = a.map(|ai| {
-            let z = sigmoid_f32(ai);
-            z * (1.0 - z)
-        });
-        let mut j = DMatrix::from_fn(w.nrows(), w.ncols(), |r, c| s[r] * w[(r, c)]);
+        let mut j = self.layer.jacobian_f32(x);
         match self.fault {
             F32Fault::None => {}
             F32Fault::SignError => j = -j,
