@@ -1109,18 +1109,6 @@ fn check_result(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Open bugs: none (each bug found is pinned by a regression test at the end of the file).
-// ---------------------------------------------------------------------------------------------
-
-/// Whether a check's outcome is one of the known open bugs (each would be pinned by an ignored
-/// test below): the property does not judge it further, so that it keeps guarding the rest.
-fn excused(check: &str, case: &Case, outcome: Result<(), &CheckError>) -> bool {
-    // No open bug left to step around (the pins at the end of the file are regression tests).
-    let _ = (check, case, outcome);
-    false
-}
-
-// ---------------------------------------------------------------------------------------------
 // Strategies.
 // ---------------------------------------------------------------------------------------------
 
@@ -1406,36 +1394,28 @@ fn all_checks(case: &Case) -> Result<(), TestCaseError> {
     // check
     let result = run("check", input, || oracle.check(f, x))?;
     unchanged("check")?;
-    if !excused("check", case, outcome(&result)) {
-        let c = ctx("check", (m, n), Quantity::Jacobian);
-        check_result(&c, &expect_check(f, x), &result)?;
-    }
+    let c = ctx("check", (m, n), Quantity::Jacobian);
+    check_result(&c, &expect_check(f, x), &result)?;
 
     // check_gradient, check_hessian
     let result = run("check_gradient", input, || oracle.check_gradient(g, x))?;
     unchanged("check_gradient")?;
-    if !excused("check_gradient", case, outcome(&result)) {
-        let c = ctx("check_gradient", (1, n), Quantity::Gradient);
-        check_result(&c, &expect_gradient(g, x), &result)?;
-    }
+    let c = ctx("check_gradient", (1, n), Quantity::Gradient);
+    check_result(&c, &expect_gradient(g, x), &result)?;
     let result = run("check_hessian", input, || oracle.check_hessian(g, x))?;
     unchanged("check_hessian")?;
-    if !excused("check_hessian", case, outcome(&result)) {
-        let c = ctx("check_hessian", (n, n), Quantity::Hessian);
-        check_result(&c, &expect_hessian(g, x), &result)?;
-    }
+    let c = ctx("check_hessian", (n, n), Quantity::Hessian);
+    check_result(&c, &expect_hessian(g, x), &result)?;
 
     // check_f32: reports carry the rounded x.
     let result = run("check_f32", input, || oracle.check_f32(f, x))?;
     unchanged("check_f32")?;
-    if !excused("check_f32", case, outcome(&result)) {
-        let rounded = rounded_to_f32(x);
-        let c = Context {
-            report_x: &rounded,
-            ..ctx("check_f32", (m, n), Quantity::JacobianF32)
-        };
-        check_result(&c, &expect_f32(f, x), &result)?;
-    }
+    let rounded = rounded_to_f32(x);
+    let c = Context {
+        report_x: &rounded,
+        ..ctx("check_f32", (m, n), Quantity::JacobianF32)
+    };
+    check_result(&c, &expect_f32(f, x), &result)?;
 
     // check_projected, k from 0 to 5.
     let result = run("check_projected", input, || {
@@ -1443,73 +1423,61 @@ fn all_checks(case: &Case) -> Result<(), TestCaseError> {
     })?;
     unchanged("check_projected")?;
     no_direction_of_its_own("check_projected", outcome(&result))?;
-    if !excused("check_projected", case, outcome(&result)) {
-        let c = ctx("check_projected", (m, n), Quantity::Jacobian);
-        check_result(&c, &expect_projected(f, x, case.k), &result)?;
-    }
+    let c = ctx("check_projected", (m, n), Quantity::Jacobian);
+    check_result(&c, &expect_projected(f, x, case.k), &result)?;
 
     // check_jvp_along, check_vjp_along: the drawn directions.
     let result = run("check_jvp_along", input, || {
         oracle.check_jvp_along(f, x, &case.v)
     })?;
     unchanged("check_jvp_along")?;
-    if !excused("check_jvp_along", case, outcome(&result)) {
-        let c = Context {
-            direction: Some(&case.v),
-            ..ctx("check_jvp_along", (m, 1), Quantity::Jvp)
-        };
-        check_result(&c, &expect_jvp_along(f, x, &case.v), &result)?;
-    }
+    let c = Context {
+        direction: Some(&case.v),
+        ..ctx("check_jvp_along", (m, 1), Quantity::Jvp)
+    };
+    check_result(&c, &expect_jvp_along(f, x, &case.v), &result)?;
     let result = run("check_vjp_along", input, || {
         oracle.check_vjp_along(f, x, &case.u)
     })?;
     unchanged("check_vjp_along")?;
-    if !excused("check_vjp_along", case, outcome(&result)) {
-        let c = Context {
-            direction: Some(&case.u),
-            ..ctx("check_vjp_along", (1, n), Quantity::Vjp)
-        };
-        check_result(&c, &expect_vjp_along(f, x, &case.u), &result)?;
-    }
+    let c = Context {
+        direction: Some(&case.u),
+        ..ctx("check_vjp_along", (1, n), Quantity::Vjp)
+    };
+    check_result(&c, &expect_vjp_along(f, x, &case.u), &result)?;
 
     // check_jvp, check_vjp: along the oracle's own directions, recorded by the map.
     f.jvp_log.borrow_mut().clear();
     let result = run("check_jvp", input, || oracle.check_jvp(f, x))?;
     unchanged("check_jvp")?;
-    if !excused("check_jvp", case, outcome(&result)) {
-        no_direction_of_its_own("check_jvp", outcome(&result))?;
-        let directions = f.jvp_log.borrow().clone();
-        let expect = expect_along_each(
-            &directions,
-            |v| expect_jvp_along(f, x, v),
-            input_error(n, m, x).or_else(|| eval_error(f, x)),
-        );
-        check_result(&ctx("check_jvp", (m, 1), Quantity::Jvp), &expect, &result)?;
-    }
+    no_direction_of_its_own("check_jvp", outcome(&result))?;
+    let directions = f.jvp_log.borrow().clone();
+    let expect = expect_along_each(
+        &directions,
+        |v| expect_jvp_along(f, x, v),
+        input_error(n, m, x).or_else(|| eval_error(f, x)),
+    );
+    check_result(&ctx("check_jvp", (m, 1), Quantity::Jvp), &expect, &result)?;
     f.vjp_log.borrow_mut().clear();
     let result = run("check_vjp", input, || oracle.check_vjp(f, x))?;
     unchanged("check_vjp")?;
-    if !excused("check_vjp", case, outcome(&result)) {
-        no_direction_of_its_own("check_vjp", outcome(&result))?;
-        let directions = f.vjp_log.borrow().clone();
-        let expect = expect_along_each(
-            &directions,
-            |u| expect_vjp_along(f, x, u),
-            input_error(n, m, x).or_else(|| eval_error(f, x)),
-        );
-        check_result(&ctx("check_vjp", (1, n), Quantity::Vjp), &expect, &result)?;
-    }
+    no_direction_of_its_own("check_vjp", outcome(&result))?;
+    let directions = f.vjp_log.borrow().clone();
+    let expect = expect_along_each(
+        &directions,
+        |u| expect_vjp_along(f, x, u),
+        input_error(n, m, x).or_else(|| eval_error(f, x)),
+    );
+    check_result(&ctx("check_vjp", (1, n), Quantity::Vjp), &expect, &result)?;
 
     // check_adjoint
     f.jvp_log.borrow_mut().clear();
     f.vjp_log.borrow_mut().clear();
     let result = run("check_adjoint", input, || oracle.check_adjoint(f, x))?;
     unchanged("check_adjoint")?;
-    if !excused("check_adjoint", case, result.as_ref().copied()) {
-        no_direction_of_its_own("check_adjoint", result.as_ref().copied())?;
-        let c = ctx("check_adjoint", (0, 0), Quantity::Jacobian);
-        check_adjoint_result(case, &c, &result)?;
-    }
+    no_direction_of_its_own("check_adjoint", result.as_ref().copied())?;
+    let c = ctx("check_adjoint", (0, 0), Quantity::Jacobian);
+    check_adjoint_result(case, &c, &result)?;
 
     // check_black_box: eval::<f64> as the black box, the (faulty) analytic Jacobian at x.
     let jacobian = f.jacobian_value(x);
@@ -1527,14 +1495,12 @@ fn all_checks(case: &Case) -> Result<(), TestCaseError> {
                 .all(|(p, q)| p.to_bits() == q.to_bits()),
         "check_black_box: the Jacobian was altered"
     );
-    if !excused("check_black_box", case, outcome(&result)) {
-        let c = ctx(
-            "check_black_box",
-            (jacobian.nrows(), x.len()),
-            Quantity::BlackBox,
-        );
-        check_result(&c, &expect_black_box(f, &jacobian, x), &result)?;
-    }
+    let c = ctx(
+        "check_black_box",
+        (jacobian.nrows(), x.len()),
+        Quantity::BlackBox,
+    );
+    check_result(&c, &expect_black_box(f, &jacobian, x), &result)?;
     Ok(())
 }
 
