@@ -1,9 +1,9 @@
 //! Claims of the README that are outputs of the crate, kept true by comparing them with what
 //! the crate prints now.
 
+mod common;
+
 use jacobian_oracle::Oracle;
-use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
-use nalgebra::{DMatrix, DVector};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
@@ -24,11 +24,7 @@ fn text_block_after(readme: &str, heading: &str) -> String {
 /// counterexample, verbatim.
 #[test]
 fn the_failure_shown_in_the_readme_is_what_the_oracle_prints() {
-    let f = LayerMutant::new(
-        LayerMutantKind::DiagonalOnWrongSide,
-        DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]),
-    );
-    let x = DVector::from_vec(vec![0.0, -1.0]);
+    let (f, x) = common::readme_failure();
     let printed = Oracle::default().check(&f, &x).unwrap_err().to_string();
     let shown = text_block_after(&readme(), "## How to read a failure");
     assert_eq!(
@@ -41,11 +37,7 @@ fn the_failure_shown_in_the_readme_is_what_the_oracle_prints() {
 /// The README's "about 1.5·10¹³ times the tolerance" for that failure.
 #[test]
 fn the_error_ratio_quoted_in_the_readme_holds() {
-    let f = LayerMutant::new(
-        LayerMutantKind::DiagonalOnWrongSide,
-        DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]),
-    );
-    let x = DVector::from_vec(vec![0.0, -1.0]);
+    let (f, x) = common::readme_failure();
     let Err(jacobian_oracle::CheckError::Mismatch(m)) = Oracle::default().check(&f, &x) else {
         panic!("a mismatch")
     };

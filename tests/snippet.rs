@@ -1,9 +1,10 @@
 //! The reproduction snippet of a failure is paste-ready: the text below is what the oracle
 //! prints for a known failure, and the test after it is that text pasted verbatim.
 
-use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+mod common;
+
 use jacobian_oracle::{CheckError, Oracle};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DVector;
 
 const EXPECTED: &str = "\
 let f = jacobian_oracle::mutants::LayerMutant::new(jacobian_oracle::mutants::LayerMutantKind::DiagonalOnWrongSide, nalgebra::DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]));
@@ -14,11 +15,7 @@ assert!(result.is_ok(), \"{}\", result.unwrap_err());
 
 #[test]
 fn the_snippet_is_the_text_pasted_below() {
-    let f = LayerMutant::new(
-        LayerMutantKind::DiagonalOnWrongSide,
-        DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]),
-    );
-    let x = DVector::from_vec(vec![0.0, -1.0]);
+    let (f, x) = common::readme_failure();
     let Err(CheckError::Mismatch(m)) = Oracle::default().check(&f, &x) else {
         panic!("the mutant must be caught");
     };

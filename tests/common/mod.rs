@@ -82,3 +82,14 @@ pub fn edited<F: AnalyticJacobian>(
         j
     })
 }
+
+/// The failure the README shows and the snippet test pastes: the `diagonal_on_wrong_side`
+/// mutant (`W·diag(σ')` for `diag(σ')·W`) at its 2×2 minimal counterexample.
+pub fn readme_failure() -> (jacobian_oracle::mutants::LayerMutant, DVector<f64>) {
+    use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
+    let f = LayerMutant::new(
+        LayerMutantKind::DiagonalOnWrongSide,
+        DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]),
+    );
+    (f, DVector::from_vec(vec![0.0, -1.0]))
+}
