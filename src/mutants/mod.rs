@@ -483,25 +483,21 @@ vector_fn_of_right_map!(WeightsMutant, map, |m| {
 
 impl AnalyticJacobian for WeightsMutant {
     fn jacobian(&self, theta: &DVector<f64>) -> DMatrix<f64> {
-        let m = self.map.rows;
-        let x = &self.map.x;
+        let (m, x) = (self.map.rows, &self.map.x);
         let n = x.len();
-        let w = self.map.unflatten(theta);
-        let s = matvec(&w, x).map(sigmoid_derivative);
-        let mut jac = DMatrix::zeros(m, m * n);
-        for i in 0..m {
-            for k in 0..n {
-                match self.kind {
-                    WeightsMutantKind::RowMajor => jac[(i, i * n + k)] = s[i] * x[k],
-                    WeightsMutantKind::MissingDelta => {
-                        for j in 0..m {
-                            jac[(i, j + k * m)] = s[i] * x[k];
-                        }
-                    }
-                }
+        let s = matvec(&self.map.unflatten(theta), x).map(sigmoid_derivative);
+        match self.kind {
+            // Row i holds σ'_i xᵀ in the columns i·n + k of a row-major vec(W).
+            WeightsMutantKind::RowMajor => {
+                DMatrix::from_fn(
+                    m,
+                    m * n,
+                    |i, c| if c / n == i { s[i] * x[c % n] } else { 0.0 },
+                )
             }
+            // Column j + k·m is W_jk: σ'_i x_k for every j.
+            WeightsMutantKind::MissingDelta => DMatrix::from_fn(m, m * n, |i, c| s[i] * x[c / m]),
         }
-        jac
     }
 }
 
