@@ -83,7 +83,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::AnalyticJacobian;
 use crate::catalogue::{
-    SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, matvec, sigmoid_derivative,
+    SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, dot, matvec, sigmoid, sigmoid_derivative,
 };
 use crate::report::{matrix_literal, vec_literal};
 
@@ -311,14 +311,14 @@ impl AnalyticJacobian for LayerMutant {
                 DMatrix::from_fn(m, n, |i, j| w[(i, j)] * s[j % m])
             }
             LayerMutantKind::MissingOneMinusZ => {
-                let z = a.map(crate::catalogue::sigmoid);
+                let z = a.map(sigmoid);
                 DMatrix::from_fn(m, n, |i, j| z[i] * w[(i, j)])
             }
             LayerMutantKind::DerivativeAtInput => {
                 DMatrix::from_fn(m, n, |i, j| sigmoid_derivative(x[j]) * w[(i, j)])
             }
             LayerMutantKind::DerivativeAtOutput => {
-                let z = a.map(crate::catalogue::sigmoid);
+                let z = a.map(sigmoid);
                 DMatrix::from_fn(m, n, |i, j| sigmoid_derivative(z[i]) * w[(i, j)])
             }
             LayerMutantKind::OuterProduct => DMatrix::from_fn(m, n, |i, j| s[i] * x[j]),
@@ -567,7 +567,7 @@ vector_fn_of_right_map!(NeuronSwapped, neuron, |m| {
 
 impl AnalyticJacobian for NeuronSwapped {
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-        let s = sigmoid_derivative(crate::catalogue::dot(&self.neuron.w, x));
+        let s = sigmoid_derivative(dot(&self.neuron.w, x));
         DMatrix::from_fn(1, x.len(), |_, j| s * x[j])
     }
 }

@@ -17,6 +17,7 @@ use num_dual::DualNum;
 use crate::catalogue::{
     CrossEntropyWithLogits, LogisticRegression, NeuronScore, SmoothActivation, softmax,
 };
+use crate::report::vec_literal;
 use crate::{AnalyticGradient, AnalyticHessian, ScalarFn};
 
 /// A wrong derivative of binary logistic regression's NLL.
@@ -312,7 +313,7 @@ impl ScalarFn for SoftmaxHessianMissingOuter {
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
             "jacobian_oracle::mutants::SoftmaxHessianMissingOuter::new(nalgebra::DVector::from_vec({}))",
-            crate::report::vec_literal(&self.loss.y)
+            vec_literal(&self.loss.y)
         ))
     }
 }
@@ -389,7 +390,7 @@ impl ScalarFn for TanhHessianWrongSign {
     fn rust_expr(&self) -> Option<String> {
         Some(format!(
             "jacobian_oracle::mutants::TanhHessianWrongSign::new(nalgebra::DVector::from_vec({}))",
-            crate::report::vec_literal(&self.score.w)
+            vec_literal(&self.score.w)
         ))
     }
 }
