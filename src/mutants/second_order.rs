@@ -247,7 +247,8 @@ impl AnalyticHessian for RegressionMutant {
     }
 }
 
-/// Softmax cross-entropy with the Hessian `diag(p)`: the `−ppᵀ` term dropped.
+/// Softmax cross-entropy with the Hessian `(Σy) diag(p)` — `diag(p)` for targets that sum to 1,
+/// as the suite's one-hot ones do: the `−ppᵀ` term dropped.
 ///
 /// ```
 /// use jacobian_oracle::mutants::SoftmaxHessianMissingOuter;
