@@ -15,7 +15,7 @@
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
-use super::{matvec, normal_cdf, normal_pdf, sigmoid};
+use super::{matvec, normal_cdf, normal_pdf, scale_rows, sigmoid};
 use crate::report::{float_literal, matrix_literal, vec_literal};
 use crate::{AnalyticJacobian, VectorFn};
 
@@ -888,14 +888,6 @@ impl ActivationLayer {
         }
         a
     }
-}
-
-/// `diag(s) M`: row `i` of `M` scaled by `s_i`, walking `M` column by column.
-fn scale_rows(s: &DVector<f64>, mut m: DMatrix<f64>) -> DMatrix<f64> {
-    for mut col in m.column_iter_mut() {
-        col.component_mul_assign(s);
-    }
-    m
 }
 
 impl VectorFn for ActivationLayer {

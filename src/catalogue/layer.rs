@@ -5,7 +5,7 @@
 use nalgebra::{DMatrix, DVector};
 use num_dual::DualNum;
 
-use super::{matvec, sigmoid, sigmoid_derivative};
+use super::{matvec, scale_rows, sigmoid, sigmoid_derivative};
 use crate::report::{matrix_literal, vec_literal};
 use crate::{AnalyticJacobian, AnalyticJacobianF32, AnalyticJvp, AnalyticVjp, VectorFn};
 
@@ -77,12 +77,7 @@ impl VectorFn for SigmoidLayer {
 impl AnalyticJacobian for SigmoidLayer {
     fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
         let s = matvec(&self.w, x).map(sigmoid_derivative);
-        // diag(s) W: scale row i by s_i, walking W column by column.
-        let mut j = self.w.clone();
-        for mut col in j.column_iter_mut() {
-            col.component_mul_assign(&s);
-        }
-        j
+        scale_rows(&s, self.w.clone())
     }
 }
 
@@ -158,11 +153,7 @@ impl AnalyticJacobianF32 for SigmoidLayer {
             };
             z * (1.0 - z)
         });
-        let mut j = w;
-        for mut col in j.column_iter_mut() {
-            col.component_mul_assign(&s);
-        }
-        j
+        scale_rows(&s, w)
     }
 }
 

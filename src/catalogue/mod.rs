@@ -106,3 +106,15 @@ pub fn matvec<D: DualNum<Primitive = f64> + Copy>(w: &DMatrix<f64>, v: &DVector<
     }
     DVector::from_vec(a)
 }
+
+/// `diag(s) M`: row `i` of `M` scaled by `s_i`, walking `M` column by column (contiguous in
+/// nalgebra's column-major storage).
+pub(crate) fn scale_rows<T: nalgebra::Scalar + nalgebra::ClosedMulAssign>(
+    s: &DVector<T>,
+    mut m: DMatrix<T>,
+) -> DMatrix<T> {
+    for mut col in m.column_iter_mut() {
+        col.component_mul_assign(s);
+    }
+    m
+}

@@ -145,12 +145,8 @@ impl AnalyticHessian for LogisticRegression {
         // leaves the Hessian of a saturated model with no relative precision (errors of
         // ε·‖x_n‖²/N on entries of e^{−a}‖x_n‖²/N).
         let s = self.logits(w).map(|a| sigmoid(a) * sigmoid(-a));
-        // XᵀSX: scale the rows of X by s (column by column), then one matrix product.
-        let mut sx = self.data.clone();
-        for mut col in sx.column_iter_mut() {
-            col.component_mul_assign(&s);
-        }
-        self.data.tr_mul(&sx) / n
+        // XᵀSX: scale the rows of X by s, then one matrix product.
+        self.data.tr_mul(&super::scale_rows(&s, self.data.clone())) / n
     }
 }
 
