@@ -1059,10 +1059,9 @@ impl Mlp {
         self.layers
             .iter()
             .map(|layer| {
-                let s = layer
-                    .preactivation(&z)
-                    .map(|a| self.derivative(layer.activation, a));
-                z = layer.eval(&z);
+                let a = layer.preactivation(&z);
+                let s = a.map(|ai| self.derivative(layer.activation, ai));
+                z = a.map(|ai| layer.activation.apply(ai));
                 scale_rows(&s, layer.w.clone())
             })
             .collect()
