@@ -249,11 +249,15 @@ impl ScalarFn for MultinomialLogisticRegression {
         let a = self.logits(theta);
         let n = self.data.nrows();
         let mut sum = D::zero();
+        // One buffer for every example's logits: `eval` runs once per dual pass and per
+        // finite-difference point.
+        let mut row = Vec::with_capacity(self.classes);
         for i in 0..n {
             // −log softmax(a_n)_y, stable (the catalogue's log_softmax shifts by the top
             // logit on the dual path; the top class's entry is −log1p(rest), no cancellation).
-            let row = DVector::from_fn(self.classes, |c, _| a[(i, c)]);
-            sum -= super::log_softmax(&row)[self.labels[i]];
+            row.clear();
+            row.extend((0..self.classes).map(|c| a[(i, c)]));
+            sum -= super::softmax::log_softmax_entry(&row, self.labels[i]);
         }
         sum / n as f64
     }

@@ -36,7 +36,7 @@ use crate::report::vec_literal;
 use crate::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, ScalarFn, VectorFn};
 
 /// The index of the largest real part (the first one on ties).
-fn argmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> usize {
+fn argmax<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> usize {
     let mut a = 0;
     for (k, v) in x.iter().enumerate() {
         if v.re() > x[a].re() {
@@ -47,7 +47,7 @@ fn argmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> usize {
 }
 
 /// `a = argmax x`, and `u = Σ_{k≠a} e^{x_k − x_a} ∈ [0, n − 1]`.
-fn largest_and_rest<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> (usize, D) {
+fn largest_and_rest<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> (usize, D) {
     let a = argmax(x);
     let xa = x[a];
     let u = x
@@ -77,7 +77,7 @@ fn largest_and_rest<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> (usiz
 /// If `x` is empty.
 #[must_use]
 pub fn logsumexp<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> D {
-    let (a, u) = largest_and_rest(x);
+    let (a, u) = largest_and_rest(x.as_slice());
     x[a] + u.ln_1p()
 }
 
@@ -99,9 +99,16 @@ pub fn logsumexp<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> D {
 /// If `x` is empty.
 #[must_use]
 pub fn log_softmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> DVector<D> {
-    let (a, u) = largest_and_rest(x);
+    let (a, u) = largest_and_rest(x.as_slice());
     let (xa, lse) = (x[a], u.ln_1p());
     x.map(|xi| (xi - xa) - lse)
+}
+
+/// `log softmax(x)_i` alone, computed as the entry `i` of [`log_softmax`] is (the same
+/// operations, the same value), for callers that need one entry of many short vectors.
+pub(super) fn log_softmax_entry<D: DualNum<Primitive = f64> + Copy>(x: &[D], i: usize) -> D {
+    let (a, u) = largest_and_rest(x);
+    (x[i] - x[a]) - u.ln_1p()
 }
 
 /// `softmax(x)_i = e^{x_i}/Σ_k e^{x_k}`, stable for every finite `x` and generic over the
@@ -121,7 +128,7 @@ pub fn log_softmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> DVecto
 /// If `x` is empty.
 #[must_use]
 pub fn softmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> DVector<D> {
-    let (a, u) = largest_and_rest(x);
+    let (a, u) = largest_and_rest(x.as_slice());
     let xa = x[a];
     let pa = (D::one() + u).recip();
     DVector::from_fn(
@@ -150,7 +157,7 @@ pub fn softmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> DVector<D>
 /// If `x` is empty.
 #[must_use]
 pub fn softmax_and_complement(x: &DVector<f64>) -> (DVector<f64>, DVector<f64>) {
-    let (a, u) = largest_and_rest(x);
+    let (a, u) = largest_and_rest(x.as_slice());
     let p = softmax(x);
     let q = DVector::from_fn(x.len(), |i, _| if i == a { u * p[a] } else { 1.0 - p[i] });
     (p, q)
