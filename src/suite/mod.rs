@@ -371,7 +371,7 @@ fn runner(config: &SuiteConfig, name: &str) -> TestRunner {
 }
 
 fn strategy_for(e: &Entry, config: &SuiteConfig) -> crate::strategy::LayerCaseStrategy {
-    let s = layer_case().max_dim(config.max_dim.max(1));
+    let s = layer_case().max_dim(config.max_dim);
     if e.square { s.square() } else { s }
 }
 
