@@ -202,11 +202,7 @@ impl AnalyticJacobianF32 for LayerF32 {
             };
             z * (1.0 - z)
         });
-        let mut j = self.w32.clone();
-        for mut col in j.column_iter_mut() {
-            col.component_mul_assign(&s);
-        }
-        j
+        crate::catalogue::scale_rows(&s, self.w32.clone())
     }
 }
 

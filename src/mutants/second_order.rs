@@ -230,10 +230,7 @@ impl AnalyticHessian for RegressionMutant {
             RegressionMutantKind::GradientMissingOneOverN => h,
             RegressionMutantKind::HessianMissingOneMinusMu => {
                 let mu = self.model.probabilities(w);
-                let mut sx = self.model.data.clone();
-                for mut col in sx.column_iter_mut() {
-                    col.component_mul_assign(&mu);
-                }
+                let sx = crate::catalogue::scale_rows(&mu, self.model.data.clone());
                 self.model.data.tr_mul(&sx) / self.model.data.nrows() as f64
             }
             RegressionMutantKind::HessianAsymmetric => {
