@@ -177,6 +177,9 @@ impl VectorFn for LinearLayerWeights {
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, theta: &DVector<D>) -> DVector<D> {
         let m = self.rows;
         let mut y = self.b.map(D::from);
+        if m == 0 {
+            return y; // no outputs (chunks of 0 would panic)
+        }
         // Column k of W is θ[k·m .. (k+1)·m]: contiguous.
         for (col, &xk) in theta.as_slice().chunks_exact(m).zip(self.x.iter()) {
             for (yi, &wik) in y.iter_mut().zip(col) {

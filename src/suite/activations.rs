@@ -9,15 +9,15 @@
 //!   of `W`, i.e. the unbiased layer shifted to `x + ½𝟙`): it is independent of `x`, scales
 //!   with `W` in every regime (so saturation stays saturation), and stays a half-integer in the
 //!   integer regime, where `Wx + b` is still often exactly 0 — on the kinks;
-//! * `mlp`: three layers, ReLU, SiLU, softplus, each with `b = ½W_l𝟙`: `W_1 = W` (`m×n`), then
-//!   `W_2`, `W_3` (`m×m`) derived from `W` by [`hidden_weights`];
+//! * `mlp`: four layers, ReLU, sigmoid, tanh, softplus, each with `b = ½W_l𝟙`: `W_1 = W`
+//!   (`m×n`), then `W_2`, `W_3`, `W_4` (`m×m`) derived from `W`;
 //! * the mutants of [`crate::mutants`]' activation family: the scalar ones on the elementwise
 //!   map at `x + ½𝟙`, and those wrong on the negative side only at `−|x + ½𝟙|`. Most of these
 //!   mistakes happen to be right at 0 (`1 − z = 1 − z²` where `z = 0`), and an input is drawn
 //!   as exactly 0 about one time in 45: the shift by ½ (the layers' bias, for one input) keeps
 //!   such a draw from hiding the mistake in the first input, so the smallest counterexample
-//!   is always one input. The reversed chain rule on the MLP of a square `W`, with softplus in
-//!   place of ReLU.
+//!   is always one input. The reversed chain rule on a three-layer MLP of a square `W` (softplus,
+//!   SiLU, softplus).
 
 use nalgebra::DMatrix;
 
