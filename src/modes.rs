@@ -211,7 +211,7 @@ fn own_directions<F: VectorFn + ?Sized>(
     x: &DVector<f64>,
     seed: u64,
     k: usize,
-    accept: impl Fn(&DMatrix<f64>) -> bool,
+    mut accept: impl FnMut(&DMatrix<f64>) -> bool,
 ) -> (DMatrix<f64>, Option<DMatrix<f64>>) {
     let n = x.len();
     let shrink = 2f64.powi(-(n.next_power_of_two().trailing_zeros() as i32 + 2));
@@ -905,13 +905,21 @@ impl Oracle {
         let t = DVector::zeros(1);
         // All k exact references Jv in one batched dual pass (as many lanes as directions).
         // A finite J must have finite products along the directions (the oracle's own J·V
-        // overflowing is not the map's fault).
-        let finite_j = jacobian.iter().all(|e| e.is_finite());
+        // overflowing is not the map's fault). The products are formed once, walking J's
+        // contiguous columns once, and kept for the directions that are accepted; J is swept
+        // for finiteness only where a product is not finite.
+        let mut formed: Option<(DMatrix<f64>, DMatrix<f64>)> = None;
         let (directions, references) = own_directions(f, x, PROJECTION_SEED, k, |v| {
-            !finite_j || products(&jacobian, v).iter().all(|e| e.is_finite())
+            let jv = products(&jacobian, v);
+            let accepted = jv.iter().all(|e| e.is_finite())
+                || !jacobian.as_slice().iter().all(|e| e.is_finite());
+            formed = Some((v.clone(), jv));
+            accepted
         });
-        // All k analytic products Jv at once, walking J's contiguous columns once.
-        let products = products(&jacobian, &directions);
+        let products = match formed {
+            Some((v, jv)) if v == directions => jv,
+            _ => products(&jacobian, &directions),
+        };
         let mut all: Option<Agreement> = None;
         for p in 0..k {
             let v = directions.column(p).clone_owned();
