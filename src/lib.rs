@@ -179,7 +179,7 @@
 //! | [`mutants`] | the wrong formulas people write, each caught with its minimal counterexample |
 //! | [`strategy`] | proptest strategies: shapes, regimes (saturating, tiny, huge), directions, simple values |
 //! | [`report`] | [`Agreement`], [`Mismatch`] and the other reports; snippets |
-//! | [`tolerance`], [`fd`], [`dual`], [`rounding`] | how the verdict is reached: tolerances and their error models, the two references, running rounding bounds |
+//! | [`tolerance`], [`fd`], [`dual`], [`rounding`], [`noise`] | how the verdict is reached: tolerances and their error models, the two references, running rounding bounds, the measured noise of the analytic side |
 //! | [`suite`] | the catalogue and mutants as seeded runs, and the soak ([`suite::soak`]) for your own maps |
 //! | [`speed`], [`plot_data`] | the benchmark problem and floors; the data behind the README's plots |
 //!
@@ -195,6 +195,7 @@ mod error;
 pub mod fd;
 pub mod modes;
 pub mod mutants;
+pub mod noise;
 mod oracle;
 pub mod plot_data;
 pub mod precision;
