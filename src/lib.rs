@@ -180,13 +180,24 @@
 //! | [`strategy`] | proptest strategies: shapes, regimes (saturating, tiny, huge), directions, simple values |
 //! | [`report`] | [`Agreement`], [`Mismatch`] and the other reports; snippets |
 //! | [`tolerance`], [`fd`], [`dual`], [`rounding`] | how the verdict is reached: tolerances and their error models, the two references, running rounding bounds |
-//! | [`suite`] | the catalogue and mutants as seeded runs, and the soak ([`suite::soak`]) for your own maps |
-//! | [`speed`], [`plot_data`] | the benchmark problem and floors; the data behind the README's plots |
+#![cfg_attr(
+    feature = "cli",
+    doc = "| [`suite`] (feature `cli`) | the catalogue and mutants as seeded runs, and the soak ([`suite::soak`]) for your own maps |"
+)]
+#![cfg_attr(
+    feature = "cli",
+    doc = "| [`speed`], [`plot_data`] (feature `cli`) | the benchmark problem and floors; the data behind the README's plots |"
+)]
+//!
+//! The modules `suite`, `speed` and `plot_data` serve the report binary and come with the
+//! `cli` feature (on by default); with `default-features = false` the crate is the oracle,
+//! its references and reports, [`strategy`], [`catalogue`] and [`mutants`].
 //!
 //! The formulas come from Murphy, *Probabilistic Machine Learning: An Introduction* (2022),
 //! sec. 13.3–13.4 and 10.2–10.3, as cited on each map; the crate's README holds the measured
 //! speed, detection power and reliability figures.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod black_box;
 pub mod catalogue;
@@ -196,13 +207,19 @@ pub mod fd;
 pub mod modes;
 pub mod mutants;
 mod oracle;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod plot_data;
 pub mod precision;
 pub mod report;
 pub mod rounding;
 pub mod scalar;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod speed;
 pub mod strategy;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod suite;
 pub mod tolerance;
 mod traits;

@@ -16,6 +16,7 @@ use jacobian_oracle::mutants::{
     LogSoftmaxMutant, LogSoftmaxMutantKind, SoftmaxMutant, SoftmaxMutantKind,
 };
 use jacobian_oracle::strategy::{LayerCase, Regime, layer_case};
+#[cfg(feature = "cli")]
 use jacobian_oracle::suite::{SuiteConfig, catalogue, mutants, run_map};
 use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
 use nalgebra::{DMatrix, DVector};
@@ -498,6 +499,7 @@ fn some_mistakes_hide_at_special_points() {
 }
 
 /// The catalogue entries of this family.
+#[cfg(feature = "cli")]
 const FAMILY: [&str; 8] = [
     "linear_x",
     "linear_w",
@@ -510,6 +512,7 @@ const FAMILY: [&str; 8] = [
 ];
 
 /// The suite runs the family under the names the report prints, and every map passes.
+#[cfg(feature = "cli")]
 #[test]
 fn the_suite_has_the_family_under_its_names() {
     let names: Vec<&str> = catalogue().iter().map(|e| e.name).collect();

@@ -19,7 +19,6 @@ use std::cell::{Cell, RefCell};
 
 use jacobian_oracle::catalogue::{SigmoidLayer, sigmoid_derivative, sigmoid_derivative_stable};
 use jacobian_oracle::report::{NotJudgeable, Quantity};
-use jacobian_oracle::speed::LayerF32;
 use jacobian_oracle::strategy::{LayerCase, Regime, layer_case, simple_f64};
 use jacobian_oracle::{
     Agreement, AnalyticJacobian, AnalyticJacobianF32, AnalyticJvp, AnalyticVjp, CheckError,
@@ -940,7 +939,9 @@ fn projection_catches_one_entry_off_by_1e8_at_64x64_and_names_it() {
 
 /// The speed claim's detection half, on the benchmark's own problem: at 256×256, `k = 4`
 /// projections (the check timed against PyTorch `fast_mode` and JAX `check_grads`) catch one
-/// entry off by `1e-8`, and the full check then names it.
+/// entry off by `1e-8`, and the full check then names it. The problem is `speed`'s, which
+/// comes with the `cli` feature.
+#[cfg(feature = "cli")]
 #[test]
 fn projection_catches_one_entry_off_by_1e8_on_the_256x256_benchmark() {
     let (layer, x) = jacobian_oracle::speed::problem(256);
@@ -1108,17 +1109,18 @@ enum F32Fault {
     PermutedRows,
 }
 
-/// The sigmoid layer, its Jacobian computed in `f32` by [`LayerF32`] (`a = Wx`, `z = σ(a)`
-/// (stable), `J = diag(z(1 − z)) W`, every step in `f32`), then `fault` applied to it.
+/// The sigmoid layer, its Jacobian computed in `f32` by the catalogue's [`SigmoidLayer`]
+/// (`a = Wx`, `z = σ(a)` (stable), `J = diag(z(1 − z)) W`, every step in `f32`), then `fault`
+/// applied to it.
 struct F32Layer {
-    layer: LayerF32,
+    layer: SigmoidLayer,
     fault: F32Fault,
 }
 
 impl F32Layer {
     fn new(w: DMatrix<f64>, fault: F32Fault) -> Self {
         F32Layer {
-            layer: LayerF32::new(SigmoidLayer::new(w)),
+            layer: SigmoidLayer::new(w),
             fault,
         }
     }
