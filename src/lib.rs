@@ -97,6 +97,7 @@
 //! into a test. The dual value is the reference; the finite difference vouches for it.
 //!
 //! ```
+//! use approx::assert_abs_diff_eq;
 //! use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
 //! use jacobian_oracle::{CheckError, Oracle};
 //! use nalgebra::{DMatrix, DVector};
@@ -110,10 +111,10 @@
 //! assert_eq!((e.row, e.col), (0, 1)); // ∂z_0/∂x_1
 //! // Wx = (−1, 0): the right entry is σ′((Wx)_0)·W_01 = σ′(−1), the slip's σ′((Wx)_1)·W_01.
 //! let s = 1.0 / (1.0 + 1.0_f64.exp()); // σ(−1)
-//! assert!((e.dual - s * (1.0 - s)).abs() < 1e-16); // exact, to rounding
+//! assert_abs_diff_eq!(e.dual, s * (1.0 - s), epsilon = 1e-16); // exact, to rounding
 //! assert_eq!(e.analytic, 0.25); // σ′(0)
 //! let fd = e.finite_difference.unwrap();
-//! assert!((fd.value - e.dual).abs() < 1e-9); // finite differences side with the dual value
+//! assert_abs_diff_eq!(fd.value, e.dual, epsilon = 1e-9); // finite differences side with the dual value
 //! assert!(m.abs_error > m.tolerance.total);
 //! assert!(m.snippet().contains("Oracle::default().check"));
 //! ```
