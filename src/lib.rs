@@ -97,6 +97,7 @@
 //! into a test. The dual value is the reference; the finite difference vouches for it.
 //!
 //! ```
+//! use approx::assert_abs_diff_eq;
 //! use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
 //! use jacobian_oracle::{CheckError, Oracle};
 //! use nalgebra::{DMatrix, DVector};
@@ -110,10 +111,10 @@
 //! assert_eq!((e.row, e.col), (0, 1)); // ∂z_0/∂x_1
 //! // Wx = (−1, 0): the right entry is σ′((Wx)_0)·W_01 = σ′(−1), the slip's σ′((Wx)_1)·W_01.
 //! let s = 1.0 / (1.0 + 1.0_f64.exp()); // σ(−1)
-//! assert!((e.dual - s * (1.0 - s)).abs() < 1e-16); // exact, to rounding
+//! assert_abs_diff_eq!(e.dual, s * (1.0 - s), epsilon = 1e-16); // exact, to rounding
 //! assert_eq!(e.analytic, 0.25); // σ′(0)
 //! let fd = e.finite_difference.unwrap();
-//! assert!((fd.value - e.dual).abs() < 1e-9); // finite differences side with the dual value
+//! assert_abs_diff_eq!(fd.value, e.dual, epsilon = 1e-9); // finite differences side with the dual value
 //! assert!(m.abs_error > m.tolerance.total);
 //! assert!(m.snippet().contains("Oracle::default().check"));
 //! ```
@@ -180,13 +181,24 @@
 //! | [`strategy`] | proptest strategies: shapes, regimes (saturating, tiny, huge), directions, simple values |
 //! | [`report`] | [`Agreement`], [`Mismatch`] and the other reports; snippets |
 //! | [`tolerance`], [`fd`], [`dual`], [`rounding`], [`noise`] | how the verdict is reached: tolerances and their error models, the two references, running rounding bounds, the measured noise of the analytic side |
-//! | [`suite`] | the catalogue and mutants as seeded runs, and the soak ([`suite::soak`]) for your own maps |
-//! | [`speed`], [`plot_data`] | the benchmark problem and floors; the data behind the README's plots |
+#![cfg_attr(
+    feature = "cli",
+    doc = "| [`suite`] (feature `cli`) | the catalogue and mutants as seeded runs, and the soak ([`suite::soak`]) for your own maps |"
+)]
+#![cfg_attr(
+    feature = "cli",
+    doc = "| [`speed`], [`plot_data`] (feature `cli`) | the benchmark problem and floors; the data behind the README's plots |"
+)]
+//!
+//! The modules `suite`, `speed` and `plot_data` serve the report binary and come with the
+//! `cli` feature (on by default); with `default-features = false` the crate is the oracle,
+//! its references and reports, [`strategy`], [`catalogue`] and [`mutants`].
 //!
 //! The formulas come from Murphy, *Probabilistic Machine Learning: An Introduction* (2022),
 //! sec. 13.3–13.4 and 10.2–10.3, as cited on each map; the crate's README holds the measured
 //! speed, detection power and reliability figures.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod black_box;
 pub mod catalogue;
@@ -197,13 +209,19 @@ pub mod modes;
 pub mod mutants;
 pub mod noise;
 mod oracle;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod plot_data;
 pub mod precision;
 pub mod report;
 pub mod rounding;
 pub mod scalar;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod speed;
 pub mod strategy;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod suite;
 pub mod tolerance;
 mod traits;

@@ -258,31 +258,34 @@ pub fn fd_map(name: &str) -> Option<Activation> {
 /// The smallest step of [`fd_error`]'s grid, relative to `max(1, |x|)`.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::Activation;
 /// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_SMALLEST_STEP, fd_error};
 ///
 /// // At a = 2 the steps scale with |a|.
 /// let plot = fd_error(Activation::Sigmoid, 2.0);
 /// let first = plot.series_named(FD_CENTRAL).unwrap().points[0].0;
-/// assert!((first / (2.0 * FD_SMALLEST_STEP) - 1.0).abs() < 0.01);
+/// assert_abs_diff_eq!(first / (2.0 * FD_SMALLEST_STEP), 1.0, epsilon = 0.01);
 /// ```
 pub const FD_SMALLEST_STEP: f64 = 1e-13;
 
 /// The largest step of [`fd_error`]'s grid, relative to `max(1, |x|)`.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::Activation;
 /// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_LARGEST_STEP, fd_error};
 ///
 /// let plot = fd_error(Activation::Sigmoid, 2.0);
 /// let last = plot.series_named(FD_CENTRAL).unwrap().points.last().unwrap().0;
-/// assert!((last / (2.0 * FD_LARGEST_STEP) - 1.0).abs() < 1e-12);
+/// assert_abs_diff_eq!(last / (2.0 * FD_LARGEST_STEP), 1.0, epsilon = 1e-12);
 /// ```
 pub const FD_LARGEST_STEP: f64 = 1e-1;
 
 /// Steps per decade of [`fd_error`]'s grid.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::Activation;
 /// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_STEPS_PER_DECADE, fd_error};
 ///
@@ -290,7 +293,7 @@ pub const FD_LARGEST_STEP: f64 = 1e-1;
 /// let steps = &plot.series_named(FD_CENTRAL).unwrap().points;
 /// assert_eq!(steps.len(), 12 * FD_STEPS_PER_DECADE as usize + 1); // 1e-13 … 1e-1
 /// let ratio = steps[120].0 / steps[119].0;
-/// assert!((ratio - 10f64.powf(1.0 / f64::from(FD_STEPS_PER_DECADE))).abs() < 1e-9);
+/// assert_abs_diff_eq!(ratio, 10f64.powf(1.0 / f64::from(FD_STEPS_PER_DECADE)), epsilon = 1e-9);
 /// ```
 pub const FD_STEPS_PER_DECADE: u32 = 10;
 
@@ -326,6 +329,7 @@ pub const FD_RICHARDSON: &str = "Richardson (4D(h) − D(2h))/3";
 /// The name of [`fd_error`]'s error-estimate series.
 ///
 /// ```
+/// use approx::abs_diff_eq;
 /// use jacobian_oracle::catalogue::Activation;
 /// use jacobian_oracle::plot_data::{FD_CENTRAL, FD_ESTIMATE, fd_error};
 ///
@@ -334,7 +338,7 @@ pub const FD_RICHARDSON: &str = "Richardson (4D(h) − D(2h))/3";
 /// let estimate = &plot.series_named(FD_ESTIMATE).unwrap().points;
 /// // In the truncation branch the estimate tracks the central difference's error.
 /// for (c, e) in central.iter().zip(estimate).filter(|(c, _)| c.0 >= 1e-3) {
-///     assert!((e.1 / c.1 - 1.0).abs() < 0.1, "h = {:e}", c.0);
+///     assert!(abs_diff_eq!(e.1 / c.1, 1.0, epsilon = 0.1), "h = {:e}", c.0);
 /// }
 /// ```
 pub const FD_ESTIMATE: &str = "Richardson's estimate |D(h) − D(2h)|/3";
@@ -378,6 +382,7 @@ pub const FD_AT_ORACLE_STEP: &str = "errors at the oracle's step";
 /// If `a` is not finite.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::Activation;
 /// use jacobian_oracle::plot_data::{fd_error, log_log_slope, FD_CENTRAL};
 ///
@@ -386,7 +391,7 @@ pub const FD_AT_ORACLE_STEP: &str = "errors at the oracle's step";
 /// assert_eq!(central.len(), 121);
 /// // Truncation: slope 2 over the top decade.
 /// let top: Vec<(f64, f64)> = central.iter().copied().filter(|p| p.0 >= 1e-2).collect();
-/// assert!((log_log_slope(&top) - 2.0).abs() < 0.1);
+/// assert_abs_diff_eq!(log_log_slope(&top), 2.0, epsilon = 0.1);
 /// ```
 #[must_use]
 pub fn fd_error(activation: Activation, a: f64) -> Plot {
@@ -479,9 +484,10 @@ pub fn fd_error(activation: Activation, a: f64) -> Plot {
 /// (others are left out: a log axis has no place for them); NaN with fewer than two.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::plot_data::log_log_slope;
 /// let square: Vec<(f64, f64)> = [1e-3, 1e-2, 1e-1].iter().map(|&h| (h, 3.0 * h * h)).collect();
-/// assert!((log_log_slope(&square) - 2.0).abs() < 1e-12);
+/// assert_abs_diff_eq!(log_log_slope(&square), 2.0, epsilon = 1e-12);
 /// assert!(log_log_slope(&[(1.0, 0.0)]).is_nan());
 /// ```
 #[must_use]
@@ -1003,6 +1009,7 @@ impl Dd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
 
     fn points<'a>(plot: &'a Plot, name: &str) -> &'a [(f64, f64)] {
         &plot
@@ -1024,7 +1031,10 @@ mod tests {
         for x in [-40.0, -1.0, -1e-3, 0.5, 3.0, 37.25] {
             let p = Dd::exp(x).mul(Dd::exp(-x));
             let gap = (p.hi - 1.0) + p.lo;
-            assert!(gap.abs() < 1e-28, "e^{x}·e^-{x} − 1 = {gap:e}");
+            assert!(
+                abs_diff_eq!(gap, 0.0, epsilon = 1e-28),
+                "e^{x}·e^-{x} − 1 = {gap:e}"
+            );
         }
         // Correctly rounded values (50-digit decimal arithmetic).
         assert_eq!(Dd::exp(-1.0).hi, 0.36787944117144233);
@@ -1041,6 +1051,7 @@ mod tests {
             let a = -40.0 + 0.25 * f64::from(k);
             let d = crate::catalogue::sigmoid(Dual64::from_re(a).derivative()).eps;
             let r = sigmoid_derivative_reference(a);
+            // Derived bound: 4 ulps of the reference r (relative to r alone).
             assert!(
                 (d - r).abs() <= 4.0 * f64::EPSILON * r,
                 "a = {a}: {d} vs {r}"
@@ -1062,13 +1073,13 @@ mod tests {
             assert_eq!(central.len(), 121);
             let top = log_log_slope(&within(central, 1e-3, 1.0));
             assert!(
-                (top - 2.0).abs() < 0.2,
+                abs_diff_eq!(top, 2.0, epsilon = 0.2),
                 "{}: slope {top}",
                 activation.name()
             );
             let bottom = log_log_slope(&within(central, 0.0, 1e-10));
             assert!(
-                (bottom + 1.0).abs() < 0.35,
+                abs_diff_eq!(bottom, -1.0, epsilon = 0.35),
                 "{}: slope {bottom}",
                 activation.name()
             );
@@ -1129,7 +1140,7 @@ mod tests {
         let central = within(points(&plot, FD_CENTRAL), 1e-3, 1.0);
         let estimate = within(points(&plot, FD_ESTIMATE), 1e-3, 1.0);
         for (c, e) in central.iter().zip(&estimate) {
-            assert!((e.1 / c.1 - 1.0).abs() < 0.1, "{c:?} {e:?}");
+            assert!(abs_diff_eq!(e.1 / c.1, 1.0, epsilon = 0.1), "{c:?} {e:?}");
         }
     }
 

@@ -152,7 +152,8 @@ impl Quantity {
 /// let Err(CheckError::Mismatch(report)) = Oracle::default().check(&m, &DVector::from_vec(vec![0.25])) else {
 ///     panic!("the sign error is caught")
 /// };
-/// // The finite-difference witness of the worst entry vouches for the dual value.
+/// // The finite-difference witness of the worst entry vouches for the dual value, within
+/// // a bound derived from its own error estimate.
 /// let fd = report.witnesses.finite_difference.unwrap();
 /// assert!(fd.step > 0.0 && fd.error_estimate >= 0.0);
 /// assert!((fd.value - report.witnesses.dual).abs() <= 4.0 * fd.error_estimate + 1e-12);
@@ -244,7 +245,7 @@ impl fmt::Display for Witnesses {
 ///     panic!("the sign error is caught")
 /// };
 /// let t = report.tolerance;
-/// // The parts add up to the total, and the error is far outside it.
+/// // The parts add up to the total (to 1e-12 relative to it), and the error is far outside it.
 /// assert!((t.relative + t.matrix + t.sensitivity + t.terms + t.floor - t.total).abs() <= 1e-12 * t.total);
 /// assert_eq!(t.floor, f64::MIN_POSITIVE);
 /// assert!(report.abs_error > 1e6 * t.total);
@@ -397,6 +398,7 @@ impl fmt::Display for Mismatch {
             self.abs_error, self.rel_error, self.tolerance
         )?;
         let fd_view = match &w.finite_difference {
+            // Derived bound: the witness's own error estimate.
             Some(fd) if (fd.value - w.dual).abs() <= fd.error_estimate.max(f64::MIN_POSITIVE) => {
                 "finite differences agree with the dual reference"
             }
@@ -568,7 +570,8 @@ impl fmt::Display for EvalDerivative {
 /// let Err(CheckError::NotAdjoint(report)) = Oracle::default().check_adjoint(&F, &DVector::from_vec(vec![0.5, -2.0])) else {
 ///     panic!()
 /// };
-/// // ⟨Jv, u⟩ is three times ⟨v, Jᵀu⟩, far outside the rounding of the two inner products.
+/// // ⟨Jv, u⟩ is three times ⟨v, Jᵀu⟩ (to 1e-12 relative to ⟨Jv, u⟩), far outside the
+/// // rounding of the two inner products.
 /// assert!((report.jvp_side - 3.0 * report.vjp_side).abs() <= 1e-12 * report.jvp_side.abs());
 /// assert!((report.jvp_side - report.vjp_side).abs() > report.tolerance);
 /// assert_eq!((report.u.len(), report.v.len()), (1, 2));

@@ -60,6 +60,7 @@ pub fn problem(n: usize) -> (SigmoidLayer, DVector<f64>) {
 /// a value depending on all of them, so none is optimised away.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::speed::{floor_full, problem};
 /// use jacobian_oracle::{AnalyticJacobian, VectorFn};
 ///
@@ -67,7 +68,7 @@ pub fn problem(n: usize) -> (SigmoidLayer, DVector<f64>) {
 /// let z0 = f.eval::<f64>(&x)[0];
 /// let j00 = f.jacobian(&x)[(0, 0)];
 /// // 2n values f₀(x ± h e_j), which sum to 2n·f₀(x) to first order, plus J₀₀.
-/// assert!((floor_full(&f, &x) - (16.0 * z0 + j00)).abs() < 1e-9);
+/// assert_abs_diff_eq!(floor_full(&f, &x), 16.0 * z0 + j00, epsilon = 1e-9);
 /// ```
 #[must_use]
 pub fn floor_full(f: &SigmoidLayer, x: &DVector<f64>) -> f64 {
@@ -87,6 +88,7 @@ pub fn floor_full(f: &SigmoidLayer, x: &DVector<f64>) -> f64 {
 /// The projection check's floor: one analytic Jacobian and `2k` evaluations.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::speed::{floor_projected, problem};
 /// use jacobian_oracle::{AnalyticJacobian, VectorFn};
 ///
@@ -95,7 +97,7 @@ pub fn floor_full(f: &SigmoidLayer, x: &DVector<f64>) -> f64 {
 /// let j00 = f.jacobian(&x)[(0, 0)];
 /// assert_eq!(floor_projected(&f, &x, 0), j00);
 /// // k = 4: J₀₀ and 2k values f₀(x ± h_p), which sum to 2k·f₀(x) to first order.
-/// assert!((floor_projected(&f, &x, 4) - (j00 + 8.0 * z0)).abs() < 1e-9);
+/// assert_abs_diff_eq!(floor_projected(&f, &x, 4), j00 + 8.0 * z0, epsilon = 1e-9);
 /// ```
 #[must_use]
 pub fn floor_projected(f: &SigmoidLayer, x: &DVector<f64>, k: usize) -> f64 {
@@ -364,10 +366,11 @@ impl SpeedRow {
     /// `check_ms / floor_ms`.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::speed::SpeedRow;
     ///
     /// let row = SpeedRow { check: "projected k4", n: 256, check_ms: 0.5, floor_ms: 0.2, faster_than: vec![] };
-    /// assert!((row.ratio() - 2.5).abs() < 1e-15);
+    /// assert_abs_diff_eq!(row.ratio(), 2.5, epsilon = 1e-15);
     /// ```
     #[must_use]
     pub fn ratio(&self) -> f64 {

@@ -177,6 +177,7 @@ pub trait ScalarFn {
     /// `f(x)`, for any scalar: `f64` or a (nested) dual number.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::ScalarFn;
     /// use jacobian_oracle::catalogue::LogisticRegression;
     /// use nalgebra::{DMatrix, DVector};
@@ -184,10 +185,10 @@ pub trait ScalarFn {
     ///
     /// // At w = 0 every probability is 1/2: the average negative log-likelihood is ln 2.
     /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -3.0]), DVector::from_vec(vec![1.0, 0.0]));
-    /// assert!((lr.eval(&DVector::from_vec(vec![0.0])) - std::f64::consts::LN_2).abs() < 1e-15);
+    /// assert_abs_diff_eq!(lr.eval(&DVector::from_vec(vec![0.0])), std::f64::consts::LN_2, epsilon = 1e-15);
     /// // On a dual number: dL/dw = Xᵀ(μ − y)/N = (1·(½ − 1) + (−3)·(½ − 0))/2 = −1.
     /// let l = lr.eval(&DVector::from_vec(vec![Dual64::new(0.0, 1.0)]));
-    /// assert!((l.eps + 1.0).abs() < 1e-15);
+    /// assert_abs_diff_eq!(l.eps, -1.0, epsilon = 1e-15);
     /// ```
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D;
 
@@ -270,6 +271,7 @@ pub trait AnalyticHessian: ScalarFn {
     /// The hand-written Hessian `∇²f(x)`, `n×n`, entry `(j, k)` = `∂²f/∂x_j∂x_k`.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::AnalyticHessian;
     /// use jacobian_oracle::catalogue::LogisticRegression;
     /// use nalgebra::{DMatrix, DVector};
@@ -278,7 +280,7 @@ pub trait AnalyticHessian: ScalarFn {
     /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -3.0]), DVector::from_vec(vec![1.0, 0.0]));
     /// let h = lr.hessian(&DVector::from_vec(vec![0.0]));
     /// assert_eq!(h.shape(), (1, 1));
-    /// assert!((h[(0, 0)] - 1.25).abs() < 1e-15);
+    /// assert_abs_diff_eq!(h[(0, 0)], 1.25, epsilon = 1e-15);
     /// ```
     fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64>;
 }

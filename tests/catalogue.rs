@@ -4,6 +4,7 @@
 
 mod common;
 
+use approx::abs_diff_eq;
 use jacobian_oracle::catalogue::{
     Sigmoid, SigmoidLayer, SigmoidLayerWeights, SigmoidNeuron, SigmoidNeuronWeights, sigmoid,
     sigmoid_derivative, sigmoid_derivative_stable,
@@ -61,7 +62,7 @@ proptest! {
         let s = sigmoid_derivative_stable(a);
         prop_assert!(s.is_finite() && (0.0..=0.25).contains(&s));
         // Both forms agree absolutely to a few ulps of 1/4.
-        prop_assert!((d - s).abs() <= 4.0 * f64::EPSILON);
+        prop_assert!(abs_diff_eq!(d, s, epsilon = 4.0 * f64::EPSILON), "{} vs {}", d, s);
     }
 
     /// The Jacobian of σ(Wx) with respect to x is diag(σ')·W exactly: row i is σ'(a_i)·W_{i,:}.

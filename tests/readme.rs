@@ -3,6 +3,7 @@
 
 mod common;
 
+use approx::abs_diff_eq;
 use jacobian_oracle::Oracle;
 
 fn readme() -> String {
@@ -72,7 +73,7 @@ fn the_error_ratio_quoted_in_the_readme_holds() {
         .unwrap();
     let q = mantissa * 10f64.powi(exponent);
     assert!(
-        (ratio / q - 1.0).abs() < 0.1,
+        abs_diff_eq!(ratio / q, 1.0, epsilon = 0.1),
         "README says {q:e}, the oracle {ratio:e}"
     );
 }

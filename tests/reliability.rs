@@ -6,11 +6,14 @@ mod common;
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+#[cfg(feature = "cli")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jacobian_oracle::catalogue::SigmoidLayer;
 use jacobian_oracle::strategy::{LayerCase, layer_case};
+#[cfg(feature = "cli")]
 use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
+#[cfg(feature = "cli")]
 use jacobian_oracle::suite::{Entry, catalogue, mutants};
 use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
 use nalgebra::{DMatrix, DVector};
@@ -190,10 +193,13 @@ fn oracle_and_its_results_are_send_and_sync() {
     send_sync::<Oracle>();
     send_sync::<CheckError>();
     send_sync::<jacobian_oracle::Agreement>();
+    #[cfg(feature = "cli")]
     send_sync::<Entry>();
 }
 
-/// One oracle shared by several threads gives each the verdict it gives alone.
+/// One oracle shared by several threads gives each the verdict it gives alone (on the
+/// suite's catalogue entries: feature `cli`).
+#[cfg(feature = "cli")]
 #[test]
 fn one_oracle_checks_from_many_threads() {
     let oracle = Oracle::default();
@@ -238,9 +244,10 @@ fn one_oracle_checks_from_many_threads() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The soak run.
+// The soak run (the suite's: feature `cli`).
 // ---------------------------------------------------------------------------------------------
 
+#[cfg(feature = "cli")]
 fn soak_config(cases: u64, threads: usize) -> SoakConfig {
     SoakConfig {
         cases,
@@ -249,6 +256,7 @@ fn soak_config(cases: u64, threads: usize) -> SoakConfig {
     }
 }
 
+#[cfg(feature = "cli")]
 #[test]
 fn soak_of_the_catalogue_is_clean_and_deterministic() {
     let entries = catalogue();
@@ -267,6 +275,7 @@ fn soak_of_the_catalogue_is_clean_and_deterministic() {
 
 /// A wrong formula soaked as if it were a catalogue map: its false alarms are counted and
 /// the first is shrunk to a minimal case.
+#[cfg(feature = "cli")]
 #[test]
 fn soak_counts_and_shrinks_a_wrong_map() {
     let wrong: Vec<Entry> = mutants()
@@ -288,6 +297,7 @@ fn soak_counts_and_shrinks_a_wrong_map() {
 }
 
 /// A map whose check panics: counted as panics (not false alarms), shrunk, the run goes on.
+#[cfg(feature = "cli")]
 #[test]
 fn soak_counts_and_shrinks_panics() {
     let panicky = Entry::new("panicky_layer", "diag(σ')W", |oracle, case| {

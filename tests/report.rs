@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use approx::abs_diff_eq;
 use serde_json::Value;
 
 fn report(args: &[&str]) -> (i32, String) {
@@ -196,7 +197,11 @@ fn speed_rows_in_json() {
         );
         assert!(check_ms > 0.0 && floor_ms > 0.0, "{r}");
         assert!(
-            (r["ratio"].as_f64().unwrap() - check_ms / floor_ms).abs() < 1e-9,
+            abs_diff_eq!(
+                r["ratio"].as_f64().unwrap(),
+                check_ms / floor_ms,
+                epsilon = 1e-9
+            ),
             "{r}"
         );
         let n = r["n"].as_u64().unwrap();

@@ -6,6 +6,7 @@
 
 mod common;
 
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use jacobian_oracle::catalogue::{
     Sigmoid, SigmoidLayer, sigmoid_derivative, sigmoid_derivative_stable,
 };
@@ -85,6 +86,7 @@ fn sign_error_in_analytic_is_a_mismatch_with_full_report() {
         fd.value,
         m.witnesses.dual
     );
+    // Derived bound: the witness's error estimate, with the oracle's safety factor.
     assert!(
         (fd.value - m.witnesses.dual).abs() <= Oracle::default().fd_safety() * fd.error_estimate
     );
@@ -96,7 +98,7 @@ fn sign_error_in_analytic_is_a_mismatch_with_full_report() {
     );
     assert_eq!(m.abs_error, (m.witnesses.analytic - m.witnesses.dual).abs());
     assert!(
-        (m.rel_error - 2.0).abs() < 1e-12,
+        abs_diff_eq!(m.rel_error, 2.0, epsilon = 1e-12),
         "sign flip: relative error 2, got {}",
         m.rel_error
     );
@@ -488,8 +490,8 @@ fn kink_with_other_branch_cannot_be_judged() {
     assert_eq!(c.witnesses.analytic, -1.0);
     assert_eq!(c.witnesses.dual, 1.0);
     let (fw, bw) = c.one_sided;
-    assert!((fw - 1.0).abs() < 1e-6, "forward {fw}");
-    assert!((bw + 1.0).abs() < 1e-6, "backward {bw}");
+    assert_abs_diff_eq!(fw, 1.0, epsilon = 1e-6);
+    assert_abs_diff_eq!(bw, -1.0, epsilon = 1e-6);
     assert_eq!(c.shape, (2, 2));
     assert_eq!(c.x, x);
     assert!(text.contains("cannot judge"), "{text}");
@@ -674,13 +676,11 @@ fn dual_outlier_on_a_branch_boundary_is_not_blamed_on_the_analytic_side() {
         .witnesses
         .finite_difference
         .expect("finite differences exist");
-    assert!((fd.value - 0.5).abs() < 1e-8, "{fd:?}");
+    assert!(abs_diff_eq!(fd.value, 0.5, epsilon = 1e-8), "{fd:?}");
     // The dual values a hair either side are the right derivative.
     let (plus, minus) = c.one_sided;
-    assert!(
-        (plus - 0.5).abs() < 1e-8 && (minus - 0.5).abs() < 1e-8,
-        "{plus} {minus}"
-    );
+    assert_abs_diff_eq!(plus, 0.5, epsilon = 1e-8);
+    assert_abs_diff_eq!(minus, 0.5, epsilon = 1e-8);
     assert!(matches!(
         err.into_test_case_error(),
         TestCaseError::Reject(_)
@@ -932,11 +932,7 @@ fn relative_error_of_1e_10_in_one_entry_is_caught() {
     };
     assert_eq!((m.witnesses.row, m.witnesses.col), (i, j));
     assert_eq!(m.wrong_entries, 1);
-    assert!(
-        (m.rel_error / 1e-10 - 1.0).abs() < 1e-3,
-        "rel_error {}",
-        m.rel_error
-    );
+    assert_abs_diff_eq!(m.rel_error / 1e-10, 1.0, epsilon = 1e-3);
 
     // The detection threshold: walk the relative perturbation down until it is missed.
     let steps = [

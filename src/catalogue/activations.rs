@@ -28,8 +28,9 @@ const GELU_CUBIC: f64 = 0.044_715;
 /// SELU's scale `λ` (Klambauer et al. 2017, eq. 14).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::{SELU_LAMBDA, selu, selu_derivative};
-/// assert!((SELU_LAMBDA - 1.0507).abs() < 1e-4);
+/// assert_abs_diff_eq!(SELU_LAMBDA, 1.0507, epsilon = 1e-4);
 /// // The slope of SELU on the positive side.
 /// assert_eq!(selu(2.0), 2.0 * SELU_LAMBDA);
 /// assert_eq!(selu_derivative(2.0), SELU_LAMBDA);
@@ -39,8 +40,9 @@ pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
 /// SELU's `α` (Klambauer et al. 2017, eq. 14).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::{SELU_ALPHA, SELU_LAMBDA, selu};
-/// assert!((SELU_ALPHA - 1.6733).abs() < 1e-4);
+/// assert_abs_diff_eq!(SELU_ALPHA, 1.6733, epsilon = 1e-4);
 /// // The negative side saturates at −λα.
 /// assert_eq!(selu(-1e300), -SELU_LAMBDA * SELU_ALPHA);
 /// ```
@@ -55,11 +57,12 @@ pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
 /// `1 − 2/(1 + e^{2a})` is no better on duals: `e^{2a}` overflows).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::tanh;
 /// use num_dual::{Dual64, DualNum};
 /// assert_eq!(tanh(0.0), 0.0);
 /// assert_eq!(tanh(1e-300), 1e-300);
-/// assert!((tanh(0.5_f64) - 0.5_f64.tanh()).abs() < 1e-16);
+/// assert_abs_diff_eq!(tanh(0.5_f64), 0.5_f64.tanh(), epsilon = 1e-16);
 /// let d = tanh(Dual64::from_re(800.0).derivative());
 /// assert_eq!((d.re, d.eps), (1.0, 0.0));
 /// ```
@@ -99,8 +102,9 @@ pub fn tanh_derivative(a: f64) -> f64 {
 /// relative precision everywhere.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::tanh_derivative_stable;
-/// assert!((tanh_derivative_stable(40.0) / (4.0 * (-80.0_f64).exp()) - 1.0).abs() < 1e-15);
+/// assert_abs_diff_eq!(tanh_derivative_stable(40.0) / (4.0 * (-80.0_f64).exp()), 1.0, epsilon = 1e-15);
 /// assert_eq!(tanh_derivative_stable(1e300), 0.0);
 /// ```
 #[must_use]
@@ -113,10 +117,11 @@ pub fn tanh_derivative_stable(a: f64) -> f64 {
 /// [`tanh_derivative_stable`] so that it keeps full relative precision in both tails.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::{tanh, tanh_second_derivative};
 /// assert_eq!(tanh_second_derivative(0.0), 0.0);
 /// let z = tanh(0.5_f64);
-/// assert!((tanh_second_derivative(0.5) - (-2.0 * z * (1.0 - z * z))).abs() < 1e-15);
+/// assert_abs_diff_eq!(tanh_second_derivative(0.5), -2.0 * z * (1.0 - z * z), epsilon = 1e-15);
 /// ```
 #[must_use]
 pub fn tanh_second_derivative(a: f64) -> f64 {
@@ -128,10 +133,11 @@ pub fn tanh_second_derivative(a: f64) -> f64 {
 /// rounding, `softplus(800) = 800`).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::softplus;
 /// assert_eq!(softplus(0.0), std::f64::consts::LN_2);
 /// assert_eq!(softplus(800.0), 800.0);
-/// assert!((softplus(-700.0_f64) / (-700.0_f64).exp() - 1.0).abs() < 1e-15);
+/// assert_abs_diff_eq!(softplus(-700.0_f64) / (-700.0_f64).exp(), 1.0, epsilon = 1e-15);
 /// ```
 #[must_use]
 pub fn softplus<D: DualNum<Primitive = f64> + Copy>(a: D) -> D {
@@ -157,9 +163,10 @@ pub fn softplus_derivative(a: f64) -> f64 {
 /// keeps full relative precision in both tails.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::softplus_second_derivative;
 /// assert_eq!(softplus_second_derivative(0.0), 0.25);
-/// assert!((softplus_second_derivative(40.0) / 4.248354255291589e-18 - 1.0).abs() < 1e-14);
+/// assert_abs_diff_eq!(softplus_second_derivative(40.0) / 4.248354255291589e-18, 1.0, epsilon = 1e-14);
 /// ```
 #[must_use]
 pub fn softplus_second_derivative(a: f64) -> f64 {
@@ -207,11 +214,12 @@ pub fn log_sigmoid_second_derivative(a: f64) -> f64 {
 /// `1 − 2σ` cancels.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::{sigmoid, sigmoid_second_derivative};
 /// assert_eq!(sigmoid_second_derivative(0.0), 0.0);
 /// let z = sigmoid(1.5_f64);
 /// let textbook = z * (1.0 - z) * (1.0 - 2.0 * z);
-/// assert!((sigmoid_second_derivative(1.5) / textbook - 1.0).abs() < 1e-14);
+/// assert_abs_diff_eq!(sigmoid_second_derivative(1.5) / textbook, 1.0, epsilon = 1e-14);
 /// ```
 #[must_use]
 pub fn sigmoid_second_derivative(a: f64) -> f64 {
@@ -271,9 +279,10 @@ pub fn leaky_relu_derivative(a: f64, slope: f64) -> f64 {
 /// `e^{a} − 1` as `expm1(a)` (full relative precision near 0).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::elu;
 /// assert_eq!(elu(2.0, 1.0), 2.0);
-/// assert!((elu(-1.0_f64, 1.0) - (-1.0_f64).exp_m1()).abs() < 1e-16);
+/// assert_abs_diff_eq!(elu(-1.0_f64, 1.0), (-1.0_f64).exp_m1(), epsilon = 1e-16);
 /// assert_eq!(elu(-1e300, 1.0), -1.0);
 /// ```
 #[must_use]
@@ -347,10 +356,11 @@ pub fn silu_derivative(a: f64) -> f64 {
 /// (exact to every derivative order on duals, by a Taylor lift like [`erf`](super::erf)'s).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::gelu_erf;
 /// assert_eq!(gelu_erf(0.0), 0.0);
 /// assert_eq!(gelu_erf(1e300), 1e300);
-/// assert!((gelu_erf(1.0_f64) - 0.8413447460685429).abs() < 1e-15);
+/// assert_abs_diff_eq!(gelu_erf(1.0_f64), 0.8413447460685429, epsilon = 1e-15);
 /// ```
 #[must_use]
 pub fn gelu_erf<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {
@@ -385,12 +395,13 @@ const GELU_TANH_SATURATION: f64 = 64.0;
 /// or `0`, to `f64` precision.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::gelu_tanh;
 /// assert_eq!(gelu_tanh(0.0), 0.0);
 /// assert_eq!(gelu_tanh(-1e300), 0.0);
 /// assert_eq!(gelu_tanh(1e300), 1e300);
 /// let textbook = 0.5 * (1.0 + (0.7978845608028654_f64 * (1.0 + 0.044715)).tanh());
-/// assert!((gelu_tanh(1.0_f64) - textbook).abs() < 1e-15);
+/// assert_abs_diff_eq!(gelu_tanh(1.0_f64), textbook, epsilon = 1e-15);
 /// ```
 #[must_use]
 pub fn gelu_tanh<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {
@@ -480,12 +491,13 @@ pub fn softsign_derivative(a: f64) -> f64 {
 /// # Examples
 ///
 /// ```
+/// use approx::abs_diff_eq;
 /// use jacobian_oracle::catalogue::Activation;
 /// use num_dual::{Dual64, DualNum};
 ///
 /// for act in Activation::ALL {
 ///     let d = act.apply(Dual64::from_re(0.75).derivative());
-///     assert!((d.eps - act.derivative(0.75)).abs() < 1e-15, "{}", act.name());
+///     assert!(abs_diff_eq!(d.eps, act.derivative(0.75), epsilon = 1e-15), "{}", act.name());
 /// }
 /// assert_eq!(Activation::Relu.derivative(0.0), 0.0); // the kink convention
 /// ```

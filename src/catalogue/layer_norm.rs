@@ -35,6 +35,7 @@ use crate::{AnalyticJacobian, VectorFn};
 /// # Examples
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::LayerNorm;
 /// use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
 /// use nalgebra::DVector;
@@ -42,8 +43,8 @@ use crate::{AnalyticJacobian, VectorFn};
 /// let x = DVector::from_vec(vec![1.0, -2.0, 4.0]);
 /// // γ = 1, β = 0: mean 0, variance σ²/(σ² + ε) ≈ 1.
 /// let y: DVector<f64> = LayerNorm::new(DVector::from_element(3, 1.0), DVector::zeros(3)).eval(&x);
-/// assert!(y.sum().abs() < 1e-15);
-/// assert!((y.norm_squared() / 3.0 - 1.0).abs() < 1e-5);
+/// assert_abs_diff_eq!(y.sum(), 0.0, epsilon = 1e-15);
+/// assert_abs_diff_eq!(y.norm_squared() / 3.0, 1.0, epsilon = 1e-5);
 ///
 /// let ln = LayerNorm::new(DVector::from_vec(vec![1.0, 2.0, 0.5]), DVector::zeros(3));
 /// Oracle::default().check(&ln, &x).unwrap();
@@ -67,6 +68,7 @@ impl LayerNorm {
     /// The `ε` of Ba et al. and of most implementations.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::catalogue::LayerNorm;
     /// use jacobian_oracle::AnalyticJacobian;
     /// use nalgebra::DVector;
@@ -75,8 +77,8 @@ impl LayerNorm {
     /// assert_eq!(ln.epsilon, LayerNorm::EPSILON);
     /// // At a constant input ε alone keeps s = √ε: J = (I − 11ᵀ/n)/√ε.
     /// let j = ln.jacobian(&DVector::from_vec(vec![3.0, 3.0]));
-    /// assert!((j[(0, 0)] - 0.5 / LayerNorm::EPSILON.sqrt()).abs() < 1e-10);
-    /// assert!((j[(0, 1)] + 0.5 / LayerNorm::EPSILON.sqrt()).abs() < 1e-10);
+    /// assert_abs_diff_eq!(j[(0, 0)], 0.5 / LayerNorm::EPSILON.sqrt(), epsilon = 1e-10);
+    /// assert_abs_diff_eq!(j[(0, 1)], -0.5 / LayerNorm::EPSILON.sqrt(), epsilon = 1e-10);
     /// ```
     pub const EPSILON: f64 = 1e-5;
 

@@ -54,13 +54,14 @@ impl LogisticRegression {
     /// The model on `data` (`N×d`, one example per row) with `labels` in `{0, 1}`.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::catalogue::LogisticRegression;
     /// use jacobian_oracle::{AnalyticGradient, ScalarFn};
     /// use nalgebra::{DMatrix, DVector};
     /// let lr = LogisticRegression::new(DMatrix::from_row_slice(2, 1, &[1.0, -2.0]), DVector::from_vec(vec![1.0, 0.0]));
     /// let w = DVector::from_vec(vec![0.0]);
     /// // w = 0: μ = ½ for every example, NLL = ln 2, ∇NLL = Xᵀ(μ − y)/N = (1·(−½) + (−2)·½)/2.
-    /// assert!((lr.eval(&w) - 2.0_f64.ln()).abs() < 1e-16);
+    /// assert_abs_diff_eq!(lr.eval(&w), 2.0_f64.ln(), epsilon = 1e-16);
     /// assert_eq!(lr.gradient(&w), DVector::from_vec(vec![-0.75]));
     /// ```
     ///
@@ -87,12 +88,13 @@ impl LogisticRegression {
     /// `μ = σ(Xw)`, the predicted probabilities.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::catalogue::LogisticRegression;
     /// use nalgebra::{DMatrix, DVector};
     /// let lr = LogisticRegression::new(DMatrix::from_row_slice(3, 1, &[0.0, 1.0, -1.0]), DVector::from_vec(vec![1.0, 1.0, 0.0]));
     /// let mu = lr.probabilities(&DVector::from_vec(vec![2.0]));
     /// assert_eq!(mu[0], 0.5); // a = 0
-    /// assert!((mu[1] + mu[2] - 1.0).abs() < 1e-15); // σ(2) + σ(−2) = 1
+    /// assert_abs_diff_eq!(mu[1] + mu[2], 1.0, epsilon = 1e-15); // σ(2) + σ(−2) = 1
     /// ```
     #[must_use]
     pub fn probabilities(&self, w: &DVector<f64>) -> DVector<f64> {
@@ -185,6 +187,7 @@ impl MultinomialLogisticRegression {
     /// The model with `classes` classes on `data` (`N×d`) with `labels[n] < classes`.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::catalogue::MultinomialLogisticRegression;
     /// use jacobian_oracle::{AnalyticGradient, ScalarFn};
     /// use nalgebra::{DMatrix, DVector};
@@ -192,10 +195,10 @@ impl MultinomialLogisticRegression {
     /// assert_eq!(lr.input_dim(), 6); // vec(W) of a 3×2 W
     /// // W = 0: p = ⅓ for every class, NLL = ln 3, ∇ = (p − y)xᵀ at class + k·C.
     /// let theta = DVector::<f64>::zeros(6);
-    /// assert!((lr.eval(&theta) - 3.0_f64.ln()).abs() < 1e-15);
+    /// assert_abs_diff_eq!(lr.eval(&theta), 3.0_f64.ln(), epsilon = 1e-15);
     /// let g = lr.gradient(&theta);
-    /// assert!((g[0] + 2.0 / 3.0).abs() < 1e-15); // class 0, feature 0: (⅓ − 1)·1
-    /// assert!((g[5] - 2.0 / 3.0).abs() < 1e-15); // class 2, feature 1: ⅓·2
+    /// assert_abs_diff_eq!(g[0], -2.0 / 3.0, epsilon = 1e-15); // class 0, feature 0: (⅓ − 1)·1
+    /// assert_abs_diff_eq!(g[5], 2.0 / 3.0, epsilon = 1e-15); // class 2, feature 1: ⅓·2
     /// ```
     ///
     /// # Panics
@@ -300,13 +303,14 @@ impl AnalyticGradient for MultinomialLogisticRegression {
 /// A smooth activation with hand-written first and second derivatives, for [`NeuronScore`].
 ///
 /// ```
+/// use approx::abs_diff_eq;
 /// use jacobian_oracle::catalogue::SmoothActivation;
 /// use num_dual::second_derivative;
 /// // The hand-written φ' and φ'' agree with second-order dual numbers.
 /// for act in [SmoothActivation::Sigmoid, SmoothActivation::Softplus, SmoothActivation::Tanh] {
 ///     let (_, d1, d2) = second_derivative(|a| act.apply(a), 0.75);
-///     assert!((d1 - act.derivative(0.75)).abs() < 1e-15, "{}", act.name());
-///     assert!((d2 - act.second_derivative(0.75)).abs() < 1e-15, "{}", act.name());
+///     assert!(abs_diff_eq!(d1, act.derivative(0.75), epsilon = 1e-15), "{}", act.name());
+///     assert!(abs_diff_eq!(d2, act.second_derivative(0.75), epsilon = 1e-15), "{}", act.name());
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -14,11 +14,12 @@ use crate::{AnalyticJacobian, VectorFn};
 /// underflow. Branching on `a.re()` is safe: both branches are the same function.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::sigmoid;
 /// assert_eq!(sigmoid(0.0), 0.5);
 /// assert_eq!(sigmoid(1000.0), 1.0);
 /// assert_eq!(sigmoid(-1000.0), 0.0);
-/// assert!((sigmoid(-40.0_f64) - 4.248354255291589e-18).abs() < 1e-30);
+/// assert_abs_diff_eq!(sigmoid(-40.0_f64), 4.248354255291589e-18, epsilon = 1e-30);
 /// ```
 #[must_use]
 pub fn sigmoid<D: DualNum<Primitive = f64> + Copy>(a: D) -> D {
@@ -50,9 +51,10 @@ pub fn sigmoid_derivative(a: f64) -> f64 {
 /// `σ'(a) = σ(a)·σ(−a)`: the same derivative with full relative precision everywhere.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::sigmoid_derivative_stable;
 /// let d = sigmoid_derivative_stable(40.0);
-/// assert!((d / 4.248354255291589e-18 - 1.0).abs() < 1e-14);
+/// assert_abs_diff_eq!(d / 4.248354255291589e-18, 1.0, epsilon = 1e-14);
 /// ```
 #[must_use]
 pub fn sigmoid_derivative_stable(a: f64) -> f64 {

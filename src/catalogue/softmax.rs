@@ -64,12 +64,13 @@ fn largest_and_rest<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> (usize, D) {
 /// but loses the derivative of the largest probability once the logits are ~37 apart.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::logsumexp;
 /// use nalgebra::DVector;
 /// assert_eq!(logsumexp(&DVector::from_vec(vec![1000.0, -1000.0])), 1000.0);
 /// assert_eq!(logsumexp(&DVector::from_vec(vec![1e300, 1e300])), 1e300);
 /// let l = logsumexp(&DVector::from_vec(vec![0.0_f64, 0.0]));
-/// assert!((l - 2.0_f64.ln()).abs() < 1e-16);
+/// assert_abs_diff_eq!(l, 2.0_f64.ln(), epsilon = 1e-16);
 /// ```
 ///
 /// # Panics
@@ -86,12 +87,13 @@ pub fn logsumexp<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> D {
 /// `−ln(1 + u)` with no cancellation, and logits `±1e300` give `0` and `−2e300`.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::log_softmax;
 /// use nalgebra::DVector;
 /// let l = log_softmax(&DVector::from_vec(vec![1e300, -1e300]));
 /// assert_eq!(l, DVector::from_vec(vec![0.0, -2e300]));
 /// let l = log_softmax(&DVector::from_vec(vec![0.0_f64, -40.0]));
-/// assert!((l[0] + 4.248354255291589e-18).abs() < 1e-30); // −ln(1 + e^{−40})
+/// assert_abs_diff_eq!(l[0], -4.248354255291589e-18, epsilon = 1e-30); // −ln(1 + e^{−40})
 /// ```
 ///
 /// # Panics
@@ -144,11 +146,12 @@ pub fn softmax<D: DualNum<Primitive = f64> + Copy>(x: &DVector<D>) -> DVector<D>
 /// for the others (`p_i ≤ ½` there, so the subtraction is exact to half an ulp).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::softmax_and_complement;
 /// use nalgebra::DVector;
 /// let (p, q) = softmax_and_complement(&DVector::from_vec(vec![0.0, -100.0]));
 /// assert_eq!(p[0], 1.0);
-/// assert!((q[0] / (-100.0_f64).exp() - 1.0).abs() < 1e-15); // not 1 − 1 = 0
+/// assert_abs_diff_eq!(q[0] / (-100.0_f64).exp(), 1.0, epsilon = 1e-15); // not 1 − 1 = 0
 /// assert_eq!(q[1], 1.0);
 /// ```
 ///
@@ -275,12 +278,13 @@ impl LogSoftmax {
     /// The log-softmax of `n` logits.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::catalogue::LogSoftmax;
     /// use jacobian_oracle::{Oracle, VectorFn};
     /// use nalgebra::DVector;
     /// let ls = LogSoftmax::new(2);
     /// let l: DVector<f64> = ls.eval(&DVector::from_vec(vec![5.0, 5.0]));
-    /// assert!((l[0] + 2.0_f64.ln()).abs() < 1e-16); // log ½
+    /// assert_abs_diff_eq!(l[0], -2.0_f64.ln(), epsilon = 1e-16); // log ½
     /// Oracle::default().check(&ls, &DVector::from_vec(vec![0.5, -1.5])).unwrap();
     /// ```
     #[must_use]
@@ -339,6 +343,7 @@ impl AnalyticJacobian for LogSoftmax {
 /// # Examples
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::CrossEntropyWithLogits;
 /// use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
 /// use nalgebra::{DMatrix, DVector};
@@ -346,7 +351,7 @@ impl AnalyticJacobian for LogSoftmax {
 /// // Label 0 of 2, equal logits: L = ln 2, gradient p − y = (−½, ½).
 /// let ce = CrossEntropyWithLogits::new(DVector::from_vec(vec![1.0, 0.0]));
 /// let x = DVector::from_vec(vec![0.0, 0.0]);
-/// assert!((ce.eval(&x)[0] - 2.0_f64.ln()).abs() < 1e-16);
+/// assert_abs_diff_eq!(ce.eval(&x)[0], 2.0_f64.ln(), epsilon = 1e-16);
 /// assert_eq!(ce.jacobian(&x), DMatrix::from_row_slice(1, 2, &[-0.5, 0.5]));
 /// Oracle::default().check(&ce, &DVector::from_vec(vec![2.0, -1.0])).unwrap();
 ///

@@ -29,10 +29,11 @@ fn exp_neg_square(x: f64, s: f64) -> f64 {
 /// `e^{−x²}` to about one ulp (see the source for how `x²` is kept exact).
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::gaussian;
 /// assert_eq!(gaussian(0.0), 1.0);
 /// assert_eq!(gaussian(1e300), 0.0);
-/// assert!((gaussian(1.5) / (-2.25_f64).exp() - 1.0).abs() < 1e-15);
+/// assert_abs_diff_eq!(gaussian(1.5) / (-2.25_f64).exp(), 1.0, epsilon = 1e-15);
 /// ```
 #[must_use]
 pub fn gaussian(x: f64) -> f64 {
@@ -42,8 +43,9 @@ pub fn gaussian(x: f64) -> f64 {
 /// `φ(x) = e^{−x²/2}/√(2π)`, the standard normal density, to about one ulp.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::normal_pdf;
-/// assert!((normal_pdf(0.0) - 0.3989422804014327).abs() < 1e-17);
+/// assert_abs_diff_eq!(normal_pdf(0.0), 0.3989422804014327, epsilon = 1e-17);
 /// assert_eq!(normal_pdf(1e300), 0.0);
 /// ```
 #[must_use]
@@ -122,24 +124,25 @@ fn taylor_lift<D: DualNum<Primitive = f64> + Copy>(
 /// # Examples
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::erf;
 /// use num_dual::{Dual2_64, Dual64, DualNum, HyperDual64};
 ///
 /// assert_eq!(erf(0.0), 0.0);
-/// assert!((erf(0.5_f64) - 0.520_499_877_813_046_5).abs() < 1e-16);
+/// assert_abs_diff_eq!(erf(0.5_f64), 0.520_499_877_813_046_5, epsilon = 1e-16);
 ///
 /// // erf'(x) = (2/√π) e^{−x²}, erf''(x) = −2x erf'(x).
 /// let d = erf(Dual64::from_re(0.5).derivative());
 /// let first = std::f64::consts::FRAC_2_SQRT_PI * (-0.25_f64).exp();
-/// assert!((d.re - 0.520_499_877_813_046_5).abs() < 1e-16);
-/// assert!((d.eps / first - 1.0).abs() < 1e-15);
+/// assert_abs_diff_eq!(d.re, 0.520_499_877_813_046_5, epsilon = 1e-16);
+/// assert_abs_diff_eq!(d.eps / first, 1.0, epsilon = 1e-15);
 ///
 /// let d2 = erf(Dual2_64::from_re(0.5).derivative());
-/// assert!((d2.v1 / first - 1.0).abs() < 1e-15);
-/// assert!((d2.v2 / (-first) - 1.0).abs() < 1e-15); // −2·0.5·erf'(0.5)
+/// assert_abs_diff_eq!(d2.v1 / first, 1.0, epsilon = 1e-15);
+/// assert_abs_diff_eq!(d2.v2 / (-first), 1.0, epsilon = 1e-15); // −2·0.5·erf'(0.5)
 ///
 /// let h = erf(HyperDual64::from_re(0.5).derivative1().derivative2());
-/// assert!((h.eps1eps2 / (-first) - 1.0).abs() < 1e-15);
+/// assert_abs_diff_eq!(h.eps1eps2 / (-first), 1.0, epsilon = 1e-15);
 ///
 /// // No NaN or infinity anywhere, derivatives included.
 /// let far = erf(Dual2_64::from_re(1e300).derivative());
@@ -164,13 +167,14 @@ pub fn erf<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {
 /// # Examples
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::erfc;
 /// use num_dual::{Dual64, DualNum};
 ///
-/// assert!((erfc(10.0_f64) / 2.088_487_583_762_545e-45 - 1.0).abs() < 1e-14);
+/// assert_abs_diff_eq!(erfc(10.0_f64) / 2.088_487_583_762_545e-45, 1.0, epsilon = 1e-14);
 /// let d = erfc(Dual64::from_re(-1.0).derivative());
 /// let first = -std::f64::consts::FRAC_2_SQRT_PI * (-1.0_f64).exp();
-/// assert!((d.eps / first - 1.0).abs() < 1e-15);
+/// assert_abs_diff_eq!(d.eps / first, 1.0, epsilon = 1e-15);
 /// ```
 #[must_use]
 pub fn erfc<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {
@@ -200,13 +204,14 @@ fn normal_cdf_f64(x0: f64) -> f64 {
 /// `He₁ = x`, `He_{k+1} = xHe_k − kHe_{k−1}`), so its derivatives are exact to every order.
 ///
 /// ```
+/// use approx::assert_abs_diff_eq;
 /// use jacobian_oracle::catalogue::{normal_cdf, normal_pdf};
 /// use num_dual::{Dual2_64, DualNum};
 /// assert_eq!(normal_cdf(0.0), 0.5);
-/// assert!((normal_cdf(-10.0_f64) / 7.619853024160526e-24 - 1.0).abs() < 1e-15);
+/// assert_abs_diff_eq!(normal_cdf(-10.0_f64) / 7.619853024160526e-24, 1.0, epsilon = 1e-15);
 /// let d = normal_cdf(Dual2_64::from_re(-2.0).derivative());
-/// assert!((d.v1 / normal_pdf(-2.0) - 1.0).abs() < 1e-15);
-/// assert!((d.v2 / (2.0 * normal_pdf(-2.0)) - 1.0).abs() < 1e-15); // φ'(x) = −xφ(x)
+/// assert_abs_diff_eq!(d.v1 / normal_pdf(-2.0), 1.0, epsilon = 1e-15);
+/// assert_abs_diff_eq!(d.v2 / (2.0 * normal_pdf(-2.0)), 1.0, epsilon = 1e-15); // φ'(x) = −xφ(x)
 /// ```
 #[must_use]
 pub fn normal_cdf<D: DualNum<Primitive = f64> + Copy>(x: D) -> D {

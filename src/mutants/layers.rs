@@ -2,7 +2,7 @@
 //! log-softmax, the cross-entropy of logits and layer normalisation. Each mutant keeps the
 //! right `eval` and writes a classic wrong formula for the Jacobian.
 //!
-//! The minimal shapes are those of the suite's case `(W, x)` (see [`crate::suite`]): the
+//! The minimal shapes are those of the suite's case `(W, x)` (`suite`, feature `cli`): the
 //! softmax family takes the `m` logits `Wx + (0, 1, …, m − 1)`, so `m` is the number of
 //! classes; layer normalisation takes `x`, so `n` is the number of features.
 //!
@@ -56,16 +56,20 @@ impl LinearTransposed {
     /// ```
     /// use jacobian_oracle::mutants::LinearTransposed;
     /// assert_eq!(LinearTransposed::NAME, "linear_x_transposed");
+    /// # #[cfg(feature = "cli")] {
     /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == LinearTransposed::NAME));
+    /// # }
     /// ```
     pub const NAME: &'static str = "linear_x_transposed";
     /// The wrong formula.
     ///
     /// ```
     /// use jacobian_oracle::mutants::LinearTransposed;
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == LinearTransposed::NAME).unwrap();
     /// assert_eq!(entry.formula, LinearTransposed::FORMULA);
+    /// # }
     /// ```
     pub const FORMULA: &'static str = "∂(Wx + b)/∂x = Wᵀ";
     /// The smallest shape of `W` that shows the mistake (a symmetric `W` hides it).
@@ -140,16 +144,20 @@ impl LinearWeightsRowMajor {
     /// ```
     /// use jacobian_oracle::mutants::LinearWeightsRowMajor;
     /// assert_eq!(LinearWeightsRowMajor::NAME, "linear_w_row_major");
+    /// # #[cfg(feature = "cli")] {
     /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == LinearWeightsRowMajor::NAME));
+    /// # }
     /// ```
     pub const NAME: &'static str = "linear_w_row_major";
     /// The wrong formula.
     ///
     /// ```
     /// use jacobian_oracle::mutants::LinearWeightsRowMajor;
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == LinearWeightsRowMajor::NAME).unwrap();
     /// assert_eq!(entry.formula, LinearWeightsRowMajor::FORMULA);
+    /// # }
     /// ```
     pub const FORMULA: &'static str = "∂(Wx + b)/∂vec(W) = I_m ⊗ xᵀ (row-major vec(W))";
     /// The smallest shape of `W` that shows the mistake (with one row or one column both
@@ -236,16 +244,20 @@ impl LinearBiasAllOnes {
     /// ```
     /// use jacobian_oracle::mutants::LinearBiasAllOnes;
     /// assert_eq!(LinearBiasAllOnes::NAME, "linear_b_all_ones");
+    /// # #[cfg(feature = "cli")] {
     /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == LinearBiasAllOnes::NAME));
+    /// # }
     /// ```
     pub const NAME: &'static str = "linear_b_all_ones";
     /// The wrong formula.
     ///
     /// ```
     /// use jacobian_oracle::mutants::LinearBiasAllOnes;
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == LinearBiasAllOnes::NAME).unwrap();
     /// assert_eq!(entry.formula, LinearBiasAllOnes::FORMULA);
+    /// # }
     /// ```
     pub const FORMULA: &'static str = "∂(Wx + b)/∂b = 11ᵀ";
     /// The smallest shape of `W` that shows the mistake (with one output `11ᵀ = I`).
@@ -336,8 +348,10 @@ impl SoftmaxMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::SoftmaxMutantKind;
     /// assert_eq!(SoftmaxMutantKind::InnerProduct.name(), "softmax_inner_product");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// assert!(SoftmaxMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// # }
     /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -353,9 +367,11 @@ impl SoftmaxMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::SoftmaxMutantKind;
     /// assert_eq!(SoftmaxMutantKind::SignFlipped.formula(), "∂p/∂z = ppᵀ − diag(p)");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == SoftmaxMutantKind::SignFlipped.name()).unwrap();
     /// assert_eq!(entry.formula, SoftmaxMutantKind::SignFlipped.formula());
+    /// # }
     /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
@@ -489,8 +505,10 @@ impl LogSoftmaxMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::LogSoftmaxMutantKind;
     /// assert_eq!(LogSoftmaxMutantKind::MissingIdentity.name(), "log_softmax_missing_identity");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// assert!(LogSoftmaxMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// # }
     /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -505,9 +523,11 @@ impl LogSoftmaxMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::LogSoftmaxMutantKind;
     /// assert_eq!(LogSoftmaxMutantKind::Transposed.formula(), "∂ log p/∂z = I − p1ᵀ");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == LogSoftmaxMutantKind::Transposed.name()).unwrap();
     /// assert_eq!(entry.formula, LogSoftmaxMutantKind::Transposed.formula());
+    /// # }
     /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
@@ -642,8 +662,10 @@ impl CrossEntropyMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::CrossEntropyMutantKind;
     /// assert_eq!(CrossEntropyMutantKind::SignFlipped.name(), "cross_entropy_sign_flipped");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// assert!(CrossEntropyMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// # }
     /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -658,9 +680,11 @@ impl CrossEntropyMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::CrossEntropyMutantKind;
     /// assert_eq!(CrossEntropyMutantKind::SignFlipped.formula(), "∂L/∂z = y − p");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == CrossEntropyMutantKind::MissingTargetSum.name()).unwrap();
     /// assert_eq!(entry.formula, CrossEntropyMutantKind::MissingTargetSum.formula());
+    /// # }
     /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
@@ -803,8 +827,10 @@ impl LayerNormMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::LayerNormMutantKind;
     /// assert_eq!(LayerNormMutantKind::GammaOnColumns.name(), "layer_norm_gamma_on_columns");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// assert!(LayerNormMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// # }
     /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -820,9 +846,11 @@ impl LayerNormMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::LayerNormMutantKind;
     /// assert_eq!(LayerNormMutantKind::MissingMean.formula(), "∂y/∂x = diag(γ)/s · (I − x̂x̂ᵀ/n)");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == LayerNormMutantKind::MissingMean.name()).unwrap();
     /// assert_eq!(entry.formula, LayerNormMutantKind::MissingMean.formula());
+    /// # }
     /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {

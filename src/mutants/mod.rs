@@ -23,8 +23,8 @@
 //! normalisation ([`LinearTransposed`], [`SoftmaxMutant`], [`LogSoftmaxMutant`],
 //! [`CrossEntropyMutant`], [`LayerNormMutant`], …) and the gradients and Hessians
 //! ([`RegressionMutant`], [`SoftmaxHessianMissingOuter`], [`TanhHessianWrongSign`]). Every
-//! one is in the suite (`jacobian_oracle::suite::mutants()`), and `tests/mutants.rs` proves each
-//! is caught and shrunk to its smallest shape.
+//! one is in the suite (`jacobian_oracle::suite::mutants()`, feature `cli`), and
+//! `tests/mutants.rs` proves each is caught and shrunk to its smallest shape.
 //!
 //! ```
 //! use jacobian_oracle::mutants::{LayerMutant, LayerMutantKind};
@@ -155,8 +155,10 @@ impl LayerMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::LayerMutantKind;
     /// assert_eq!(LayerMutantKind::SumOfRows.name(), "sum_of_rows");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// assert!(LayerMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// # }
     /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -179,9 +181,11 @@ impl LayerMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::LayerMutantKind;
     /// assert_eq!(LayerMutantKind::SignError.formula(), "−diag(σ'(Wx)) W");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == LayerMutantKind::SignError.name()).unwrap();
     /// assert_eq!(entry.formula, LayerMutantKind::SignError.formula());
+    /// # }
     /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
@@ -206,10 +210,12 @@ impl LayerMutantKind {
     /// assert!(LayerMutantKind::TransposedW.square_only());
     /// assert!(!LayerMutantKind::SignError.square_only());
     /// assert_eq!(LayerMutantKind::ALL.iter().filter(|k| k.square_only()).count(), 2);
+    /// # #[cfg(feature = "cli")] {
     /// // The suite draws square cases for them.
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == LayerMutantKind::TransposedW.name()).unwrap();
     /// assert!(entry.square);
+    /// # }
     /// ```
     #[must_use]
     pub fn square_only(self) -> bool {
@@ -376,8 +382,10 @@ impl WeightsMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::WeightsMutantKind;
     /// assert_eq!(WeightsMutantKind::RowMajor.name(), "weights_row_major");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// assert!(WeightsMutantKind::ALL.iter().all(|k| suite.iter().any(|e| e.name == k.name())));
+    /// # }
     /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -392,9 +400,11 @@ impl WeightsMutantKind {
     /// ```
     /// use jacobian_oracle::mutants::WeightsMutantKind;
     /// assert_eq!(WeightsMutantKind::MissingDelta.formula(), "∂z_i/∂W_jk = σ'_i x_k for all j");
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == WeightsMutantKind::RowMajor.name()).unwrap();
     /// assert_eq!(entry.formula, WeightsMutantKind::RowMajor.formula());
+    /// # }
     /// ```
     #[must_use]
     pub fn formula(self) -> &'static str {
@@ -543,17 +553,21 @@ impl NeuronSwapped {
     /// ```
     /// use jacobian_oracle::mutants::NeuronSwapped;
     /// assert_eq!(NeuronSwapped::NAME, "neuron_swapped");
+    /// # #[cfg(feature = "cli")] {
     /// assert!(jacobian_oracle::suite::mutants().iter().any(|e| e.name == NeuronSwapped::NAME));
+    /// # }
     /// ```
     pub const NAME: &'static str = "neuron_swapped";
     /// The wrong formula.
     ///
     /// ```
     /// use jacobian_oracle::mutants::NeuronSwapped;
+    /// # #[cfg(feature = "cli")] {
     /// let suite = jacobian_oracle::suite::mutants();
     /// let entry = suite.iter().find(|e| e.name == NeuronSwapped::NAME).unwrap();
     /// assert_eq!(entry.formula, NeuronSwapped::FORMULA);
     /// assert_eq!(entry.minimal_shape, Some((1, 1)));
+    /// # }
     /// ```
     pub const FORMULA: &'static str = "∂z/∂x = z(1−z) x";
 }

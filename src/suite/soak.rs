@@ -215,6 +215,7 @@ impl SoakReport {
     /// Cases per second.
     ///
     /// ```
+    /// use approx::assert_abs_diff_eq;
     /// use jacobian_oracle::suite::catalogue;
     /// use jacobian_oracle::suite::soak::{SoakConfig, soak_entries};
     ///
@@ -223,7 +224,7 @@ impl SoakReport {
     /// let r = soak_entries(&config, &maps, |_| {});
     /// let rate = r.cases_per_second();
     /// assert!(rate > 0.0 && rate.is_finite());
-    /// assert!((rate * r.seconds - 10.0).abs() < 1e-6);
+    /// assert_abs_diff_eq!(rate * r.seconds, 10.0, epsilon = 1e-6);
     /// ```
     #[must_use]
     pub fn cases_per_second(&self) -> f64 {
