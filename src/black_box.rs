@@ -41,7 +41,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::fd::Stencil;
-use crate::oracle::checked_f64_output;
+use crate::oracle::{WitnessEntry, WitnessInputs, checked_f64_output};
 use crate::report::{
     Agreement, CannotJudge, EntryStat, Evaluations, Mismatch, NotJudgeable, Note, Quantity,
     Tolerance, Witnesses,
@@ -140,20 +140,25 @@ impl Oracle {
                     continue;
                 }
                 // The witness compares finite differences with the analytic value itself.
-                let (state, fd) = self.fd_witness(
+                let entry = WitnessEntry {
                     i,
-                    a,
-                    delta[i],
-                    &mut || 0.0,
-                    &mut || None,
-                    &mut |_| None,
-                    &mut stencil,
-                    &mut escalation,
-                    &mut eval,
-                    x,
-                    &f0,
-                    &mut evaluations,
-                    true,
+                    value: a,
+                    delta: delta[i],
+                    strict: true,
+                };
+                let (state, fd) = self.fd_witness(
+                    entry,
+                    WitnessInputs {
+                        first: &mut stencil,
+                        escalation: &mut escalation,
+                        eval: &mut eval,
+                        x,
+                        f0: &f0,
+                        evaluations: &mut evaluations,
+                        value_bound: &mut || 0.0,
+                        dual_nearby: &mut || None,
+                        dual_across: &mut |_| None,
+                    },
                 );
                 let w = witnesses(i, j, a, Some(fd));
                 let gap = (fd.value - a).abs();

@@ -4,17 +4,21 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::dual::{SecondOrderColumn, dual_jacobian, second_order_column};
-use crate::fd::{self, Stencil};
+use crate::fd::Stencil;
 use crate::report::{
-    Agreement, CannotJudge, EntryStat, EvalDerivative, Evaluations, FiniteDifference, Mismatch,
-    NotJudgeable, Note, Quantity, Tolerance, Witnesses,
+    Agreement, CannotJudge, EntryStat, EvalDerivative, Evaluations, Mismatch, NotJudgeable, Note,
+    Quantity, Tolerance, Witnesses,
 };
 use crate::rounding::Bounded;
 use crate::scalar::{AsVectorFn, GradientOf};
 use crate::tolerance::{
-    DEFAULT_ULPS, FD_SAFETY, NOISE_SIGMAS, SENSITIVITY_SAFETY, UNDERFLOW_FLOOR, forward_error,
+    DEFAULT_ULPS, FD_SAFETY, SENSITIVITY_SAFETY, UNDERFLOW_FLOOR, forward_error,
 };
 use crate::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, CheckError, VectorFn};
+
+mod witness;
+
+pub(crate) use witness::{Escalation, FdState, FdVerdict, WitnessEntry, WitnessInputs};
 
 /// The judge: checks hand-written derivatives against dual numbers and finite differences.
 ///
@@ -53,98 +57,6 @@ impl Default for Oracle {
             full_statistics: false,
         }
     }
-}
-
-/// The state of the finite-difference witness at one entry.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum FdState {
-    /// Agrees within the first estimate.
-    Agree,
-    /// Agrees once the measured noise of `f` is accounted for.
-    Noisy,
-    /// Agrees at a smaller step (the default step was outside the asymptotic range).
-    Refined,
-    /// Not computable (overflow).
-    Unavailable,
-    /// Did not converge as the step shrank: no verdict from this witness.
-    NotConverged,
-    NonSmooth {
-        forward: f64,
-        backward: f64,
-    },
-    /// `f` is smooth across the stencil but the dual derivative jumps under a tiny move of
-    /// `x` (the dual values either side): `x` is on a branch boundary of `eval`.
-    BranchBoundary {
-        plus: f64,
-        minus: f64,
-    },
-    Disagree,
-}
-
-/// `eval` is blamed only if the finite-difference gap is at least `1/CONVICTION` times the
-/// default step's safety margin: strong evidence, not a borderline disagreement.
-const CONVICTION: f64 = 0.1;
-
-/// The finite-difference witness's verdict on one value, for checks without a dual
-/// reference ([`Oracle::check_black_box`]).
-pub(crate) enum FdVerdict {
-    /// Finite differences agree (`escalated`: only after measuring noise or changing the
-    /// step).
-    Agree { escalated: bool },
-    /// They have converged and disagree.
-    Disagree,
-    /// The point is not smooth.
-    NonSmooth { forward: f64, backward: f64 },
-    /// They give no verdict (not converged, or not computable).
-    NoVerdict,
-}
-
-impl FdState {
-    pub(crate) fn verdict(self) -> FdVerdict {
-        match self {
-            FdState::Agree => FdVerdict::Agree { escalated: false },
-            FdState::Noisy | FdState::Refined => FdVerdict::Agree { escalated: true },
-            FdState::Disagree => FdVerdict::Disagree,
-            FdState::NonSmooth { forward, backward } => FdVerdict::NonSmooth { forward, backward },
-            FdState::BranchBoundary { plus, minus } => FdVerdict::NonSmooth {
-                forward: plus,
-                backward: minus,
-            },
-            FdState::Unavailable | FdState::NotConverged => FdVerdict::NoVerdict,
-        }
-    }
-}
-
-/// Steps tried, as multiples of the default one `h`, when the first estimate does not explain
-/// a disagreement, nearest first.
-///
-/// Larger steps (up to `32768h ≈ 0.2·max(1, |x_j|)`): a function whose values are coarse —
-/// an additive offset `c` leaves `f` on a grid of `ulp(c)`, `1.5e-5` for `c = 1e11` — must be
-/// seen at a step well above that grid before its slope shows; below it, part of `f` is flat.
-const COARSER: [f64; 5] = [8.0, 64.0, 512.0, 4096.0, 32768.0];
-/// Smaller steps (down to `h/8⁶ ≈ h/2.6e5`): a function that varies on a scale much smaller
-/// than `max(1, |x_j|)` — a weight of 1e6, or layer normalisation of a nearly constant input
-/// of size 1e6, whose scale is `√ε_LN ≈ 3e-3` — needs one before Richardson's estimate is
-/// asymptotic.
-const FINER: [f64; 6] = [
-    1.0 / 8.0,
-    1.0 / 64.0,
-    1.0 / 512.0,
-    1.0 / 4096.0,
-    1.0 / 32768.0,
-    1.0 / 262_144.0,
-];
-
-/// What the finite-difference witness measured for a column beyond its first stencil:
-/// stencils at larger and smaller steps, each with scatter points for its noise. Computed
-/// once per column, on the first entry that needs it.
-pub(crate) struct Escalation {
-    /// Stencils ordered by step, coarsest first.
-    levels: Vec<Stencil>,
-    /// Where the default step sits in `levels` (`None` if it could not be re-evaluated).
-    default_level: Option<usize>,
-    /// Whether the smallest level has its `±4h` points (for the kink test).
-    widened: Option<bool>,
 }
 
 /// One entry whose analytic or finite-difference verdict is not a plain agreement.
@@ -510,318 +422,6 @@ impl Oracle {
         )
     }
 
-    /// The finite-difference witness at entry `(i, j)`: the first estimate; then (once per
-    /// column) stencils at larger and smaller steps, each with the rounding noise of `f`
-    /// measured at its own scale; agreement at any informative level (`strict`: at the most
-    /// accurate one); else a one-sided test for a kink at the smallest step, and a convergence
-    /// test before the value is called wrong.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "internal helper over one column's state"
-    )]
-    pub(crate) fn fd_witness(
-        &self,
-        i: usize,
-        d: f64,
-        delta_i: f64,
-        value_bound: &mut dyn FnMut() -> f64,
-        dual_nearby: &mut dyn FnMut() -> Option<(f64, f64)>,
-        dual_across: &mut dyn FnMut(f64) -> Option<(f64, f64)>,
-        first: &mut Stencil,
-        escalation: &mut Option<Escalation>,
-        eval: &mut fd::Eval<'_>,
-        x: &DVector<f64>,
-        f0: &DVector<f64>,
-        evaluations: &mut Evaluations,
-        strict: bool,
-    ) -> (FdState, FiniteDifference) {
-        let guard = self.ulps * f64::EPSILON * d.abs() + UNDERFLOW_FLOOR;
-        // Stage 0: the central difference at h alone. When it agrees with the dual value to
-        // within its rounding (two values off by Δ at most, over 2h), the dual value is
-        // vouched for whatever the truncation error: a wrong dual value matching D(h) that
-        // closely would be a coincidence. Costs no more evaluations than the floor.
-        let d1 = first.central(i, 1);
-        let rounding = delta_i / first.h;
-        if d1.is_finite() && (d1 - d).abs() <= self.fd_safety * rounding + guard {
-            let fdv = FiniteDifference {
-                value: d1,
-                error_estimate: rounding,
-                step: first.h,
-                measured_noise: None,
-            };
-            return (FdState::Agree, fdv);
-        }
-        // Stage 1: Richardson with the points ±2h.
-        if !first.has(2) {
-            evaluations.f64_evals += 2;
-        }
-        if first.extend(eval, x, &[-2, 2]).is_none() {
-            return (
-                FdState::Unavailable,
-                FiniteDifference {
-                    value: d1,
-                    error_estimate: f64::INFINITY,
-                    step: first.h,
-                    measured_noise: None,
-                },
-            );
-        }
-        let (r, trunc) = first.richardson(i);
-        let fdv = FiniteDifference {
-            value: r,
-            error_estimate: trunc + 1.5 * delta_i / first.h,
-            step: first.h,
-            measured_noise: None,
-        };
-        if !(r.is_finite() && fdv.error_estimate.is_finite()) {
-            // The differences overflow (f near the top of f64's range): no witness here.
-            return (FdState::Unavailable, fdv);
-        }
-        if (r - d).abs() <= self.fd_safety * fdv.error_estimate + guard {
-            return (FdState::Agree, fdv);
-        }
-        // Escalating: the rounding of f_i is at least its running bound, which sees what the
-        // model ε·|f_i| cannot (a value absorbed into a larger one and subtracted out again).
-        let bound = value_bound();
-        let delta_i = if bound.is_nan() {
-            f64::INFINITY
-        } else {
-            delta_i.max(bound)
-        };
-        let j = first.j;
-        let esc = escalation.get_or_insert_with(|| {
-            let mut level = |factor: f64| {
-                evaluations.f64_evals += fd::SCATTER_POINTS;
-                let mut s = if factor == 1.0 {
-                    first.clone()
-                } else {
-                    evaluations.f64_evals += 4;
-                    let mut s = Stencil::with_step(eval, x, j, f0, first.h * factor)?;
-                    s.extend(eval, x, &[-2, 2])?;
-                    s
-                };
-                s.scatter(eval, x)?;
-                Some(s)
-            };
-            // Ordered by step, coarsest first; a level that cannot be evaluated (near the edge
-            // of the range of f64) ends its side.
-            let mut levels: Vec<Stencil> = COARSER.iter().map_while(|&c| level(c)).collect();
-            levels.reverse();
-            let coarse = levels.len();
-            levels.extend(level(1.0));
-            levels.extend(FINER.iter().map_while(|&c| level(c)));
-            Escalation {
-                default_level: (levels.len() > coarse).then_some(coarse),
-                levels,
-                widened: None,
-            }
-        });
-        let Some(default_level) = esc.default_level else {
-            return (FdState::Unavailable, fdv);
-        };
-        // Every level's Richardson value, with the rounding noise measured at its own scale.
-        let fds: Vec<FiniteDifference> = esc
-            .levels
-            .iter()
-            .map(|s| {
-                let (r, trunc) = s.richardson(i);
-                let sigma = s.residual_noise(i);
-                let delta = delta_i.max(NOISE_SIGMAS * sigma);
-                FiniteDifference {
-                    value: r,
-                    error_estimate: trunc + 1.5 * delta / s.h,
-                    step: s.h,
-                    measured_noise: Some(sigma),
-                }
-            })
-            .collect();
-        // A level's error is also bounded by its distance to its neighbours' values: that
-        // catches a coarse step whose own estimate is not yet asymptotic, and a fine step
-        // whose rounding error (which grows as 1/h) the estimate misses.
-        let bounded: Vec<FiniteDifference> = fds
-            .iter()
-            .enumerate()
-            .map(|(l, fd)| {
-                let cross = [l.checked_sub(1), Some(l + 1)]
-                    .iter()
-                    .flatten()
-                    .filter_map(|&k| fds.get(k))
-                    .map(|nb| (fd.value - nb.value).abs())
-                    .fold(0.0, f64::max);
-                FiniteDifference {
-                    error_estimate: fd.error_estimate.max(cross),
-                    ..*fd
-                }
-            })
-            .collect();
-        // A level is informative when it resolves the derivative to better than half its size
-        // and f_i moved at all across it (a level on which f_i is constant while dual says it
-        // moves has not resolved the change: f is coarser than the step).
-        let flat: Vec<bool> = esc
-            .levels
-            .iter()
-            .map(|s| d != 0.0 && s.spread(i) == 0.0)
-            .collect();
-        // … and f_i is close to a quadratic across it: a step spanning many periods of f
-        // (sin x at |x| = 1e8, where h ≈ 600) sees f as noise as large as its whole change,
-        // and its differences "converge" to the average slope, about 0, with a tiny estimate
-        // (the noise over a huge h). The fit residual must be small against f_i's spread.
-        let unresolved: Vec<bool> = esc
-            .levels
-            .iter()
-            .zip(&fds)
-            .map(|(s, fd)| {
-                fd.measured_noise
-                    .is_some_and(|sigma| NOISE_SIGMAS * sigma > 0.5 * s.spread(i))
-            })
-            .collect();
-        let informative = |l: usize, fd: &FiniteDifference| {
-            !flat[l]
-                && !unresolved[l]
-                && self.fd_safety * fd.error_estimate < 0.5 * d.abs().max(fd.value.abs())
-        };
-        let agrees = |fd: &FiniteDifference| {
-            fd.value.is_finite()
-                && fd.error_estimate.is_finite()
-                && (fd.value - d).abs() <= self.fd_safety * fd.error_estimate + guard
-        };
-        // Agreement at any informative level vouches for a dual value (a wrong dual value
-        // matching some converged step is a coincidence, and a false alarm on eval costs more
-        // than a second look). A value under test with no other reference (`strict`: a black
-        // box's analytic entry) must agree with the most accurate informative level: a
-        // coarse level's estimate may be an eighth of the derivative, and errors that size
-        // would pass there.
-        // Strictly, a level also has to agree with every finer informative level: estimates
-        // shrink with a growing step while the step is outside the asymptotic range (a
-        // periodic part riding on a trend, x + sin x at |x| = 1e8: the coarse levels see the
-        // trend alone, with estimates far smaller than the finer levels' that resolve sin).
-        let consistent_below = |l: usize| {
-            bounded.iter().enumerate().skip(l + 1).all(|(k, finer)| {
-                !informative(k, finer)
-                    || (finer.value - bounded[l].value).abs()
-                        <= self.fd_safety * (finer.error_estimate + bounded[l].error_estimate)
-                            + guard
-            })
-        };
-        let most_accurate = bounded
-            .iter()
-            .enumerate()
-            .filter(|&(l, fd)| informative(l, fd) && (!strict || consistent_below(l)))
-            .min_by(|p, q| p.1.error_estimate.total_cmp(&q.1.error_estimate))
-            .map(|(l, _)| l);
-        let agreeing = if strict {
-            most_accurate
-                .map(|l| (l, &bounded[l]))
-                .filter(|&(_, fd)| agrees(fd))
-        } else {
-            bounded
-                .iter()
-                .enumerate()
-                .find(|&(l, fd)| informative(l, fd) && agrees(fd))
-        };
-        if let Some((level, fd)) = agreeing {
-            let state = if level == default_level {
-                FdState::Noisy
-            } else {
-                FdState::Refined
-            };
-            return (state, *fd);
-        }
-        let best = match (strict, most_accurate) {
-            (true, Some(l)) => bounded[l],
-            _ => bounded
-                .iter()
-                .copied()
-                .min_by(|p, q| p.error_estimate.total_cmp(&q.error_estimate))
-                .expect("the default level is present"),
-        };
-        // No step explains the gap: a kink within the smallest stencil, finite differences
-        // that have not converged, or a wrong dual path.
-        let last = esc.levels.len() - 1;
-        if last > default_level {
-            let smallest = &mut esc.levels[last];
-            let wide = *esc.widened.get_or_insert_with(|| {
-                evaluations.f64_evals += 2;
-                smallest.widen(eval, x).is_some()
-            });
-            if wide {
-                let delta = delta_i.max(NOISE_SIGMAS * smallest.one_sided_noise(i));
-                let [(fw, efw), (bw, ebw)] = smallest.one_sided(i);
-                let kink_bound = self.fd_safety * (efw + ebw + 8.0 * delta / smallest.h) + guard;
-                if (fw - bw).abs() > kink_bound {
-                    return (
-                        FdState::NonSmooth {
-                            forward: fw,
-                            backward: bw,
-                        },
-                        best,
-                    );
-                }
-            }
-        }
-        // Blame eval only if the default step — the one finite differences are designed for —
-        // resolves the derivative on its own (its bounded estimate includes its neighbours'
-        // distance) and every larger step agrees with it within their own estimates. Smaller
-        // steps alone cannot convict: a coarse rounding grid (an additive offset) leaves part
-        // of f flat on them, and they agree with each other on a wrong slope; a larger step
-        // that sees the grid resolved contradicts them …
-        // (Strictly, the level the value was compared with takes the default step's place, and
-        // a gap beyond its own margin is evidence enough: the value under test has no other
-        // reference to fall back on.)
-        let (anchor, conviction) = match (strict, most_accurate) {
-            (true, Some(l)) => (l, 1.0),
-            (true, None) => return (FdState::NotConverged, best),
-            (false, _) => (default_level, CONVICTION),
-        };
-        let default = fds[anchor];
-        let consistent = |other: &FiniteDifference| {
-            (other.value - default.value).abs()
-                <= self.fd_safety * (other.error_estimate + default.error_estimate) + guard
-        };
-        // … and the next smaller step agrees with it too: a default step far above the scale
-        // on which f varies (layer normalisation of a nearly constant input, whose scale is
-        // √ε_LN) can look informative and agree with larger steps, all of them wrong.
-        // The evidence must be strong: the gap at least ten times the default step's safety
-        // margin (a step far above f's scale has an estimate that is merely large, not
-        // wrong by ten times).
-        let margin = self.fd_safety * bounded[anchor].error_estimate;
-        let converged = !flat[anchor]
-            && !unresolved[anchor]
-            && margin <= conviction * (default.value - d).abs()
-            && fds[..anchor].iter().all(consistent)
-            && fds.get(anchor + 1).is_none_or(consistent);
-        if !converged {
-            return (FdState::NotConverged, best);
-        }
-        // Before blaming eval: does the dual derivative vary across the anchor's stencil by as
-        // much as the gap? Differences average f' over x_j ± 2h; a derivative varying that
-        // much inside (x + sin x at |x| = 1e20, where even the smallest step spans many
-        // periods of sin) explains the gap: no verdict.
-        // (When the samples across agree among themselves and only `d` stands apart, the
-        // derivative does not vary across the stencil: `d` is an outlier at `x` itself, which
-        // the branch-boundary test below decides. The softplus `log(1 + e^{−|a|})` at `a = 0`:
-        // the dual of `|a|` takes `signum(0) = +1`, every sample across takes the other side.)
-        if let Some((lo, hi)) = dual_across(esc.levels[anchor].h) {
-            let gap = (default.value - d).abs();
-            let varies = hi - lo > 0.5 * gap;
-            let d_apart = (hi - d).abs().max((lo - d).abs()) > 0.5 * gap;
-            let fd_among_samples = (lo - 0.5 * gap..=hi + 0.5 * gap).contains(&default.value);
-            if varies || d_apart && !fd_among_samples {
-                return (FdState::NotConverged, best);
-            }
-        }
-        // Does the dual value itself jump under a tiny move of x? Then x sits on a branch
-        // boundary of eval (a ReLU exactly at 0 whose kinks cancel in f, so f is smooth while
-        // the dual derivative takes one branch): no verdict.
-        if let Some((plus, minus)) = dual_nearby() {
-            let gap = (default.value - d).abs();
-            if (plus - d).abs().max((minus - d).abs()) > 0.5 * gap {
-                return (FdState::BranchBoundary { plus, minus }, best);
-            }
-        }
-        (FdState::Disagree, best)
-    }
-
     /// Compares the analytic matrix with the dual reference entry by entry, and the dual
     /// reference with finite differences, then turns the per-entry states into a verdict.
     #[expect(
@@ -1014,39 +614,44 @@ impl Oracle {
                 let (fd_state, fd_value) = match stencil.as_mut() {
                     None => (FdState::Unavailable, None),
                     Some(s) => {
-                        let (state, fdv) = self.fd_witness(
+                        let entry = WitnessEntry {
                             i,
-                            d,
-                            delta_f[i],
-                            &mut || value_bound(i),
-                            &mut || {
-                                nearby
-                                    .get_or_insert_with(|| {
-                                        evaluations_nearby += 2;
-                                        dual_near(f, x, j)
-                                    })
-                                    .as_ref()
-                                    .map(|(p, q)| (p[i], q[i]))
-                            },
-                            &mut |h| {
-                                let samples = across.get_or_insert_with(|| {
-                                    evaluations_across += ACROSS_SAMPLES;
-                                    dual_across_stencil(f, x, j, h)
-                                });
-                                samples.as_ref().map(|cols| {
-                                    cols.iter()
-                                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
-                                            (lo.min(c[i]), hi.max(c[i]))
+                            value: d,
+                            delta: delta_f[i],
+                            strict: false,
+                        };
+                        let (state, fdv) = self.fd_witness(
+                            entry,
+                            WitnessInputs {
+                                first: s,
+                                escalation: &mut escalation,
+                                eval: &mut |p| eval(p),
+                                x,
+                                f0,
+                                evaluations: &mut evaluations,
+                                value_bound: &mut || value_bound(i),
+                                dual_nearby: &mut || {
+                                    nearby
+                                        .get_or_insert_with(|| {
+                                            evaluations_nearby += 2;
+                                            dual_near(f, x, j)
                                         })
-                                })
+                                        .as_ref()
+                                        .map(|(p, q)| (p[i], q[i]))
+                                },
+                                dual_across: &mut |h| {
+                                    let samples = across.get_or_insert_with(|| {
+                                        evaluations_across += ACROSS_SAMPLES;
+                                        dual_across_stencil(f, x, j, h)
+                                    });
+                                    samples.as_ref().map(|cols| {
+                                        cols.iter().fold(
+                                            (f64::INFINITY, f64::NEG_INFINITY),
+                                            |(lo, hi), c| (lo.min(c[i]), hi.max(c[i])),
+                                        )
+                                    })
+                                },
                             },
-                            s,
-                            &mut escalation,
-                            &mut |p| eval(p),
-                            x,
-                            f0,
-                            &mut evaluations,
-                            false,
                         );
                         if matches!(state, FdState::Agree | FdState::Refined) {
                             let stat = EntryStat {
@@ -1078,15 +683,7 @@ impl Oracle {
                     }
                     _ => {}
                 }
-                let fd_vouches = matches!(
-                    fd_state,
-                    FdState::Agree
-                        | FdState::Noisy
-                        | FdState::Refined
-                        | FdState::Unavailable
-                        | FdState::NotConverged
-                );
-                if !analytic_ok || !fd_vouches {
+                if !analytic_ok || !fd_state.vouches() {
                     let fd_agrees_with_analytic = fd_value.is_some_and(|fd| {
                         (fd.value - a).abs()
                             <= self.fd_safety * fd.error_estimate
@@ -1119,16 +716,7 @@ impl Oracle {
             // A non-finite analytic entry against a finite reference is wrong whatever the
             // finite differences say (at a kink too: no one-sided derivative is NaN).
             (!e.witnesses.analytic.is_finite() && e.witnesses.dual.is_finite())
-                || !e.analytic_ok
-                    && !e.unbounded
-                    && matches!(
-                        e.fd,
-                        FdState::Agree
-                            | FdState::Noisy
-                            | FdState::Refined
-                            | FdState::Unavailable
-                            | FdState::NotConverged
-                    )
+                || !e.analytic_ok && !e.unbounded && e.fd.vouches()
         });
         if let Some(worst) = trusted_wrong
             .clone()
