@@ -1,5 +1,9 @@
 //! [`Oracle`]: the configured judge, and [`Oracle::check`], the three-witness check of an
 //! analytic Jacobian.
+//!
+//! Every check of a Jacobian-shaped quantity ends in `Oracle::judge` ([`judge`]: the
+//! tolerance of each entry built part by part, the statistics, the verdict), which asks the
+//! finite-difference witness ([`witness`]: a small state machine) about each entry.
 
 use nalgebra::{DMatrix, DVector};
 

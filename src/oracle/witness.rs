@@ -296,7 +296,7 @@ impl Oracle {
                 Step::ConvergenceTest { levels, best } => run.convergence_test(&levels, best),
                 Step::DualAcrossStencil { anchor, best } => run.dual_across_stencil(anchor, best),
                 Step::BranchBoundary { anchor, best } => {
-                    ControlFlow::Break(run.branch(anchor, best))
+                    ControlFlow::Break(run.branch_boundary(anchor, best))
                 }
             };
             match next {
@@ -525,7 +525,7 @@ impl Run<'_, '_> {
     /// Does the dual value itself jump under a tiny move of x? Then x sits on a branch
     /// boundary of eval (a ReLU exactly at 0 whose kinks cancel in f, so f is smooth while
     /// the dual derivative takes one branch): no verdict. Else the value disagrees.
-    fn branch(&mut self, anchor: Anchor, best: FiniteDifference) -> Settled {
+    fn branch_boundary(&mut self, anchor: Anchor, best: FiniteDifference) -> Settled {
         let d = self.entry.value;
         if let Some((plus, minus)) = (self.inputs.dual_nearby)() {
             let gap = anchor.gap(d);
