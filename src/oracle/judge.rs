@@ -67,7 +67,9 @@ impl Oracle {
         for j in 0..n {
             let mut column = check.column(j);
             for i in 0..m {
-                flagged.extend(check.judge_entry(&mut column, i));
+                if let Some(entry) = check.judge_entry(&mut column, i) {
+                    flagged.push(entry);
+                }
             }
         }
         check.verdict(&flagged)

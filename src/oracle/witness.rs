@@ -266,7 +266,7 @@ struct Run<'r, 'a> {
     entry: WitnessEntry,
     /// The guard added to every comparison: a few ulps of the value, and the underflow floor.
     guard: f64,
-    inputs: WitnessInputs<'a>,
+    inputs: &'r mut WitnessInputs<'a>,
 }
 
 /// What a step returns: the entry settled, or the next step.
@@ -278,12 +278,12 @@ impl Oracle {
     /// measured at its own scale; agreement at any informative level (`strict`: at the most
     /// accurate one); else a one-sided test for a kink at the smallest step, and a convergence
     /// test before the value is called wrong (the steps of the [module docs](self)).
-    pub(crate) fn fd_witness(&self, entry: WitnessEntry, inputs: WitnessInputs<'_>) -> Settled {
+    pub(crate) fn fd_witness(&self, entry: WitnessEntry, mut inputs: WitnessInputs<'_>) -> Settled {
         let mut run = Run {
             oracle: self,
             entry,
             guard: self.ulps * f64::EPSILON * entry.value.abs() + UNDERFLOW_FLOOR,
-            inputs,
+            inputs: &mut inputs,
         };
         let mut step = Step::Central;
         loop {
