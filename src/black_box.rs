@@ -41,10 +41,10 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::fd::Stencil;
-use crate::oracle::checked_f64_output;
+use crate::oracle::{FdVerdict, WitnessEntry, WitnessInputs, checked_f64_output};
 use crate::report::{
-    Agreement, CannotJudge, EntryStat, Evaluations, Mismatch, NotJudgeable, Note, Quantity,
-    Tolerance, Witnesses,
+    Agreement, CannotJudge, EntryStat, Evaluations, FiniteDifference, Mismatch, NotJudgeable, Note,
+    Quantity, Tolerance, Witnesses,
 };
 use crate::{CheckError, Oracle};
 
@@ -79,184 +79,250 @@ impl Oracle {
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
         self.validate()?;
-        let n = x.len();
-        let m = jacobian.nrows();
-        if n == 0 || m == 0 {
-            return Err(CheckError::EmptyMap {
-                input_dim: n,
-                output_dim: m,
-            });
-        }
-        if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(CheckError::NonFiniteInput { index, value });
-        }
-        if jacobian.ncols() != n {
-            return Err(CheckError::AnalyticShape {
-                expected: (m, n),
-                found: jacobian.shape(),
-            });
-        }
+        let (m, n) = black_box_shape(jacobian, x)?;
         let f0 = checked_f64_output(f(x), m)?;
         let mut eval = |p: &DVector<f64>| f(p);
         // The rounding model of f: a few ulps of |f_i| (no Jacobian reference to propagate).
         let delta = f0.map(|v| crate::tolerance::OUTPUT_ULPS * f64::EPSILON * v.abs());
-        let mut evaluations = Evaluations {
-            f64_evals: 1,
-            ..Evaluations::default()
-        };
-        let mut worst: Option<EntryStat> = None;
-        let (mut wrong, mut escalated) = (Vec::new(), 0usize);
-        let mut unjudged: Option<(Witnesses, NotJudgeable, (f64, f64))> = None;
+        let mut stats = BlackBoxStatistics::new();
         for j in 0..n {
-            evaluations.f64_evals += 2;
+            stats.evaluations.f64_evals += 2;
             let Some(mut stencil) = Stencil::new(&mut eval, x, j, &f0) else {
                 let w = witnesses(0, j, jacobian[(0, j)], None);
-                unjudged.get_or_insert((w, NotJudgeable::NotConverged, (f64::NAN, f64::NAN)));
+                stats.unjudged(w, NotJudgeable::NotConverged, (f64::NAN, f64::NAN));
                 continue;
             };
             let mut escalation = None;
             for i in 0..m {
                 let a = jacobian[(i, j)];
                 if !a.is_finite() {
-                    // A non-finite analytic entry is wrong wherever f's first difference is
-                    // finite (no comparison with it can hold).
-                    let d1 = stencil.central(i, 1);
-                    let fd = crate::report::FiniteDifference {
-                        value: d1,
-                        error_estimate: delta[i] / stencil.h,
-                        step: stencil.h,
-                        measured_noise: None,
-                    };
-                    let w = witnesses(i, j, a, Some(fd));
-                    if d1.is_finite() {
-                        wrong.push((w, f64::INFINITY, fd.error_estimate));
-                    } else {
-                        unjudged.get_or_insert((
-                            w,
-                            NotJudgeable::NotConverged,
-                            (f64::NAN, f64::NAN),
-                        ));
-                    }
+                    stats.non_finite(i, &stencil, a, delta[i]);
                     continue;
                 }
                 // The witness compares finite differences with the analytic value itself.
-                let (state, fd) = self.fd_witness(
+                let entry = WitnessEntry {
                     i,
-                    a,
-                    delta[i],
-                    &mut || 0.0,
-                    &mut || None,
-                    &mut |_| None,
-                    &mut stencil,
-                    &mut escalation,
-                    &mut eval,
-                    x,
-                    &f0,
-                    &mut evaluations,
-                    true,
+                    value: a,
+                    delta: delta[i],
+                    strict: true,
+                };
+                let (state, fd) = self.fd_witness(
+                    entry,
+                    WitnessInputs {
+                        first: &mut stencil,
+                        escalation: &mut escalation,
+                        eval: &mut eval,
+                        x,
+                        f0: &f0,
+                        evaluations: &mut stats.evaluations,
+                        value_bound: &mut || 0.0,
+                        dual_nearby: &mut || None,
+                        dual_across: &mut |_| None,
+                    },
                 );
-                let w = witnesses(i, j, a, Some(fd));
-                let gap = (fd.value - a).abs();
-                use crate::oracle::FdVerdict;
-                match state.verdict() {
-                    FdVerdict::Agree { escalated: e } => {
-                        escalated += usize::from(e);
-                        let stat = EntryStat {
-                            row: i,
-                            col: j,
-                            abs_error: gap,
-                            // What agreement allowed: the estimate with its safety factor, and
-                            // the witness's guard of a few ulps.
-                            bound: self.fd_safety() * fd.error_estimate
-                                + self.ulps() * f64::EPSILON * a.abs()
-                                + f64::MIN_POSITIVE,
-                        };
-                        if worst.is_none_or(|s| stat.ratio() > s.ratio()) {
-                            worst = Some(stat);
-                        }
-                    }
-                    FdVerdict::Disagree => wrong.push((w, gap, fd.error_estimate)),
-                    FdVerdict::NonSmooth { forward, backward } => {
-                        unjudged.get_or_insert((w, NotJudgeable::NonSmooth, (forward, backward)));
-                    }
-                    FdVerdict::NoVerdict => {
-                        unjudged.get_or_insert((
-                            w,
-                            NotJudgeable::NotConverged,
-                            (f64::NAN, f64::NAN),
-                        ));
-                    }
-                }
+                stats.record(self, witnesses(i, j, a, Some(fd)), fd, state.verdict());
             }
         }
-        if let Some((w, gap, estimate)) = wrong
-            .iter()
-            .max_by(|p, q| (p.1 / p.2).total_cmp(&(q.1 / q.2)))
-            .cloned()
-        {
-            let tolerance = self.fd_safety() * estimate;
-            return Err(CheckError::Mismatch(Box::new(Mismatch {
-                direction: None,
-                quantity: Quantity::BlackBox,
-                shape: (m, n),
-                witnesses: w,
-                abs_error: gap,
-                rel_error: if w.analytic.is_finite() && w.analytic != 0.0 {
-                    gap / w.analytic.abs()
-                } else {
-                    f64::INFINITY
-                },
-                tolerance: Tolerance {
-                    total: tolerance,
-                    relative: 0.0,
-                    matrix: 0.0,
-                    sensitivity: 0.0,
-                    terms: tolerance,
-                    floor: 0.0,
-                },
-                wrong_entries: wrong.len(),
-                x: x.clone(),
-                map_expr: None,
-            })));
+        stats.verdict(self, x, (m, n))
+    }
+}
+
+/// The shape `(m, n)` of a black box's check: `x` must be non-empty and finite, and the
+/// Jacobian `m×n` with `m > 0`.
+fn black_box_shape(
+    jacobian: &DMatrix<f64>,
+    x: &DVector<f64>,
+) -> Result<(usize, usize), CheckError> {
+    let n = x.len();
+    let m = jacobian.nrows();
+    if n == 0 || m == 0 {
+        return Err(CheckError::EmptyMap {
+            input_dim: n,
+            output_dim: m,
+        });
+    }
+    if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(CheckError::NonFiniteInput { index, value });
+    }
+    if jacobian.ncols() != n {
+        return Err(CheckError::AnalyticShape {
+            expected: (m, n),
+            found: jacobian.shape(),
+        });
+    }
+    Ok((m, n))
+}
+
+/// What a black box's check has seen so far.
+struct BlackBoxStatistics {
+    evaluations: Evaluations,
+    /// The agreeing entry closest to its bound.
+    worst: Option<EntryStat>,
+    /// The wrong entries: witnesses, gap, and the error estimate it was held to.
+    wrong: Vec<(Witnesses, f64, f64)>,
+    /// Entries that agreed only after escalation.
+    escalated: usize,
+    /// The first entry that cannot be judged, why, and its one-sided differences.
+    unjudged: Option<(Witnesses, NotJudgeable, (f64, f64))>,
+}
+
+impl BlackBoxStatistics {
+    fn new() -> BlackBoxStatistics {
+        BlackBoxStatistics {
+            evaluations: Evaluations {
+                f64_evals: 1,
+                ..Evaluations::default()
+            },
+            worst: None,
+            wrong: Vec::new(),
+            escalated: 0,
+            unjudged: None,
         }
-        if let Some((w, reason, one_sided)) = unjudged {
+    }
+
+    /// Keeps the first entry that cannot be judged.
+    fn unjudged(&mut self, w: Witnesses, reason: NotJudgeable, one_sided: (f64, f64)) {
+        self.unjudged.get_or_insert((w, reason, one_sided));
+    }
+
+    /// A non-finite analytic entry is wrong wherever f's first difference is finite (no
+    /// comparison with it can hold).
+    fn non_finite(&mut self, i: usize, stencil: &Stencil, a: f64, delta_i: f64) {
+        let d1 = stencil.central(i, 1);
+        let fd = FiniteDifference {
+            value: d1,
+            error_estimate: delta_i / stencil.h,
+            step: stencil.h,
+            measured_noise: None,
+        };
+        let w = witnesses(i, stencil.j, a, Some(fd));
+        if d1.is_finite() {
+            self.wrong.push((w, f64::INFINITY, fd.error_estimate));
+        } else {
+            self.unjudged(w, NotJudgeable::NotConverged, (f64::NAN, f64::NAN));
+        }
+    }
+
+    /// Records the witness's verdict on the analytic entry of `w` (`fd`: its estimate).
+    fn record(&mut self, oracle: &Oracle, w: Witnesses, fd: FiniteDifference, verdict: FdVerdict) {
+        let a = w.analytic;
+        let gap = (fd.value - a).abs();
+        match verdict {
+            FdVerdict::Agree { escalated: e } => {
+                self.escalated += usize::from(e);
+                let stat = EntryStat {
+                    row: w.row,
+                    col: w.col,
+                    abs_error: gap,
+                    // What agreement allowed: the estimate with its safety factor, and
+                    // the witness's guard of a few ulps.
+                    bound: oracle.fd_safety() * fd.error_estimate
+                        + oracle.ulps() * f64::EPSILON * a.abs()
+                        + f64::MIN_POSITIVE,
+                };
+                if self.worst.is_none_or(|s| stat.ratio() > s.ratio()) {
+                    self.worst = Some(stat);
+                }
+            }
+            FdVerdict::Disagree => self.wrong.push((w, gap, fd.error_estimate)),
+            FdVerdict::NonSmooth { forward, backward } => {
+                self.unjudged(w, NotJudgeable::NonSmooth, (forward, backward));
+            }
+            FdVerdict::NoVerdict => {
+                self.unjudged(w, NotJudgeable::NotConverged, (f64::NAN, f64::NAN));
+            }
+        }
+    }
+
+    /// The verdict: the worst wrong entry, else the first that cannot be judged, else the
+    /// agreement.
+    fn verdict(
+        self,
+        oracle: &Oracle,
+        x: &DVector<f64>,
+        shape: (usize, usize),
+    ) -> Result<Agreement, CheckError> {
+        if let Some(mismatch) = self.mismatch(oracle, x, shape) {
+            return Err(mismatch);
+        }
+        if let Some((w, reason, one_sided)) = self.unjudged {
             return Err(CheckError::CannotJudge(Box::new(CannotJudge {
                 direction: None,
                 reason,
                 quantity: Quantity::BlackBox,
-                shape: (m, n),
+                shape,
                 witnesses: w,
                 one_sided,
                 x: x.clone(),
             })));
         }
-        let mut notes = Vec::new();
-        if escalated > 0 {
-            notes.push(Note::RefinedStep { entries: escalated });
-        }
-        Ok(Agreement {
+        Ok(self.agreement(shape))
+    }
+
+    /// The worst wrong entry (largest gap over its estimate) as a mismatch.
+    fn mismatch(
+        &self,
+        oracle: &Oracle,
+        x: &DVector<f64>,
+        shape: (usize, usize),
+    ) -> Option<CheckError> {
+        let (w, gap, estimate) = self
+            .wrong
+            .iter()
+            .max_by(|p, q| (p.1 / p.2).total_cmp(&(q.1 / q.2)))
+            .cloned()?;
+        let tolerance = oracle.fd_safety() * estimate;
+        Some(CheckError::Mismatch(Box::new(Mismatch {
+            direction: None,
             quantity: Quantity::BlackBox,
-            shape: (m, n),
-            worst_analytic: worst.unwrap_or(EntryStat {
+            shape,
+            witnesses: w,
+            abs_error: gap,
+            rel_error: if w.analytic.is_finite() && w.analytic != 0.0 {
+                gap / w.analytic.abs()
+            } else {
+                f64::INFINITY
+            },
+            tolerance: Tolerance {
+                total: tolerance,
+                relative: 0.0,
+                matrix: 0.0,
+                sensitivity: 0.0,
+                terms: tolerance,
+                floor: 0.0,
+            },
+            wrong_entries: self.wrong.len(),
+            x: x.clone(),
+            map_expr: None,
+        })))
+    }
+
+    /// The agreement of a passing check.
+    fn agreement(self, shape: (usize, usize)) -> Agreement {
+        let mut notes = Vec::new();
+        if self.escalated > 0 {
+            notes.push(Note::RefinedStep {
+                entries: self.escalated,
+            });
+        }
+        Agreement {
+            quantity: Quantity::BlackBox,
+            shape,
+            worst_analytic: self.worst.unwrap_or(EntryStat {
                 row: 0,
                 col: 0,
                 abs_error: 0.0,
                 bound: f64::MIN_POSITIVE,
             }),
             worst_rel_error: 0.0,
-            worst_fd: worst,
+            worst_fd: self.worst,
             notes,
-            evaluations,
-        })
+            evaluations: self.evaluations,
+        }
     }
 }
 
-fn witnesses(
-    row: usize,
-    col: usize,
-    analytic: f64,
-    fd: Option<crate::report::FiniteDifference>,
-) -> Witnesses {
+fn witnesses(row: usize, col: usize, analytic: f64, fd: Option<FiniteDifference>) -> Witnesses {
     Witnesses {
         row,
         col,

@@ -903,23 +903,7 @@ impl Oracle {
         }
         let f0 = crate::oracle::eval_f64(f, x, m)?;
         let t = DVector::zeros(1);
-        // All k exact references Jv in one batched dual pass (as many lanes as directions).
-        // A finite J must have finite products along the directions (the oracle's own J·V
-        // overflowing is not the map's fault). The products are formed once, walking J's
-        // contiguous columns once, and kept for the directions that are accepted; J is swept
-        // for finiteness only where a product is not finite.
-        let mut formed: Option<(DMatrix<f64>, DMatrix<f64>)> = None;
-        let (directions, references) = own_directions(f, x, PROJECTION_SEED, k, |v| {
-            let jv = products(&jacobian, v);
-            let accepted = jv.iter().all(|e| e.is_finite())
-                || !jacobian.as_slice().iter().all(|e| e.is_finite());
-            formed = Some((v.clone(), jv));
-            accepted
-        });
-        let products = match formed {
-            Some((v, jv)) if v == directions => jv,
-            _ => products(&jacobian, &directions),
-        };
+        let (directions, references, products) = projections(f, x, &jacobian, k);
         let mut all: Option<Agreement> = None;
         for p in 0..k {
             let v = directions.column(p).clone_owned();
@@ -963,6 +947,34 @@ impl Oracle {
         agreement.evaluations.dual_evals += k.div_ceil(crate::dual::LANES);
         Ok(agreement)
     }
+}
+
+/// The `k` directions `V` of [`Oracle::check_projected`], their exact references `JV` (one
+/// batched dual pass; `None` if it fails) and the analytic products `J·V`.
+fn projections<F: VectorFn + ?Sized>(
+    f: &F,
+    x: &DVector<f64>,
+    jacobian: &DMatrix<f64>,
+    k: usize,
+) -> (DMatrix<f64>, Option<DMatrix<f64>>, DMatrix<f64>) {
+    // All k exact references Jv in one batched dual pass (as many lanes as directions).
+    // A finite J must have finite products along the directions (the oracle's own J·V
+    // overflowing is not the map's fault). The products are formed once, walking J's
+    // contiguous columns once, and kept for the directions that are accepted; J is swept
+    // for finiteness only where a product is not finite.
+    let mut formed: Option<(DMatrix<f64>, DMatrix<f64>)> = None;
+    let (directions, references) = own_directions(f, x, PROJECTION_SEED, k, |v| {
+        let jv = products(jacobian, v);
+        let accepted =
+            jv.iter().all(|e| e.is_finite()) || !jacobian.as_slice().iter().all(|e| e.is_finite());
+        formed = Some((v.clone(), jv));
+        accepted
+    });
+    let products = match formed {
+        Some((v, jv)) if v == directions => jv,
+        _ => products(jacobian, &directions),
+    };
+    (directions, references, products)
 }
 
 #[cfg(test)]
