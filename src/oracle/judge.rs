@@ -564,6 +564,10 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
             delta: self.parts.delta_f[i],
             strict: false,
         };
+        if let Some((state, fdv)) = self.oracle.central_agreement(first, entry) {
+            self.stats.record_fd_agreement(e, &fdv, self.oracle);
+            return (state, Some(fdv));
+        }
         let (nearby, across) = (&mut column.nearby, &mut column.across);
         let (value_bounds, stats) = (&mut self.value_bounds, &mut self.stats);
         let (state, fdv) = self.oracle.fd_witness(

@@ -211,7 +211,7 @@ pub(crate) struct WitnessInputs<'a> {
 }
 
 /// The witness's final word on an entry: its state and the estimate it rests on.
-type Settled = (FdState, FiniteDifference);
+pub(crate) type Settled = (FdState, FiniteDifference);
 
 /// The steps of the witness (see the [module docs](self)); each carries what the previous
 /// steps measured.
@@ -307,6 +307,34 @@ impl Oracle {
     }
 }
 
+impl Oracle {
+    /// Stage 0: the central difference at h alone. When it agrees with the dual value to
+    /// within its rounding (two values off by Δ at most, over 2h), the dual value is vouched
+    /// for whatever the truncation error: a wrong dual value matching D(h) that closely would
+    /// be a coincidence. Costs no more evaluations than the floor, and settles most entries of
+    /// a correct map: the judge tries it before it gathers the witness's other inputs.
+    pub(crate) fn central_agreement(
+        &self,
+        first: &Stencil,
+        entry: WitnessEntry,
+    ) -> Option<Settled> {
+        let d1 = first.central(entry.i, 1);
+        let rounding = entry.delta / first.h;
+        let guard = self.ulps * f64::EPSILON * entry.value.abs() + UNDERFLOW_FLOOR;
+        (d1.is_finite() && (d1 - entry.value).abs() <= self.fd_safety * rounding + guard).then(
+            || {
+                let fdv = FiniteDifference {
+                    value: d1,
+                    error_estimate: rounding,
+                    step: first.h,
+                    measured_noise: None,
+                };
+                (FdState::Agree, fdv)
+            },
+        )
+    }
+}
+
 impl Run<'_, '_> {
     /// Whether `value` is within `safety · estimate` of the value under test (and the guard).
     fn within(&self, value: f64, estimate: f64) -> bool {
@@ -321,24 +349,14 @@ impl Run<'_, '_> {
             .expect("built by the escalation step")
     }
 
-    /// Stage 0: the central difference at h alone. When it agrees with the dual value to
-    /// within its rounding (two values off by Δ at most, over 2h), the dual value is vouched
-    /// for whatever the truncation error: a wrong dual value matching D(h) that closely would
-    /// be a coincidence. Costs no more evaluations than the floor.
+    /// Stage 0 ([`Oracle::central_agreement`]), or Richardson next.
     fn central(&mut self) -> Next {
-        let first = &self.inputs.first;
-        let d1 = first.central(self.entry.i, 1);
-        let rounding = self.entry.delta / first.h;
-        if d1.is_finite() && self.within(d1, rounding) {
-            let fdv = FiniteDifference {
-                value: d1,
-                error_estimate: rounding,
-                step: first.h,
-                measured_noise: None,
-            };
-            return ControlFlow::Break((FdState::Agree, fdv));
+        match self.oracle.central_agreement(self.inputs.first, self.entry) {
+            Some(settled) => ControlFlow::Break(settled),
+            None => ControlFlow::Continue(Step::Richardson {
+                d1: self.inputs.first.central(self.entry.i, 1),
+            }),
         }
-        ControlFlow::Continue(Step::Richardson { d1 })
     }
 
     /// Stage 1: Richardson with the points ±2h.
