@@ -417,6 +417,10 @@ struct Row {
     below_rounding: u32,
     /// The smallest `abs_error / tolerance.total` over the caught draws.
     min_caught: f64,
+    /// The smallest `max|δ| / max|A − R|` over the draws where the slip differs: how far the
+    /// slip stands above the correct formula's own rounding error (the room a tolerance that
+    /// includes that error has).
+    min_margin: f64,
     /// Draws where the slip differs and is not caught as a `Mismatch`.
     missed: Vec<DVector<f64>>,
     /// The first few false alarms, and the one with the largest error-to-tolerance ratio.
@@ -461,6 +465,7 @@ fn table_row(entry: &dyn Entry, q: Quantity, count: u32, seed: [u8; 32]) -> Row 
     let strategy = point(entry.info());
     let mut row = Row {
         min_caught: f64::INFINITY,
+        min_margin: f64::INFINITY,
         ..Row::default()
     };
     for _ in 0..count {
@@ -493,6 +498,9 @@ fn table_row(entry: &dyn Entry, q: Quantity, count: u32, seed: [u8; 32]) -> Row 
             continue;
         }
         row.differing += 1;
+        row.min_margin = row
+            .min_margin
+            .min(delta.amax() / (&analytic - &reference).amax());
         match entry.check(&oracle, q, true, &x) {
             Err(CheckError::Mismatch(m)) => {
                 row.caught += 1;
@@ -540,7 +548,7 @@ fn corpus_table() {
         ),
         String::new(),
         format!(
-            "{:<30} {:<8} {:>1} {:<20} {:>6} {:>6} {:>5} {:>9} {:>9}   {:<22} {:>11} {:>6} {:>5} {:>10}",
+            "{:<30} {:<8} {:>1} {:<20} {:>6} {:>6} {:>5} {:>9} {:>9}   {:<22} {:>11} {:>6} {:>5} {:>10} {:>9}",
             "function",
             "quantity",
             "n",
@@ -554,7 +562,8 @@ fn corpus_table() {
             "caught",
             "differ",
             "below",
-            "min caught"
+            "min caught",
+            "min δ/err"
         ),
     ];
     let mut failures = Vec::new();
@@ -566,7 +575,7 @@ fn corpus_table() {
             let row = table_row(&*entry, q, count, seed);
             let slip = slip_info(info, q);
             lines.push(format!(
-                "{:<30} {:<8} {:>1} {:<20} {:>6} {:>6} {:>5} {:>9} {:>9}   {:<22} {:>11} {:>5.1}% {:>5} {:>10}",
+                "{:<30} {:<8} {:>1} {:<20} {:>6} {:>6} {:>5} {:>9} {:>9}   {:<22} {:>11} {:>5.1}% {:>5} {:>10} {:>9}",
                 info.name,
                 quantity_name(q),
                 info.n,
@@ -581,6 +590,7 @@ fn corpus_table() {
                 100.0 * f64::from(row.differing) / f64::from(row.draws),
                 row.below_rounding,
                 sci(row.min_caught),
+                sci(row.min_margin),
             ));
             total_rows += 1;
             let tag = format!("{} {}", info.name, quantity_name(q));
@@ -626,6 +636,7 @@ fn corpus_table() {
             "  caught: slip caught (Mismatch) / draws where it differs (see `differs`); differ: their share",
             "  below: draws where the slipped term is within 100× the correct formula's own rounding error",
             "  min caught: smallest abs_error/tolerance.total over the caught draws",
+            "  min δ/err: smallest max|slip − correct| / max|correct analytic − exact| over the draws where the slip differs",
         ]
         .map(String::from),
     );
