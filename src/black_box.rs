@@ -41,11 +41,12 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::fd::Stencil;
-use crate::oracle::{FdVerdict, WitnessEntry, WitnessInputs, checked_f64_output};
+use crate::oracle::{AnalyticAt, FdVerdict, WitnessEntry, WitnessInputs, checked_f64_output};
 use crate::report::{
     Agreement, CannotJudge, EntryStat, Evaluations, FiniteDifference, Mismatch, NotJudgeable, Note,
     Quantity, Tolerance, Witnesses,
 };
+use crate::tolerance::{ANALYTIC_NOISE_SAFETY, NOISE_SIGMAS};
 use crate::{CheckError, Oracle};
 
 impl Oracle {
@@ -78,6 +79,64 @@ impl Oracle {
         jacobian: &DMatrix<f64>,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
+        self.black_box(&f, jacobian, None, x)
+    }
+
+    /// [`Oracle::check_black_box`] with the analytic Jacobian as a function rather than a
+    /// matrix: where an entry disagrees with the finite differences, the oracle measures the
+    /// rounding noise of the analytic implementation itself at points a few dozen ulps from
+    /// `x` ([`crate::noise`], 24 more calls of `jacobian`) and allows for it, as
+    /// [`Oracle::check`] does. A Jacobian written through terms that cancel (an expanded
+    /// polynomial from a computer-algebra system) is then not called wrong for its own
+    /// rounding; with a fixed matrix there is nothing to probe.
+    ///
+    /// ```
+    /// use jacobian_oracle::{CheckError, Oracle};
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// // f = (x − 1)⁶ as an opaque closure; its derivative as a CAS expands it, with terms of
+    /// // 10⁶ that cancel near x = 11: 6x⁵ − 30x⁴ + 60x³ − 60x² + 30x − 6.
+    /// let f = |x: &DVector<f64>| x.map(|t| (t - 1.0).powi(6));
+    /// let expanded = |x: &DVector<f64>| {
+    ///     let t = x[0];
+    ///     let d = 6.0 * t.powi(5) - 30.0 * t.powi(4) + 60.0 * t.powi(3) - 60.0 * t * t + 30.0 * t - 6.0;
+    ///     DMatrix::from_element(1, 1, d)
+    /// };
+    /// let x = DVector::from_vec(vec![1.01]);
+    /// // As a fixed matrix, its rounding (1.4e-14 against an entry of 6e-10) is called wrong …
+    /// let err = Oracle::default().check_black_box(f, &expanded(&x), &x).unwrap_err();
+    /// assert!(matches!(err, CheckError::Mismatch(_)), "{err}");
+    /// // … as a function, its noise is measured at 24 points near x and allowed for.
+    /// let agreement = Oracle::default().check_black_box_with(f, expanded, &x).unwrap();
+    /// assert_eq!(agreement.evaluations.analytic_evals, 24);
+    /// // A slip in one coefficient is smooth, not noise: still caught.
+    /// let slipped = |x: &DVector<f64>| expanded(x).map(|d| d + 1e-6 * x[0].powi(5));
+    /// let err = Oracle::default().check_black_box_with(f, slipped, &x).unwrap_err();
+    /// assert!(matches!(err, CheckError::Mismatch(_)), "{err}");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Oracle::check_black_box`].
+    pub fn check_black_box_with(
+        &self,
+        f: impl Fn(&DVector<f64>) -> DVector<f64>,
+        jacobian: impl Fn(&DVector<f64>) -> DMatrix<f64>,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
+        let at_x = jacobian(x);
+        self.black_box(&f, &at_x, Some(&jacobian), x)
+    }
+
+    /// The black-box check of `jacobian` (the analytic matrix at `x`), with the function that
+    /// computes it when there is one (to measure its noise).
+    fn black_box(
+        &self,
+        f: &dyn Fn(&DVector<f64>) -> DVector<f64>,
+        jacobian: &DMatrix<f64>,
+        analytic_at: Option<AnalyticAt<'_>>,
+        x: &DVector<f64>,
+    ) -> Result<Agreement, CheckError> {
         self.validate()?;
         let (m, n) = black_box_shape(jacobian, x)?;
         let f0 = checked_f64_output(f(x), m)?;
@@ -85,6 +144,10 @@ impl Oracle {
         // The rounding model of f: a few ulps of |f_i| (no Jacobian reference to propagate).
         let delta = f0.map(|v| crate::tolerance::OUTPUT_ULPS * f64::EPSILON * v.abs());
         let mut stats = BlackBoxStatistics::new();
+        let mut noise = BlackBoxNoise {
+            analytic_at: analytic_at.filter(|_| self.analytic_noise()),
+            measured: None,
+        };
         for j in 0..n {
             stats.evaluations.f64_evals += 2;
             let Some(mut stencil) = Stencil::new(&mut eval, x, j, &f0) else {
@@ -100,30 +163,75 @@ impl Oracle {
                     continue;
                 }
                 // The witness compares finite differences with the analytic value itself.
-                let entry = WitnessEntry {
+                let mut entry = WitnessEntry {
                     i,
                     value: a,
                     delta: delta[i],
                     strict: true,
+                    allowance: 0.0,
                 };
-                let (state, fd) = self.fd_witness(
-                    entry,
-                    WitnessInputs {
-                        first: &mut stencil,
-                        escalation: &mut escalation,
-                        eval: &mut eval,
-                        x,
-                        f0: &f0,
-                        evaluations: &mut stats.evaluations,
-                        value_bound: &mut || 0.0,
-                        dual_nearby: &mut || None,
-                        dual_across: &mut |_| None,
-                    },
-                );
-                stats.record(self, witnesses(i, j, a, Some(fd)), fd, state.verdict());
+                let mut witness = |entry: WitnessEntry, stats: &mut BlackBoxStatistics| {
+                    self.fd_witness(
+                        entry,
+                        WitnessInputs {
+                            first: &mut stencil,
+                            escalation: &mut escalation,
+                            eval: &mut eval,
+                            x,
+                            f0: &f0,
+                            evaluations: &mut stats.evaluations,
+                            value_bound: &mut || 0.0,
+                            dual_nearby: &mut || None,
+                            dual_across: &mut |_| None,
+                        },
+                    )
+                };
+                let (mut state, mut fd) = witness(entry, &mut stats);
+                // A disagreement may be the analytic implementation's own rounding: measured
+                // near x (once per check), it is allowed for, and the witness asked again (its
+                // stencils are kept: no more evaluations of f).
+                if matches!(state.verdict(), FdVerdict::Disagree) {
+                    entry.allowance = noise.allowance(jacobian, x, (i, j), &mut stats.evaluations);
+                    if entry.allowance > 0.0 {
+                        (state, fd) = witness(entry, &mut stats);
+                    }
+                }
+                let w = witnesses(i, j, a, Some(fd));
+                stats.record(self, w, fd, entry.allowance, state.verdict());
             }
         }
         stats.verdict(self, x, (m, n))
+    }
+}
+
+/// The measured noise of a black box's analytic Jacobian, when it was given as a function:
+/// measured the first time an entry disagrees.
+struct BlackBoxNoise<'a> {
+    analytic_at: Option<AnalyticAt<'a>>,
+    measured: Option<Option<DMatrix<f64>>>,
+}
+
+impl BlackBoxNoise<'_> {
+    /// `NOISE_SIGMAS · ANALYTIC_NOISE_SAFETY · σ` of entry `(i, j)` (0 without a function, or
+    /// where it could not be measured).
+    fn allowance(
+        &mut self,
+        center: &DMatrix<f64>,
+        x: &DVector<f64>,
+        (i, j): (usize, usize),
+        evaluations: &mut Evaluations,
+    ) -> f64 {
+        let Some(analytic_at) = self.analytic_at else {
+            return 0.0;
+        };
+        let measured = self.measured.get_or_insert_with(|| {
+            evaluations.analytic_evals += crate::noise::ANALYTIC_NOISE_PROBES;
+            crate::noise::measure(x, f64::EPSILON, center, analytic_at)
+        });
+        let part = measured.as_ref().map_or(0.0, |sigma| {
+            NOISE_SIGMAS * ANALYTIC_NOISE_SAFETY * sigma[(i, j)]
+        });
+        if part.is_finite() { part } else { 0.0 }
     }
 }
 
@@ -158,8 +266,9 @@ struct BlackBoxStatistics {
     evaluations: Evaluations,
     /// The agreeing entry closest to its bound.
     worst: Option<EntryStat>,
-    /// The wrong entries: witnesses, gap, and the error estimate it was held to.
-    wrong: Vec<(Witnesses, f64, f64)>,
+    /// The wrong entries: witnesses, gap, the error estimate it was held to, and the measured
+    /// noise of the analytic entry allowed for.
+    wrong: Vec<(Witnesses, f64, f64, f64)>,
     /// Entries that agreed only after escalation.
     escalated: usize,
     /// The first entry that cannot be judged, why, and its one-sided differences.
@@ -197,14 +306,22 @@ impl BlackBoxStatistics {
         };
         let w = witnesses(i, stencil.j, a, Some(fd));
         if d1.is_finite() {
-            self.wrong.push((w, f64::INFINITY, fd.error_estimate));
+            self.wrong.push((w, f64::INFINITY, fd.error_estimate, 0.0));
         } else {
             self.unjudged(w, NotJudgeable::NotConverged, (f64::NAN, f64::NAN));
         }
     }
 
-    /// Records the witness's verdict on the analytic entry of `w` (`fd`: its estimate).
-    fn record(&mut self, oracle: &Oracle, w: Witnesses, fd: FiniteDifference, verdict: FdVerdict) {
+    /// Records the witness's verdict on the analytic entry of `w` (`fd`: its estimate;
+    /// `allowance`: the measured noise of the analytic entry allowed for).
+    fn record(
+        &mut self,
+        oracle: &Oracle,
+        w: Witnesses,
+        fd: FiniteDifference,
+        allowance: f64,
+        verdict: FdVerdict,
+    ) {
         let a = w.analytic;
         let gap = (fd.value - a).abs();
         match verdict {
@@ -215,16 +332,17 @@ impl BlackBoxStatistics {
                     col: w.col,
                     abs_error: gap,
                     // What agreement allowed: the estimate with its safety factor, and
-                    // the witness's guard of a few ulps.
+                    // the witness's guard of a few ulps (and the analytic noise).
                     bound: oracle.fd_safety() * fd.error_estimate
                         + oracle.ulps() * f64::EPSILON * a.abs()
-                        + f64::MIN_POSITIVE,
+                        + f64::MIN_POSITIVE
+                        + allowance,
                 };
                 if self.worst.is_none_or(|s| stat.ratio() > s.ratio()) {
                     self.worst = Some(stat);
                 }
             }
-            FdVerdict::Disagree => self.wrong.push((w, gap, fd.error_estimate)),
+            FdVerdict::Disagree => self.wrong.push((w, gap, fd.error_estimate, allowance)),
             FdVerdict::NonSmooth { forward, backward } => {
                 self.unjudged(w, NotJudgeable::NonSmooth, (forward, backward));
             }
@@ -266,7 +384,7 @@ impl BlackBoxStatistics {
         x: &DVector<f64>,
         shape: (usize, usize),
     ) -> Option<CheckError> {
-        let (w, gap, estimate) = self
+        let (w, gap, estimate, noise) = self
             .wrong
             .iter()
             .max_by(|p, q| (p.1 / p.2).total_cmp(&(q.1 / q.2)))
@@ -284,11 +402,12 @@ impl BlackBoxStatistics {
                 f64::INFINITY
             },
             tolerance: Tolerance {
-                total: tolerance,
+                total: tolerance + noise,
                 relative: 0.0,
                 matrix: 0.0,
                 sensitivity: 0.0,
                 terms: tolerance,
+                analytic_noise: noise,
                 floor: 0.0,
             },
             wrong_entries: self.wrong.len(),

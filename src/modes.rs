@@ -54,7 +54,7 @@ use num_dual::DualNum;
 use std::cell::OnceCell;
 
 use crate::dual::second_order_column;
-use crate::oracle::{ROUNDING_SAFETY, RowParts, RowResolved};
+use crate::oracle::{Probe, ROUNDING_SAFETY, RowParts, RowResolved};
 use crate::report::{Agreement, Quantity};
 use crate::rounding::Bounded;
 use crate::scalar::AsVectorFn;
@@ -573,6 +573,15 @@ impl Oracle {
             });
         }
         let view = Along { f, x, v, column };
+        // The analytic side's noise: the JVP itself near x (the view's input is t).
+        let jvp_near = |p: &DVector<f64>| {
+            let c = f.jvp(p, v);
+            DMatrix::from_column_slice(c.len(), 1, c.as_slice())
+        };
+        let probe = Probe {
+            at: x,
+            analytic: &jvp_near,
+        };
         let mut agreement = self
             .check_with_reference(
                 &view,
@@ -582,6 +591,7 @@ impl Oracle {
                 Quantity::Jvp,
                 Some(v),
                 None,
+                Some(probe),
             )
             .map_err(|e| with_x(e, x))?;
         agreement.evaluations.f64_evals += 1;
@@ -703,6 +713,15 @@ impl Oracle {
             row,
             wrong_length: std::cell::Cell::new(None),
         };
+        // The analytic side's noise: the VJP itself near x (the view's gradient is fixed).
+        let vjp_near = |p: &DVector<f64>| {
+            let r = f.vjp(p, u);
+            DMatrix::from_row_slice(1, r.len(), r.as_slice())
+        };
+        let probe = Probe {
+            at: x,
+            analytic: &vjp_near,
+        };
         let result = self.check_with_reference(
             &AsVectorFn(&view),
             x,
@@ -711,6 +730,7 @@ impl Oracle {
             Quantity::Vjp,
             Some(u),
             Some(&rows),
+            Some(probe),
         );
         if let Some((found, scalar)) = view.wrong_length.get() {
             return Err(CheckError::EvalLength {
@@ -917,6 +937,20 @@ impl Oracle {
                 v: &v,
                 column,
             };
+            // The analytic side's noise: J·v with the analytic Jacobian near x.
+            let projected_near = |p: &DVector<f64>| {
+                let j = f.jacobian(p);
+                if j.shape() == (m, n) {
+                    let jv = j * &v;
+                    DMatrix::from_column_slice(m, 1, jv.as_slice())
+                } else {
+                    DMatrix::zeros(0, 0)
+                }
+            };
+            let probe = Probe {
+                at: x,
+                analytic: &projected_near,
+            };
             match self.check_with_reference(
                 &view,
                 &t,
@@ -925,6 +959,7 @@ impl Oracle {
                 Quantity::Jacobian,
                 Some(&v),
                 None,
+                Some(probe),
             ) {
                 Ok(a) => {
                     all = Some(match all {

@@ -246,13 +246,14 @@ impl fmt::Display for Witnesses {
 /// };
 /// let t = report.tolerance;
 /// // The parts add up to the total (to 1e-12 relative to it), and the error is far outside it.
-/// assert!((t.relative + t.matrix + t.sensitivity + t.terms + t.floor - t.total).abs() <= 1e-12 * t.total);
+/// let parts = t.relative + t.matrix + t.sensitivity + t.terms + t.analytic_noise + t.floor;
+/// assert!((parts - t.total).abs() <= 1e-12 * t.total);
 /// assert_eq!(t.floor, f64::MIN_POSITIVE);
 /// assert!(report.abs_error > 1e6 * t.total);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tolerance {
-    /// The total: `relative + matrix + sensitivity + terms + floor`.
+    /// The total: `relative + matrix + sensitivity + terms + analytic_noise + floor`.
     pub total: f64,
     /// `ulps · ε · |dual|`: rounding of a well-conditioned entry on both sides.
     pub relative: f64,
@@ -268,6 +269,12 @@ pub struct Tolerance {
     /// computed through the same large, cancelling terms (an expanded polynomial's second
     /// derivative, a gradient summed over samples). Zero when it was not needed.
     pub terms: f64,
+    /// `NOISE_SIGMAS · ANALYTIC_NOISE_SAFETY · σ` (16σ), `σ` the rounding noise of the
+    /// *analytic* entry measured at points a few dozen ulps from `x` ([`crate::noise`]): the
+    /// implementation's own rounding, which nothing about `eval` can predict (a derivative
+    /// pasted from a computer-algebra system, expanded into terms that cancel). Zero when it
+    /// was not needed, or where the analytic value does not jitter.
+    pub analytic_noise: f64,
     /// `f64::MIN_POSITIVE`: below the smallest normal number there is no relative precision.
     pub floor: f64,
 }
@@ -277,9 +284,15 @@ impl fmt::Display for Tolerance {
         write!(
             f,
             "{:.3e} = {:.3e} (ulps·ε·|dual|) + {:.3e} (8ε·max|dual|) + {:.3e} (rounding \
-             sensitivity of f) + {:.3e} (rounding of the reference's terms) + {:.1e} (underflow \
-             floor)",
-            self.total, self.relative, self.matrix, self.sensitivity, self.terms, self.floor
+             sensitivity of f) + {:.3e} (rounding of the reference's terms) + {:.3e} (measured \
+             noise of the analytic side) + {:.1e} (underflow floor)",
+            self.total,
+            self.relative,
+            self.matrix,
+            self.sensitivity,
+            self.terms,
+            self.analytic_noise,
+            self.floor
         )
     }
 }
@@ -380,8 +393,13 @@ impl fmt::Display for Mismatch {
             writeln!(
                 f,
                 "  |analytic − finite difference| = {:.3e} (relative {:.3e}); tolerance {:.3e} \
-                 (the safety factor times the finite differences' error estimate)",
-                self.abs_error, self.rel_error, self.tolerance.total
+                 = {:.3e} (the safety factor times the finite differences' error estimate) + \
+                 {:.3e} (measured noise of the analytic side)",
+                self.abs_error,
+                self.rel_error,
+                self.tolerance.total,
+                self.tolerance.terms,
+                self.tolerance.analytic_noise
             )?;
             writeln!(
                 f,
@@ -896,6 +914,14 @@ pub enum Note {
         /// How many entries.
         entries: usize,
     },
+    /// Entries that agree only within the measured rounding noise of the analytic
+    /// implementation ([`Tolerance::analytic_noise`]): right as formulas, but computed through
+    /// terms that cancel (an expanded polynomial, a common denominator), so accurate only to
+    /// the rounding of those terms. Also counted as [`Note::PrecisionLoss`].
+    AnalyticNoise {
+        /// How many entries.
+        entries: usize,
+    },
 }
 
 impl fmt::Display for Note {
@@ -929,6 +955,12 @@ impl fmt::Display for Note {
                 f,
                 "{entries} entries at non-smooth points (analytic agrees with dual)"
             ),
+            Note::AnalyticNoise { entries } => write!(
+                f,
+                "{entries} entries agree only within the measured rounding noise of the analytic \
+                 formula (terms that cancel, as an expanded form has): a factored form would be \
+                 accurate"
+            ),
         }
     }
 }
@@ -955,6 +987,10 @@ pub struct Evaluations {
     pub dual_evals: usize,
     /// `eval::<Dual2_64>` calls (second-order passes, only where a tolerance needed them).
     pub second_order_evals: usize,
+    /// Evaluations of the analytic derivative at the probe points of [`crate::noise`]
+    /// ([`crate::noise::ANALYTIC_NOISE_PROBES`] per check, only where an entry was still
+    /// outside the rest of its tolerance).
+    pub analytic_evals: usize,
 }
 
 /// A passing check: the analytic Jacobian agrees with the dual reference everywhere, and the
@@ -1024,6 +1060,7 @@ impl Agreement {
         self.evaluations.f64_evals += other.evaluations.f64_evals;
         self.evaluations.dual_evals += other.evaluations.dual_evals;
         self.evaluations.second_order_evals += other.evaluations.second_order_evals;
+        self.evaluations.analytic_evals += other.evaluations.analytic_evals;
         self
     }
 

@@ -18,15 +18,16 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::witness::{Escalation, FdState, WitnessEntry, WitnessInputs};
-use super::{MATRIX_ULPS, ROUNDING_SAFETY, RowParts, RowResolved};
+use super::{MATRIX_ULPS, Probe, ROUNDING_SAFETY, RowParts, RowResolved};
 use crate::dual::{SecondOrderColumn, second_order_column};
 use crate::fd::Stencil;
+use crate::noise::{self, ANALYTIC_NOISE_PROBES};
 use crate::report::{
     Agreement, CannotJudge, EntryStat, EvalDerivative, Evaluations, FiniteDifference, Mismatch,
     NotJudgeable, Note, Quantity, Tolerance, Witnesses,
 };
 use crate::rounding::Bounded;
-use crate::tolerance::{UNDERFLOW_FLOOR, forward_error};
+use crate::tolerance::{ANALYTIC_NOISE_SAFETY, NOISE_SIGMAS, UNDERFLOW_FLOOR, forward_error};
 use crate::{CheckError, Oracle, VectorFn};
 
 impl Oracle {
@@ -47,6 +48,7 @@ impl Oracle {
         quantity: Quantity,
         direction: Option<&DVector<f64>>,
         rows: Option<&dyn RowResolved>,
+        probe: Probe<'_>,
     ) -> Result<Agreement, CheckError> {
         let mut check = CheckContext {
             oracle: self,
@@ -60,6 +62,10 @@ impl Oracle {
             rows,
             parts: SharedParts::new(f0, dual, x, quantity, direction),
             value_bounds: ValueBounds(None),
+            noise: AnalyticNoise {
+                probe,
+                measured: None,
+            },
             stats: Statistics::new(evaluations),
         };
         let (m, n) = dual.shape();
@@ -92,6 +98,8 @@ struct CheckContext<'a, F: ?Sized> {
     rows: Option<&'a dyn RowResolved>,
     parts: SharedParts,
     value_bounds: ValueBounds,
+    /// The measured noise of the analytic side, computed the first time an entry needs it.
+    noise: AnalyticNoise<'a>,
     stats: Statistics,
 }
 
@@ -159,6 +167,34 @@ impl ValueBounds {
                 DVector::from_element(m, f64::INFINITY)
             }
         })[i]
+    }
+}
+
+/// The rounding noise of every analytic entry ([`crate::noise::measure`]), measured the first
+/// time an entry is still outside the rest of its tolerance.
+struct AnalyticNoise<'a> {
+    probe: Probe<'a>,
+    /// `None` until measured; then `None` inside if it could not be (a probe of another
+    /// shape).
+    measured: Option<Option<DMatrix<f64>>>,
+}
+
+impl AnalyticNoise<'_> {
+    /// `σ` of entry `(i, j)` (0 if it could not be measured), counting the probes in
+    /// `evaluations`.
+    fn sigma(
+        &mut self,
+        center: &DMatrix<f64>,
+        eps: f64,
+        (i, j): (usize, usize),
+        evaluations: &mut Evaluations,
+    ) -> f64 {
+        let probe = self.probe;
+        let measured = self.measured.get_or_insert_with(|| {
+            evaluations.analytic_evals += ANALYTIC_NOISE_PROBES;
+            noise::measure(probe.at, eps, center, probe.analytic)
+        });
+        measured.as_ref().map_or(0.0, |sigma| sigma[(i, j)])
     }
 }
 
@@ -312,6 +348,7 @@ impl EntryTolerance {
                 matrix,
                 sensitivity: 0.0,
                 terms: 0.0,
+                analytic_noise: 0.0,
                 floor,
             },
             unbounded: false,
@@ -337,7 +374,7 @@ impl EntryTolerance {
         t.relative = t.relative.max(p.relative);
         t.sensitivity = p.sensitivity;
         t.terms = t.terms.max(p.terms);
-        t.total = t.relative + t.matrix + t.sensitivity + t.terms + t.floor;
+        t.total = t.relative + t.matrix + t.sensitivity + t.terms + t.analytic_noise + t.floor;
     }
 }
 
@@ -432,7 +469,7 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         // precision (f32's floor is 1e-38).
         let well_conditioned = d.abs() >= self.parts.floor / self.parts.eps;
         self.stats
-            .record_analytic(&e, tolerance.total, analytic, well_conditioned);
+            .record_analytic(&e, &tolerance, analytic, well_conditioned);
 
         let (fd, fd_value) = self.fd_witness(column, &e);
         let first_overflow = fd == FdState::Unavailable && column.first_overflow();
@@ -488,7 +525,30 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         {
             t.resolve_rows(p);
         }
+        // Entries still outside get the measured rounding noise of the analytic side (one
+        // measurement per check, every entry at once): the parts above model the rounding of
+        // eval, and cannot see how the analytic formula computes its numbers.
+        if self.oracle.analytic_noise && self.outside(e, &t) {
+            t.add(self.analytic_noise(e), |t| &mut t.analytic_noise);
+        }
         t
+    }
+
+    /// `NOISE_SIGMAS · ANALYTIC_NOISE_SAFETY · σ`, `σ` the rounding noise of the analytic
+    /// entry measured near `x` ([`crate::noise`]).
+    fn analytic_noise(&mut self, e: &Entry) -> Amount {
+        let sigma = self.noise.sigma(
+            self.analytic,
+            self.parts.eps,
+            (e.i, e.j),
+            &mut self.stats.evaluations,
+        );
+        let part = NOISE_SIGMAS * ANALYTIC_NOISE_SAFETY * sigma;
+        if part > 0.0 && part.is_finite() {
+            Amount::Of(part)
+        } else {
+            Amount::Nothing
+        }
     }
 
     /// Whether the entry is outside the tolerance built so far, and so needs its next
@@ -563,6 +623,7 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
             value: e.dual,
             delta: self.parts.delta_f[i],
             strict: false,
+            allowance: 0.0,
         };
         if let Some((state, fdv)) = self.oracle.central_agreement(first, entry) {
             self.stats.record_fd_agreement(e, &fdv, self.oracle);
@@ -717,6 +778,8 @@ struct Statistics {
     non_smooth_ok: usize,
     /// Columns without finite differences (no stencil, or differences that overflow).
     fd_unavailable_cols: usize,
+    /// Entries within the tolerance only thanks to the analytic side's measured noise.
+    analytic_noise_only: usize,
 }
 
 impl Statistics {
@@ -740,14 +803,15 @@ impl Statistics {
             not_converged: 0,
             non_smooth_ok: 0,
             fd_unavailable_cols: 0,
+            analytic_noise_only: 0,
         }
     }
 
-    /// Records the analytic side of entry `e` (tolerance `total`).
+    /// Records the analytic side of entry `e` (its tolerance `t`).
     fn record_analytic(
         &mut self,
         e: &Entry,
-        total: f64,
+        t: &Tolerance,
         analytic: AnalyticVerdict,
         well_conditioned: bool,
     ) {
@@ -755,13 +819,17 @@ impl Statistics {
             self.precision_loss += 1;
             self.worst_loss = self.worst_loss.max(rel_error(e.err, e.dual));
         }
+        // Within the whole tolerance, but not without the analytic side's own noise.
+        if analytic.ok && t.analytic_noise > 0.0 && e.err > t.total - t.analytic_noise {
+            self.analytic_noise_only += 1;
+        }
         if analytic.ok {
             if analytic.ratio > self.worst_analytic.ratio() {
                 self.worst_analytic = EntryStat {
                     row: e.i,
                     col: e.j,
                     abs_error: e.err,
-                    bound: total,
+                    bound: t.total,
                 };
             }
             // Well-conditioned: within the ulps part, and large enough for relative
@@ -833,6 +901,11 @@ impl Statistics {
         if self.non_smooth_ok > 0 {
             notes.push(Note::NonSmooth {
                 entries: self.non_smooth_ok,
+            });
+        }
+        if self.analytic_noise_only > 0 {
+            notes.push(Note::AnalyticNoise {
+                entries: self.analytic_noise_only,
             });
         }
         notes

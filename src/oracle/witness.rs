@@ -184,6 +184,9 @@ pub(crate) struct WitnessEntry {
     /// The value has no other reference: it must agree with the most accurate informative
     /// level, and a gap beyond that level's own margin convicts it.
     pub(crate) strict: bool,
+    /// The value's own uncertainty, added to every comparison's guard: the measured
+    /// rounding noise of a black box's analytic entry ([`crate::noise`]); 0 for a dual value.
+    pub(crate) allowance: f64,
 }
 
 /// What the witness evaluates and consults for one entry: the column's stencils, the map,
@@ -264,7 +267,8 @@ impl Anchor {
 struct Run<'r, 'a> {
     oracle: &'r Oracle,
     entry: WitnessEntry,
-    /// The guard added to every comparison: a few ulps of the value, and the underflow floor.
+    /// The guard added to every comparison: a few ulps of the value, the underflow floor and
+    /// the value's own uncertainty.
     guard: f64,
     inputs: &'r mut WitnessInputs<'a>,
 }
@@ -282,7 +286,7 @@ impl Oracle {
         let mut run = Run {
             oracle: self,
             entry,
-            guard: self.ulps * f64::EPSILON * entry.value.abs() + UNDERFLOW_FLOOR,
+            guard: self.guard(entry),
             inputs: &mut inputs,
         };
         let mut step = Step::Central;
@@ -308,6 +312,12 @@ impl Oracle {
 }
 
 impl Oracle {
+    /// The guard added to every comparison of the witness: a few ulps of the value under test,
+    /// the underflow floor, and the value's own uncertainty (its `allowance`).
+    fn guard(&self, entry: WitnessEntry) -> f64 {
+        self.ulps * f64::EPSILON * entry.value.abs() + UNDERFLOW_FLOOR + entry.allowance
+    }
+
     /// Stage 0: the central difference at h alone. When it agrees with the dual value to
     /// within its rounding (two values off by Δ at most, over 2h), the dual value is vouched
     /// for whatever the truncation error: a wrong dual value matching D(h) that closely would
@@ -320,7 +330,7 @@ impl Oracle {
     ) -> Option<Settled> {
         let d1 = first.central(entry.i, 1);
         let rounding = entry.delta / first.h;
-        let guard = self.ulps * f64::EPSILON * entry.value.abs() + UNDERFLOW_FLOOR;
+        let guard = self.guard(entry);
         (d1.is_finite() && (d1 - entry.value).abs() <= self.fd_safety * rounding + guard).then(
             || {
                 let fdv = FiniteDifference {
