@@ -251,7 +251,9 @@ impl Oracle {
     /// once cost more, once per column: a
     /// second-order dual pass (for the rounding-sensitivity tolerance), or the finite-difference
     /// escalation — stencils at eight other steps with scatter points for their noise, and the
-    /// kink test (126 evaluations per column at most).
+    /// kink test (126 evaluations per column at most). An entry still outside every other part
+    /// of its tolerance costs, once per check, 24 more analytic Jacobians: the probes that
+    /// measure the analytic side's own rounding noise ([`crate::noise`]).
     ///
     /// A panic inside `eval` or `jacobian` is not caught here: it propagates to the caller
     /// (inside `proptest!`, the runner catches it and shrinks the input that caused it).
