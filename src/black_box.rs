@@ -41,12 +41,12 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::fd::Stencil;
+use crate::noise::{NoiseCredit, Precision};
 use crate::oracle::{AnalyticAt, FdVerdict, WitnessEntry, WitnessInputs, checked_f64_output};
 use crate::report::{
     Agreement, CannotJudge, EntryStat, Evaluations, FiniteDifference, Mismatch, NotJudgeable, Note,
     Quantity, Tolerance, Witnesses,
 };
-use crate::tolerance::{ANALYTIC_NOISE_SAFETY, NOISE_SIGMAS};
 use crate::{CheckError, Oracle};
 
 impl Oracle {
@@ -84,8 +84,8 @@ impl Oracle {
 
     /// [`Oracle::check_black_box`] with the analytic Jacobian as a function rather than a
     /// matrix: where an entry disagrees with the finite differences, the oracle measures the
-    /// rounding noise of the analytic implementation itself at points a few dozen ulps from
-    /// `x` ([`crate::noise`], 24 more calls of `jacobian`) and allows for it, as
+    /// rounding noise of the analytic implementation itself at points up to 192 ulps from
+    /// `x` ([`crate::noise`], 29 more calls of `jacobian`) and allows for it, as
     /// [`Oracle::check`] does. A Jacobian written through terms that cancel (an expanded
     /// polynomial from a computer-algebra system) is then not called wrong for its own
     /// rounding; with a fixed matrix there is nothing to probe.
@@ -108,7 +108,8 @@ impl Oracle {
     /// assert!(matches!(err, CheckError::Mismatch(_)), "{err}");
     /// // … as a function, its noise is measured at 24 points near x and allowed for.
     /// let agreement = Oracle::default().check_black_box_with(f, expanded, &x).unwrap();
-    /// assert_eq!(agreement.evaluations.analytic_evals, 24);
+    /// use jacobian_oracle::noise::{ANALYTIC_NOISE_PROBES, REPEATED_PROBES};
+    /// assert_eq!(agreement.evaluations.analytic_evals, ANALYTIC_NOISE_PROBES + REPEATED_PROBES + 1);
     /// // A slip in one coefficient is smooth, not noise: still caught.
     /// let slipped = |x: &DVector<f64>| expanded(x).map(|d| d + 1e-6 * x[0].powi(5));
     /// let err = Oracle::default().check_black_box_with(f, slipped, &x).unwrap_err();
@@ -117,13 +118,25 @@ impl Oracle {
     ///
     /// # Errors
     ///
-    /// As [`Oracle::check_black_box`].
+    /// As [`Oracle::check_black_box`]; `x` is validated before `jacobian` is called, so an
+    /// empty `x` is [`CheckError::EmptyMap`] with both dimensions 0 (the Jacobian's rows are
+    /// not asked for).
     pub fn check_black_box_with(
         &self,
         f: impl Fn(&DVector<f64>) -> DVector<f64>,
         jacobian: impl Fn(&DVector<f64>) -> DMatrix<f64>,
         x: &DVector<f64>,
     ) -> Result<Agreement, CheckError> {
+        // x is validated before the Jacobian is asked for it.
+        if x.is_empty() {
+            return Err(CheckError::EmptyMap {
+                input_dim: 0,
+                output_dim: 0,
+            });
+        }
+        if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(CheckError::NonFiniteInput { index, value });
+        }
         let at_x = jacobian(x);
         self.black_box(&f, &at_x, Some(&jacobian), x)
     }
@@ -144,10 +157,13 @@ impl Oracle {
         // The rounding model of f: a few ulps of |f_i| (no Jacobian reference to propagate).
         let delta = f0.map(|v| crate::tolerance::OUTPUT_ULPS * f64::EPSILON * v.abs());
         let mut stats = BlackBoxStatistics::new();
-        let mut noise = BlackBoxNoise {
-            analytic_at: analytic_at.filter(|_| self.analytic_noise()),
-            measured: None,
-        };
+        // The analytic side's noise, where it is given as a function. No dual reference to
+        // check the premise of smoothness against: a disagreement reaches the measurement only
+        // once the finite differences have converged at a step far larger than the probes'
+        // span, which says the map is smooth at that scale.
+        let mut noise = analytic_at
+            .filter(|_| self.analytic_noise())
+            .map(|a| NoiseCredit::new(x, Precision::F64, a, None, n));
         for j in 0..n {
             stats.evaluations.f64_evals += 2;
             let Some(mut stencil) = Stencil::new(&mut eval, x, j, &f0) else {
@@ -190,8 +206,8 @@ impl Oracle {
                 // A disagreement may be the analytic implementation's own rounding: measured
                 // near x (once per check), it is allowed for, and the witness asked again (its
                 // stencils are kept: no more evaluations of f).
-                if matches!(state.verdict(), FdVerdict::Disagree) {
-                    entry.allowance = noise.allowance(jacobian, x, (i, j), &mut stats.evaluations);
+                if let (FdVerdict::Disagree, Some(noise)) = (state.verdict(), noise.as_mut()) {
+                    entry.allowance = noise.allowance(jacobian, (i, j), &mut stats.evaluations);
                     if entry.allowance > 0.0 {
                         (state, fd) = witness(entry, &mut stats);
                     }
@@ -201,37 +217,6 @@ impl Oracle {
             }
         }
         stats.verdict(self, x, (m, n))
-    }
-}
-
-/// The measured noise of a black box's analytic Jacobian, when it was given as a function:
-/// measured the first time an entry disagrees.
-struct BlackBoxNoise<'a> {
-    analytic_at: Option<AnalyticAt<'a>>,
-    measured: Option<Option<DMatrix<f64>>>,
-}
-
-impl BlackBoxNoise<'_> {
-    /// `NOISE_SIGMAS · ANALYTIC_NOISE_SAFETY · σ` of entry `(i, j)` (0 without a function, or
-    /// where it could not be measured).
-    fn allowance(
-        &mut self,
-        center: &DMatrix<f64>,
-        x: &DVector<f64>,
-        (i, j): (usize, usize),
-        evaluations: &mut Evaluations,
-    ) -> f64 {
-        let Some(analytic_at) = self.analytic_at else {
-            return 0.0;
-        };
-        let measured = self.measured.get_or_insert_with(|| {
-            evaluations.analytic_evals += crate::noise::ANALYTIC_NOISE_PROBES;
-            crate::noise::measure(x, f64::EPSILON, center, analytic_at)
-        });
-        let part = measured.as_ref().map_or(0.0, |sigma| {
-            NOISE_SIGMAS * ANALYTIC_NOISE_SAFETY * sigma[(i, j)]
-        });
-        if part.is_finite() { part } else { 0.0 }
     }
 }
 
@@ -271,6 +256,8 @@ struct BlackBoxStatistics {
     wrong: Vec<(Witnesses, f64, f64, f64)>,
     /// Entries that agreed only after escalation.
     escalated: usize,
+    /// Entries that agreed only once the analytic side's measured noise was allowed for.
+    noise_only: usize,
     /// The first entry that cannot be judged, why, and its one-sided differences.
     unjudged: Option<(Witnesses, NotJudgeable, (f64, f64))>,
 }
@@ -285,6 +272,7 @@ impl BlackBoxStatistics {
             worst: None,
             wrong: Vec::new(),
             escalated: 0,
+            noise_only: 0,
             unjudged: None,
         }
     }
@@ -327,6 +315,8 @@ impl BlackBoxStatistics {
         match verdict {
             FdVerdict::Agree { escalated: e } => {
                 self.escalated += usize::from(e);
+                // The witness is asked again with the allowance only after it disagreed.
+                self.noise_only += usize::from(allowance > 0.0);
                 let stat = EntryStat {
                     row: w.row,
                     col: w.col,
@@ -387,7 +377,10 @@ impl BlackBoxStatistics {
         let (w, gap, estimate, noise) = self
             .wrong
             .iter()
-            .max_by(|p, q| (p.1 / p.2).total_cmp(&(q.1 / q.2)))
+            .max_by(|p, q| {
+                let ratio = |e: &(Witnesses, f64, f64, f64)| e.1 / (oracle.fd_safety() * e.2 + e.3);
+                ratio(p).total_cmp(&ratio(q))
+            })
             .cloned()?;
         let tolerance = oracle.fd_safety() * estimate;
         Some(CheckError::Mismatch(Box::new(Mismatch {
@@ -422,6 +415,11 @@ impl BlackBoxStatistics {
         if self.escalated > 0 {
             notes.push(Note::RefinedStep {
                 entries: self.escalated,
+            });
+        }
+        if self.noise_only > 0 {
+            notes.push(Note::AnalyticNoise {
+                entries: self.noise_only,
             });
         }
         Agreement {

@@ -578,9 +578,19 @@ impl Oracle {
             let c = f.jvp(p, v);
             DMatrix::from_column_slice(c.len(), 1, c.as_slice())
         };
+        let reference_near = |p: &DVector<f64>, _: usize| {
+            let view = Along {
+                f,
+                x: p,
+                v,
+                column: DVector::zeros(0),
+            };
+            crate::dual::dual_column(&view, &DVector::zeros(1), 0)
+        };
         let probe = Probe {
             at: x,
             analytic: &jvp_near,
+            reference: &reference_near,
         };
         let mut agreement = self
             .check_with_reference(
@@ -591,7 +601,7 @@ impl Oracle {
                 Quantity::Jvp,
                 Some(v),
                 None,
-                Some(probe),
+                probe,
             )
             .map_err(|e| with_x(e, x))?;
         agreement.evaluations.f64_evals += 1;
@@ -718,9 +728,19 @@ impl Oracle {
             let r = f.vjp(p, u);
             DMatrix::from_row_slice(1, r.len(), r.as_slice())
         };
+        let reference_near = |p: &DVector<f64>, j: usize| {
+            let view = Contracted {
+                f,
+                u,
+                row: DVector::zeros(0),
+                wrong_length: std::cell::Cell::new(None),
+            };
+            crate::dual::dual_column(&AsVectorFn(&view), p, j)
+        };
         let probe = Probe {
             at: x,
             analytic: &vjp_near,
+            reference: &reference_near,
         };
         let result = self.check_with_reference(
             &AsVectorFn(&view),
@@ -730,7 +750,7 @@ impl Oracle {
             Quantity::Vjp,
             Some(u),
             Some(&rows),
-            Some(probe),
+            probe,
         );
         if let Some((found, scalar)) = view.wrong_length.get() {
             return Err(CheckError::EvalLength {
@@ -870,7 +890,9 @@ impl Oracle {
     /// `Jv` of one dual pass seeded with `v`, entry by entry, and finite differences along
     /// `v`. It costs one analytic Jacobian, `k` dual passes and `2k` to `4k` evaluations —
     /// `O(k)` instead of the `O(n)` of [`Oracle::check`] — and keeps no `n×n` matrix beyond
-    /// the analytic Jacobian.
+    /// the analytic Jacobian. (A projection with an entry outside every other part of its
+    /// tolerance also measures the analytic side's noise, [`crate::noise`]: 29 more analytic
+    /// Jacobians and 25 dual passes for that projection.)
     ///
     /// (The contract speaks of `k` direction pairs `(u, v)` and `uᵀJv`: a dual pass gives the
     /// whole `Jv`, and comparing its `m` entries is stronger than comparing the one number
@@ -884,7 +906,9 @@ impl Oracle {
     /// entry of `v` is at least `0.5·max(1, |x_j|)` in size, so any single wrong entry whose
     /// error exceeds the tolerance of `(Jv)_i` is caught by every projection — unlike a
     /// check of one direction of `Σ f`, it cannot cancel against its own row. Several wrong
-    /// entries in one row can cancel in one projection, not in `k` independent ones.
+    /// entries in one row can cancel in one projection, not in `k` independent ones. (The
+    /// tolerance of `(Jv)_i` includes the measured noise of the whole row where it is needed:
+    /// a slip in a quiet entry can hide under a noisy neighbour here, not in [`Oracle::check`].)
     ///
     /// ```
     /// use jacobian_oracle::catalogue::SigmoidLayer;
@@ -947,9 +971,19 @@ impl Oracle {
                     DMatrix::zeros(0, 0)
                 }
             };
+            let reference_near = |p: &DVector<f64>, _: usize| {
+                let view = Along {
+                    f,
+                    x: p,
+                    v: &v,
+                    column: DVector::zeros(0),
+                };
+                crate::dual::dual_column(&view, &DVector::zeros(1), 0)
+            };
             let probe = Probe {
                 at: x,
                 analytic: &projected_near,
+                reference: &reference_near,
             };
             match self.check_with_reference(
                 &view,
@@ -959,7 +993,7 @@ impl Oracle {
                 Quantity::Jacobian,
                 Some(&v),
                 None,
-                Some(probe),
+                probe,
             ) {
                 Ok(a) => {
                     all = Some(match all {

@@ -127,7 +127,7 @@ impl Oracle {
 
     /// Turns the measured noise of the analytic side on or off (default on): for entries
     /// outside every other part of their tolerance, the oracle evaluates the analytic
-    /// derivative at points a few dozen ulps from `x` and allows for its own rounding noise
+    /// derivative at points up to 192 ulps from `x` and allows for its own rounding noise
     /// ([`crate::noise`]). Off, an analytic formula must be as accurate as the rounding of
     /// `eval` explains — a derivative expanded into terms that cancel (as a computer-algebra
     /// system prints it) is then flagged for its rounding alone.
@@ -387,7 +387,16 @@ impl Oracle {
         quantity: Quantity,
         direction: Option<&DVector<f64>>,
     ) -> Result<Agreement, CheckError> {
-        self.check_with_reference(f, x, f0, None, quantity, direction, None, None)
+        // The analytic side's noise is measured on the analytic matrix itself near x, and
+        // the smoothness of the exact reference there on dual columns.
+        let analytic = |p: &DVector<f64>| f.jacobian(p);
+        let reference = |p: &DVector<f64>, j: usize| crate::dual::dual_column(f, p, j);
+        let probe = Probe {
+            at: x,
+            analytic: &analytic,
+            reference: &reference,
+        };
+        self.check_with_reference(f, x, f0, None, quantity, direction, None, probe)
     }
 
     /// [`Oracle::check_with_value`] with the dual reference possibly computed already (the
@@ -405,7 +414,7 @@ impl Oracle {
         quantity: Quantity,
         direction: Option<&DVector<f64>>,
         rows: Option<&dyn RowResolved>,
-        probe: Option<Probe<'_>>,
+        probe: Probe<'_>,
     ) -> Result<Agreement, CheckError> {
         let (m, n) = (f.output_dim(), f.input_dim());
         let analytic = f.jacobian(x);
@@ -428,13 +437,6 @@ impl Oracle {
             second_order_evals: 0,
             analytic_evals: 0,
         };
-        // The analytic side's noise is measured where the view has no better probe: the
-        // analytic matrix itself, near x.
-        let near_x = |p: &DVector<f64>| f.jacobian(p);
-        let probe = probe.unwrap_or(Probe {
-            at: x,
-            analytic: &near_x,
-        });
         self.judge(
             f,
             x,
@@ -451,15 +453,17 @@ impl Oracle {
 }
 
 /// Where the judge measures the noise of the analytic side ([`crate::noise`]): the analytic
-/// matrix under test as a function of the point, and the point it was computed at. For a
-/// view, that is the map's `x`, not the view's own input (a JVP's view is `t ↦ f(x + tv)`
-/// at `t = 0`; its analytic column is `f.jvp(·, v)` near `x`).
+/// matrix under test and the exact reference as functions of the point, and the point they
+/// were computed at. For a view, that is the map's `x`, not the view's own input (a JVP's view
+/// is `t ↦ f(x + tv)` at `t = 0`; its analytic column is `f.jvp(·, v)` near `x`).
 #[derive(Clone, Copy)]
 pub(crate) struct Probe<'a> {
     /// The point the analytic matrix was computed at.
     pub(crate) at: &'a DVector<f64>,
     /// The analytic matrix at a point near it.
     pub(crate) analytic: AnalyticAt<'a>,
+    /// Column `j` of the exact reference at a point near it.
+    pub(crate) reference: crate::noise::ReferenceAt<'a>,
 }
 
 /// The analytic matrix under test as a function of the point.

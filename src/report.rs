@@ -270,7 +270,7 @@ pub struct Tolerance {
     /// derivative, a gradient summed over samples). Zero when it was not needed.
     pub terms: f64,
     /// `NOISE_SIGMAS · ANALYTIC_NOISE_SAFETY · σ` (16σ), `σ` the rounding noise of the
-    /// *analytic* entry measured at points a few dozen ulps from `x` ([`crate::noise`]): the
+    /// *analytic* entry measured at points up to 192 ulps from `x` ([`crate::noise`]): the
     /// implementation's own rounding, which nothing about `eval` can predict (a derivative
     /// pasted from a computer-algebra system, expanded into terms that cancel). Zero when it
     /// was not needed, or where the analytic value does not jitter.
@@ -917,7 +917,8 @@ pub enum Note {
     /// Entries that agree only within the measured rounding noise of the analytic
     /// implementation ([`Tolerance::analytic_noise`]): right as formulas, but computed through
     /// terms that cancel (an expanded polynomial, a common denominator), so accurate only to
-    /// the rounding of those terms. Also counted as [`Note::PrecisionLoss`].
+    /// the rounding of those terms. In the checks with a dual reference, also counted as
+    /// [`Note::PrecisionLoss`].
     AnalyticNoise {
         /// How many entries.
         entries: usize,
@@ -983,13 +984,16 @@ pub struct Evaluations {
     /// `eval::<f64>` calls.
     pub f64_evals: usize,
     /// Passes of `eval` on dual numbers: `⌈n/8⌉` for the reference Jacobian (eight seeded
-    /// columns per pass), and one per direction, probe or projection.
+    /// columns per pass), and one per direction, probe or projection (including the 25 per
+    /// column that check the exact derivative is smooth where the analytic side's noise is
+    /// measured).
     pub dual_evals: usize,
     /// `eval::<Dual2_64>` calls (second-order passes, only where a tolerance needed them).
     pub second_order_evals: usize,
     /// Evaluations of the analytic derivative at the probe points of [`crate::noise`]
-    /// ([`crate::noise::ANALYTIC_NOISE_PROBES`] per check, only where an entry was still
-    /// outside the rest of its tolerance).
+    /// (`ANALYTIC_NOISE_PROBES + REPEATED_PROBES + 1 = 29` per measurement, once per check —
+    /// once per direction or projection in the checks that merge several — and only where an
+    /// entry was outside every other part of its tolerance).
     pub analytic_evals: usize,
 }
 

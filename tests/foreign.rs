@@ -651,3 +651,47 @@ fn corpus_table() {
     println!("{}", lines.join("\n"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The figure `src/noise.rs` and `src/tolerance.rs` quote: over `FOREIGN_SIGMA_DRAWS` draws
+/// (default 10⁶) of the issue's example on `[−3, 3]²`, the largest error of the expanded
+/// gradient and Hessian at `x`, in units of the noise `σ` measured near `x`, among the entries
+/// outside their ulps and norm-wise parts. The tolerance allows `16σ`; the largest seen must
+/// stay below it (with Student's *t* at 22 degrees of freedom, `P(|t| > 16) ≈ 3e-13`).
+///
+/// `cargo test --release --test foreign largest_error_in_sigmas -- --ignored --nocapture`
+#[test]
+#[ignore = "opt-in: 10⁶ draws, about a minute"]
+fn largest_error_in_sigmas() {
+    use jacobian_oracle::noise::{Precision, measure};
+    let draws: usize = std::env::var("FOREIGN_SIGMA_DRAWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let entry = Scalar(generated::PolyIssueExample, generated::PolyIssueExampleSlip);
+    let mut runner = TestRunner::deterministic();
+    let point = (-3.0..3.0f64, -3.0..3.0f64);
+    let eps = f64::EPSILON;
+    for quantity in [Quantity::Gradient, Quantity::Hessian] {
+        let (mut largest, mut counted) = (0.0f64, 0usize);
+        for _ in 0..draws {
+            let (x0, x1) = point.new_tree(&mut runner).expect("no rejection").current();
+            let x = DVector::from_vec(vec![x0, x1]);
+            let (a, d) = (entry.analytic(quantity, &x), entry.reference(quantity, &x));
+            let sigma = measure(&x, Precision::F64, &a, |p| entry.analytic(quantity, p))
+                .expect("deterministic, of one shape");
+            for ((ai, di), si) in a.iter().zip(d.iter()).zip(sigma.iter()) {
+                let err = (ai - di).abs();
+                if err > 32.0 * eps * di.abs() + 8.0 * eps * d.amax() {
+                    counted += 1;
+                    largest = largest.max(err / si);
+                }
+            }
+        }
+        println!(
+            "{}: {counted} entries outside the ulps and norm-wise parts over {draws} draws; \
+             largest error {largest:.2}σ",
+            quantity_name(quantity)
+        );
+        assert!(largest < 16.0, "an error of {largest:.1}σ");
+    }
+}

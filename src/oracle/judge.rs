@@ -21,13 +21,13 @@ use super::witness::{Escalation, FdState, WitnessEntry, WitnessInputs};
 use super::{MATRIX_ULPS, Probe, ROUNDING_SAFETY, RowParts, RowResolved};
 use crate::dual::{SecondOrderColumn, second_order_column};
 use crate::fd::Stencil;
-use crate::noise::{self, ANALYTIC_NOISE_PROBES};
+use crate::noise::{NoiseCredit, Precision};
 use crate::report::{
     Agreement, CannotJudge, EntryStat, EvalDerivative, Evaluations, FiniteDifference, Mismatch,
     NotJudgeable, Note, Quantity, Tolerance, Witnesses,
 };
 use crate::rounding::Bounded;
-use crate::tolerance::{ANALYTIC_NOISE_SAFETY, NOISE_SIGMAS, UNDERFLOW_FLOOR, forward_error};
+use crate::tolerance::{UNDERFLOW_FLOOR, forward_error};
 use crate::{CheckError, Oracle, VectorFn};
 
 impl Oracle {
@@ -62,10 +62,13 @@ impl Oracle {
             rows,
             parts: SharedParts::new(f0, dual, x, quantity, direction),
             value_bounds: ValueBounds(None),
-            noise: AnalyticNoise {
-                probe,
-                measured: None,
-            },
+            noise: NoiseCredit::new(
+                probe.at,
+                precision_of(quantity),
+                probe.analytic,
+                Some(probe.reference),
+                dual.ncols(),
+            ),
             stats: Statistics::new(evaluations),
         };
         let (m, n) = dual.shape();
@@ -99,7 +102,7 @@ struct CheckContext<'a, F: ?Sized> {
     parts: SharedParts,
     value_bounds: ValueBounds,
     /// The measured noise of the analytic side, computed the first time an entry needs it.
-    noise: AnalyticNoise<'a>,
+    noise: NoiseCredit<'a>,
     stats: Statistics,
 }
 
@@ -170,31 +173,12 @@ impl ValueBounds {
     }
 }
 
-/// The rounding noise of every analytic entry ([`crate::noise::measure`]), measured the first
-/// time an entry is still outside the rest of its tolerance.
-struct AnalyticNoise<'a> {
-    probe: Probe<'a>,
-    /// `None` until measured; then `None` inside if it could not be (a probe of another
-    /// shape).
-    measured: Option<Option<DMatrix<f64>>>,
-}
-
-impl AnalyticNoise<'_> {
-    /// `σ` of entry `(i, j)` (0 if it could not be measured), counting the probes in
-    /// `evaluations`.
-    fn sigma(
-        &mut self,
-        center: &DMatrix<f64>,
-        eps: f64,
-        (i, j): (usize, usize),
-        evaluations: &mut Evaluations,
-    ) -> f64 {
-        let probe = self.probe;
-        let measured = self.measured.get_or_insert_with(|| {
-            evaluations.analytic_evals += ANALYTIC_NOISE_PROBES;
-            noise::measure(probe.at, eps, center, probe.analytic)
-        });
-        measured.as_ref().map_or(0.0, |sigma| sigma[(i, j)])
+/// The precision of the analytic side of a check of `quantity`.
+fn precision_of(quantity: Quantity) -> Precision {
+    if quantity == Quantity::JacobianF32 {
+        Precision::F32
+    } else {
+        Precision::F64
     }
 }
 
@@ -336,6 +320,8 @@ struct EntryTolerance {
     tolerance: Tolerance,
     /// A part overflowed `f64`: the tolerance cannot be derived.
     unbounded: bool,
+    /// The entry was outside every part but the analytic side's noise.
+    needed_noise: bool,
 }
 
 impl EntryTolerance {
@@ -352,6 +338,7 @@ impl EntryTolerance {
                 floor,
             },
             unbounded: false,
+            needed_noise: false,
         }
     }
 
@@ -385,6 +372,8 @@ struct AnalyticVerdict {
     ok: bool,
     /// Within the ulps part and the floor alone: no precision lost.
     within_ulps: bool,
+    /// Outside every part of the tolerance but the analytic side's measured noise.
+    needed_noise: bool,
     /// `error / tolerance` (infinite for a non-finite analytic entry).
     ratio: f64,
 }
@@ -455,10 +444,12 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         let EntryTolerance {
             tolerance,
             unbounded,
+            needed_noise,
         } = self.tolerance(column, &e, relative);
         let analytic = AnalyticVerdict {
             ok: a.is_finite() && e.err <= tolerance.total,
             within_ulps,
+            needed_noise,
             ratio: if a.is_finite() {
                 e.err / tolerance.total
             } else {
@@ -527,27 +518,25 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         }
         // Entries still outside get the measured rounding noise of the analytic side (one
         // measurement per check, every entry at once): the parts above model the rounding of
-        // eval, and cannot see how the analytic formula computes its numbers.
+        // eval, and cannot see how the analytic formula computes its numbers. Only for entries
+        // outside the whole rest (with full statistics, for those that use more than a quarter
+        // of it): a well-rounded derivative never pays for the probes.
         if self.oracle.analytic_noise && self.outside(e, &t) {
+            t.needed_noise = e.err > t.tolerance.total;
             t.add(self.analytic_noise(e), |t| &mut t.analytic_noise);
         }
         t
     }
 
     /// `NOISE_SIGMAS · ANALYTIC_NOISE_SAFETY · σ`, `σ` the rounding noise of the analytic
-    /// entry measured near `x` ([`crate::noise`]).
+    /// entry measured near `x` ([`crate::noise`]), where it can be credited.
     fn analytic_noise(&mut self, e: &Entry) -> Amount {
-        let sigma = self.noise.sigma(
-            self.analytic,
-            self.parts.eps,
-            (e.i, e.j),
-            &mut self.stats.evaluations,
-        );
-        let part = NOISE_SIGMAS * ANALYTIC_NOISE_SAFETY * sigma;
-        if part > 0.0 && part.is_finite() {
-            Amount::Of(part)
-        } else {
-            Amount::Nothing
+        match self
+            .noise
+            .allowance(self.analytic, (e.i, e.j), &mut self.stats.evaluations)
+        {
+            0.0 => Amount::Nothing,
+            part => Amount::Of(part),
         }
     }
 
@@ -820,7 +809,7 @@ impl Statistics {
             self.worst_loss = self.worst_loss.max(rel_error(e.err, e.dual));
         }
         // Within the whole tolerance, but not without the analytic side's own noise.
-        if analytic.ok && t.analytic_noise > 0.0 && e.err > t.total - t.analytic_noise {
+        if analytic.ok && analytic.needed_noise {
             self.analytic_noise_only += 1;
         }
         if analytic.ok {

@@ -184,8 +184,10 @@ pub(crate) struct WitnessEntry {
     /// The value has no other reference: it must agree with the most accurate informative
     /// level, and a gap beyond that level's own margin convicts it.
     pub(crate) strict: bool,
-    /// The value's own uncertainty, added to every comparison's guard: the measured
-    /// rounding noise of a black box's analytic entry ([`crate::noise`]); 0 for a dual value.
+    /// The value's own uncertainty, added where the value is compared with a
+    /// finite-difference estimate (not where the estimates are compared with each other): the
+    /// measured rounding noise of a black box's analytic entry ([`crate::noise`]); 0 for a
+    /// dual value.
     pub(crate) allowance: f64,
 }
 
@@ -267,8 +269,8 @@ impl Anchor {
 struct Run<'r, 'a> {
     oracle: &'r Oracle,
     entry: WitnessEntry,
-    /// The guard added to every comparison: a few ulps of the value, the underflow floor and
-    /// the value's own uncertainty.
+    /// The guard added to every comparison: a few ulps of the value and the underflow floor
+    /// (the value's own `allowance` is added where the value itself is compared).
     guard: f64,
     inputs: &'r mut WitnessInputs<'a>,
 }
@@ -312,10 +314,10 @@ impl Oracle {
 }
 
 impl Oracle {
-    /// The guard added to every comparison of the witness: a few ulps of the value under test,
-    /// the underflow floor, and the value's own uncertainty (its `allowance`).
+    /// The guard added to every comparison of the witness: a few ulps of the value under test
+    /// and the underflow floor.
     fn guard(&self, entry: WitnessEntry) -> f64 {
-        self.ulps * f64::EPSILON * entry.value.abs() + UNDERFLOW_FLOOR + entry.allowance
+        self.ulps * f64::EPSILON * entry.value.abs() + UNDERFLOW_FLOOR
     }
 
     /// Stage 0: the central difference at h alone. When it agrees with the dual value to
@@ -330,7 +332,7 @@ impl Oracle {
     ) -> Option<Settled> {
         let d1 = first.central(entry.i, 1);
         let rounding = entry.delta / first.h;
-        let guard = self.guard(entry);
+        let guard = self.guard(entry) + entry.allowance;
         (d1.is_finite() && (d1 - entry.value).abs() <= self.fd_safety * rounding + guard).then(
             || {
                 let fdv = FiniteDifference {
@@ -346,9 +348,11 @@ impl Oracle {
 }
 
 impl Run<'_, '_> {
-    /// Whether `value` is within `safety · estimate` of the value under test (and the guard).
+    /// Whether `value` is within `safety · estimate` of the value under test (and the guard and
+    /// the value's allowance).
     fn within(&self, value: f64, estimate: f64) -> bool {
-        (value - self.entry.value).abs() <= self.oracle.fd_safety * estimate + self.guard
+        (value - self.entry.value).abs()
+            <= self.oracle.fd_safety * estimate + self.guard + self.entry.allowance
     }
 
     /// The escalation, once [`Step::Escalate`] has built it.
@@ -694,7 +698,8 @@ impl Levels {
     fn agrees(&self, fd: &FiniteDifference) -> bool {
         fd.value.is_finite()
             && fd.error_estimate.is_finite()
-            && (fd.value - self.entry.value).abs() <= self.safety * fd.error_estimate + self.guard
+            && (fd.value - self.entry.value).abs()
+                <= self.safety * fd.error_estimate + self.guard + self.entry.allowance
     }
 
     /// Strictly, a level also has to agree with every finer informative level: estimates
