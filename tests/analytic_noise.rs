@@ -789,3 +789,41 @@ fn an_analytic_side_that_cannot_be_probed_gets_no_credit() {
         );
     }
 }
+
+/// The same in `f32`, whose probes move by up to 192 `f32` ulps (`2e-5` relative):
+/// `sin(10⁵x)` with the "derivative" `10⁵ sin(10⁵x)` (wrong) varies across them, and no noise
+/// is credited.
+#[test]
+fn no_noise_is_credited_where_an_f32_function_varies_at_the_probes_scale() {
+    const OMEGA: f64 = 1e5;
+    struct Fast;
+    impl VectorFn for Fast {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn output_dim(&self) -> usize {
+            1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            x.map(|v| (v * OMEGA).sin())
+        }
+    }
+    impl AnalyticJacobianF32 for Fast {
+        fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
+            let a = f64::from(x[0]) * OMEGA;
+            DMatrix::from_element(1, 1, (OMEGA * a.sin()) as f32)
+        }
+    }
+    let (with, without) = (
+        Oracle::default(),
+        Oracle::default().with_analytic_noise(false),
+    );
+    let mut caught_with = 0;
+    for x in draws(64) {
+        let x = DVector::from_element(1, 1.5 + x[0] / 6.0);
+        let a = caught(&with.check_f32(&Fast, &x).map(drop));
+        assert_eq!(a, caught(&without.check_f32(&Fast, &x).map(drop)), "at {x}");
+        caught_with += usize::from(a);
+    }
+    assert!(caught_with > 0);
+}
