@@ -29,7 +29,7 @@
 //! let exact = 0.7f64.cos();
 //! // Richardson's value is far better than its (pessimistic) truncation estimate says.
 //! assert!((value - exact).abs() <= truncation + 1e-10);
-//! assert!((value - exact).abs() < 1e-10);
+//! approx::assert_abs_diff_eq!(value, exact, epsilon = 1e-10);
 //! ```
 
 use nalgebra::DVector;
@@ -39,7 +39,7 @@ use nalgebra::DVector;
 ///
 /// ```
 /// use jacobian_oracle::fd::{STEP_FACTOR, step};
-/// assert!((STEP_FACTOR / f64::EPSILON.cbrt() - 1.0).abs() < 4.0 * f64::EPSILON);
+/// approx::assert_abs_diff_eq!(STEP_FACTOR / f64::EPSILON.cbrt(), 1.0, epsilon = 4.0 * f64::EPSILON);
 /// // For |x_j| ≤ 1 the step is the factor itself.
 /// assert_eq!(step(0.0), Some(STEP_FACTOR));
 /// ```
@@ -52,7 +52,7 @@ pub const STEP_FACTOR: f64 = 6.055_454_452_393_343e-6;
 /// use jacobian_oracle::fd::step;
 /// let h = step(3.0).unwrap();
 /// assert_eq!((3.0 + h) - 3.0, h);
-/// assert!((h / 3.0 - f64::EPSILON.cbrt()).abs() < 1e-9);
+/// approx::assert_abs_diff_eq!(h / 3.0, f64::EPSILON.cbrt(), epsilon = 1e-9);
 /// assert_eq!(step(f64::MAX), None);
 /// ```
 #[must_use]
@@ -124,7 +124,7 @@ fn eval_moved(
 /// let f0 = eval(&x);
 /// let s = Stencil::new(eval, &x, 0, &f0).unwrap();
 /// assert_eq!(s.j, 0);
-/// assert!((s.central(0, 1) - 0.5f64.cos()).abs() < 1e-9);
+/// approx::assert_abs_diff_eq!(s.central(0, 1), 0.5f64.cos(), epsilon = 1e-9);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Stencil {
@@ -195,8 +195,8 @@ impl Stencil {
     /// assert_eq!(calls.get(), 3); // f0, then x ± h e₁
     /// assert_eq!(s.h, step(0.5).unwrap());
     /// // ∂(x₀x₁)/∂x₁ = x₀ and ∂e^{x₁}/∂x₁ = e^{x₁}
-    /// assert!((s.central(0, 1) - 2.0).abs() < 1e-9);
-    /// assert!((s.central(1, 1) - 0.5f64.exp()).abs() < 1e-9);
+    /// approx::assert_abs_diff_eq!(s.central(0, 1), 2.0, epsilon = 1e-9);
+    /// approx::assert_abs_diff_eq!(s.central(1, 1), 0.5f64.exp(), epsilon = 1e-9);
     /// // No step at the end of the range.
     /// let far = DVector::from_vec(vec![2.0, f64::MAX]);
     /// assert!(Stencil::new(eval, &far, 1, &f0).is_none());
@@ -224,7 +224,7 @@ impl Stencil {
     /// let s = Stencil::with_step(eval, &x, 0, &f0, 0.1).unwrap();
     /// assert_eq!(s.h, (x[0] + 0.1) - x[0]);
     /// // For a cubic, D(h) = 3x² + h².
-    /// assert!((s.central(0, 1) - (3.0 * x[0] * x[0] + s.h * s.h)).abs() < 1e-12);
+    /// approx::assert_abs_diff_eq!(s.central(0, 1), 3.0 * x[0] * x[0] + s.h * s.h, epsilon = 1e-12);
     /// assert!(Stencil::with_step(eval, &x, 0, &f0, 0.0).is_none());
     /// ```
     pub fn with_step(
@@ -335,7 +335,7 @@ impl Stencil {
     /// assert!([-4, -2, 2, 4].iter().all(|&k| s.has(k)));
     /// // x² has f''' = 0: both one-sided slopes are 2x = 2.
     /// for (slope, _) in s.one_sided(0) {
-    ///     assert!((slope - 2.0).abs() < 1e-8);
+    ///     approx::assert_abs_diff_eq!(slope, 2.0, epsilon = 1e-8);
     /// }
     /// ```
     pub fn widen(&mut self, eval: &mut Eval<'_>, x: &DVector<f64>) -> Option<()> {
@@ -497,8 +497,8 @@ impl Stencil {
     /// s.extend(eval, &x, &[-2, 2]).unwrap();
     /// let h = s.h;
     /// // (x + kh)³ − (x − kh)³ over 2kh = 3x² + k²h²
-    /// assert!((s.central(0, 1) - (3.0 + h * h)).abs() < 1e-12);
-    /// assert!((s.central(0, 2) - (3.0 + 4.0 * h * h)).abs() < 1e-12);
+    /// approx::assert_abs_diff_eq!(s.central(0, 1), 3.0 + h * h, epsilon = 1e-12);
+    /// approx::assert_abs_diff_eq!(s.central(0, 2), 3.0 + 4.0 * h * h, epsilon = 1e-12);
     /// ```
     #[must_use]
     pub fn central(&self, i: usize, k: i32) -> f64 {
@@ -523,7 +523,7 @@ impl Stencil {
     /// // R is within the estimate; the estimate is the error of D(h).
     /// assert!((r - exact).abs() <= estimate);
     /// let central_error = (s.central(0, 1) - exact).abs();
-    /// assert!((estimate / central_error - 1.0).abs() < 1e-3);
+    /// approx::assert_abs_diff_eq!(estimate / central_error, 1.0, epsilon = 1e-3);
     /// ```
     #[must_use]
     pub fn richardson(&self, i: usize) -> (f64, f64) {

@@ -275,7 +275,7 @@ pub fn probe_points(x: &DVector<f64>, precision: Precision) -> Vec<(f64, DVector
 /// let s = 2f64.powi(-830);
 /// let tiny: Vec<_> = samples.iter().map(|(t, a)| (*t, a * s)).collect();
 /// let noise_tiny = noise_from_samples(&(&center * s), &tiny).unwrap();
-/// assert!((noise_tiny[(0, 1)] / noise[(0, 1)] / s - 1.0).abs() < 1e-12);
+/// approx::assert_abs_diff_eq!(noise_tiny[(0, 1)] / noise[(0, 1)] / s, 1.0, epsilon = 1e-12);
 /// // A sample of another shape.
 /// assert!(noise_from_samples(&center, &[(0.5, DMatrix::zeros(2, 2))]).is_none());
 /// ```

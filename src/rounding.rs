@@ -520,7 +520,7 @@ mod tests {
         // 1e6·(x² − 2x + 1) at x = 1 + 1e-4: terms of 1e6 cancel to 1e-2.
         let x = Bounded::exact(1.0 + 1e-4);
         let r = (x * x - x * 2.0 + 1.0) * 1e6;
-        assert!((r.value() - 1e-2).abs() < 1e-8);
+        approx::assert_abs_diff_eq!(r.value(), 1e-2, epsilon = 1e-8);
         assert!(r.bound() > 1e6 * U && r.bound() < 1e6 * 16.0 * U, "{r}");
     }
 
