@@ -13,6 +13,7 @@ use crate::scalar::{AsVectorFn, GradientOf};
 use crate::tolerance::{DEFAULT_ULPS, FD_SAFETY, SENSITIVITY_SAFETY};
 use crate::{AnalyticGradient, AnalyticHessian, AnalyticJacobian, CheckError, VectorFn};
 
+mod directions;
 mod judge;
 mod witness;
 
@@ -42,6 +43,7 @@ pub struct Oracle {
     sensitivity_safety: f64,
     fd_safety: f64,
     finite_differences: bool,
+    directional_witness: bool,
     analytic_noise: bool,
     full_statistics: bool,
 }
@@ -53,6 +55,7 @@ impl Default for Oracle {
             sensitivity_safety: SENSITIVITY_SAFETY,
             fd_safety: FD_SAFETY,
             finite_differences: true,
+            directional_witness: true,
             analytic_noise: true,
             full_statistics: false,
         }
@@ -123,6 +126,47 @@ impl Oracle {
     pub fn with_finite_differences(mut self, on: bool) -> Self {
         self.finite_differences = on;
         self
+    }
+
+    /// Chooses how finite differences vouch for the dual reference (default: along
+    /// directions). Along directions (the directional witness): central differences along 3
+    /// signed random directions, compared with the dual reference's
+    /// products, vouch for every column at once — 6 evaluations instead of `2n`, so the full
+    /// check costs less than the cheapest central-difference Jacobian. Where a direction
+    /// disagrees (or cannot be computed), and for every entry the analytic side fails, the
+    /// per-column witness runs as before: it names the column of an `eval` that is not
+    /// differentiated correctly, tells kinks and branch boundaries apart, and gives a failing
+    /// entry its own finite difference. `false` runs the per-column witness on every column
+    /// (`2n` evaluations and more; every entry's finite-difference statistics).
+    ///
+    /// ```
+    /// use jacobian_oracle::Oracle;
+    /// use jacobian_oracle::catalogue::SigmoidLayer;
+    /// use nalgebra::{DMatrix, DVector};
+    ///
+    /// let layer = SigmoidLayer::new(DMatrix::from_fn(8, 8, |i, j| ((i * 3 + j * 5) % 7) as f64 / 4.0 - 0.75));
+    /// let x = DVector::from_fn(8, |j, _| j as f64 / 8.0 - 0.5);
+    /// let along = Oracle::default().check(&layer, &x).unwrap();
+    /// let per_column = Oracle::default().with_directional_witness(false).check(&layer, &x).unwrap();
+    /// // 1 + 6 evaluations of f against 1 + 2n = 17.
+    /// assert!(along.evaluations.f64_evals < per_column.evaluations.f64_evals);
+    /// assert!(!Oracle::default().with_directional_witness(false).directional_witness());
+    /// ```
+    #[must_use]
+    pub fn with_directional_witness(mut self, on: bool) -> Self {
+        self.directional_witness = on;
+        self
+    }
+
+    /// Whether finite differences vouch for the dual reference along directions first (see
+    /// [`Oracle::with_directional_witness`]).
+    ///
+    /// ```
+    /// assert!(jacobian_oracle::Oracle::default().directional_witness());
+    /// ```
+    #[must_use]
+    pub fn directional_witness(&self) -> bool {
+        self.directional_witness
     }
 
     /// Turns the measured noise of the analytic side on or off (default on): for entries
@@ -246,14 +290,18 @@ impl Oracle {
     /// central finite differences.
     ///
     /// Cost: one `eval::<f64>`, one analytic Jacobian, `⌈n/8⌉` dual passes (eight seeded
-    /// columns each) and `2n` `f64` evaluations when the central differences agree with the
-    /// dual values to rounding (`4n` when Richardson is needed). Entries that do not agree at
-    /// once cost more, once per column: a
-    /// second-order dual pass (for the rounding-sensitivity tolerance), or the finite-difference
+    /// columns each) and 6 `f64` evaluations when central differences along 3 directions
+    /// agree with the dual reference (12 when Richardson is needed): less than the `2n`
+    /// evaluations of the cheapest central-difference Jacobian (see
+    /// [`Oracle::with_directional_witness`]). Otherwise, and for the columns of entries the
+    /// analytic side fails, the per-column witness: `2n` evaluations (`4n` with Richardson),
+    /// and for entries that do not agree at once, once per column, the finite-difference
     /// escalation — stencils at eight other steps with scatter points for their noise, and the
-    /// kink test (126 evaluations per column at most). An entry still outside every other part
-    /// of its tolerance costs, once per check, 24 more analytic Jacobians: the probes that
-    /// measure the analytic side's own rounding noise ([`crate::noise`]).
+    /// kink test (126 evaluations per column at most). Entries outside the ulps and norm-wise
+    /// parts cost a second-order dual pass per column (the rounding-sensitivity and terms
+    /// parts); an entry still outside every other part of its tolerance costs, once per check,
+    /// 29 analytic Jacobians and 25 dual passes per column: the probes that measure the
+    /// analytic side's own rounding noise ([`crate::noise`]).
     ///
     /// A panic inside `eval` or `jacobian` is not caught here: it propagates to the caller
     /// (inside `proptest!`, the runner catches it and shrinks the input that caused it).

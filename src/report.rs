@@ -977,7 +977,13 @@ impl fmt::Display for Note {
 /// let layer = SigmoidLayer::new(DMatrix::from_fn(2, 10, |i, j| (i as f64 - j as f64) / 10.0));
 /// let agreement = Oracle::default().check(&layer, &DVector::from_element(10, 0.5)).unwrap();
 /// assert_eq!(agreement.evaluations.dual_evals, 2);
-/// assert!(agreement.evaluations.f64_evals >= 2 * 10); // central differences, two per column
+/// // f(x), then central differences along 3 directions (two evaluations each) vouch for
+/// // every column at once …
+/// assert_eq!(agreement.evaluations.f64_evals, 1 + 2 * 3);
+/// // … where the per-column witness takes two per column.
+/// let per_column = Oracle::default().with_directional_witness(false);
+/// let agreement = per_column.check(&layer, &DVector::from_element(10, 0.5)).unwrap();
+/// assert_eq!(agreement.evaluations.f64_evals, 1 + 2 * 10);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Evaluations {

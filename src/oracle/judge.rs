@@ -17,6 +17,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use super::directions::WITNESS_DIRECTIONS;
 use super::witness::{Escalation, FdState, WitnessEntry, WitnessInputs};
 use super::{MATRIX_ULPS, Probe, ROUNDING_SAFETY, RowParts, RowResolved};
 use crate::dual::{SecondOrderColumn, second_order_column};
@@ -72,9 +73,28 @@ impl Oracle {
             stats: Statistics::new(evaluations),
         };
         let (m, n) = dual.shape();
+        // Finite differences along a few directions vouch for the whole dual reference at
+        // once; only if they cannot does every column get its own (see `directions`).
+        let vouched = self.finite_differences
+            && self.directional_witness
+            && n > WITNESS_DIRECTIONS
+            && match self.vouch_by_directions(
+                f,
+                x,
+                f0,
+                dual,
+                &check.parts.delta_f,
+                &mut check.stats.evaluations,
+            ) {
+                Some(v) => {
+                    check.stats.worst_fd = v.worst;
+                    true
+                }
+                None => false,
+            };
         let mut flagged: Vec<Flagged> = Vec::new();
         for j in 0..n {
-            let mut column = check.column(j);
+            let mut column = check.column(j, vouched);
             for i in 0..m {
                 if let Some(entry) = check.judge_entry(&mut column, i) {
                     flagged.push(entry);
@@ -185,6 +205,9 @@ fn precision_of(quantity: Quantity) -> Precision {
 /// What one column computes at most once, on the first entry that needs it.
 struct ColumnContext {
     j: usize,
+    /// The stencil waits for an entry the analytic side fails (the directional witness
+    /// vouched for the dual reference).
+    deferred: bool,
     /// The first finite-difference stencil (`None`: the witness is off, or the step or a
     /// point overflows).
     stencil: Option<Stencil>,
@@ -403,20 +426,17 @@ impl Flagged {
 
 impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
     /// Column `j`'s context, with its first stencil if the witness is on.
-    fn column(&mut self, j: usize) -> ColumnContext {
-        let stencil = if self.oracle.finite_differences {
-            let f = self.f;
-            let s = Stencil::new(&mut |p: &DVector<f64>| f.eval::<f64>(p), self.x, j, self.f0);
-            self.stats.evaluations.f64_evals += 2;
-            if s.is_none() {
-                self.stats.fd_unavailable_cols += 1;
-            }
-            s
-        } else {
+    /// (`deferred`: the directional witness vouched for the dual reference, and the column's
+    /// stencil is built only for an entry the analytic side fails.)
+    fn column(&mut self, j: usize, deferred: bool) -> ColumnContext {
+        let stencil = if deferred {
             None
+        } else {
+            self.first_stencil(j)
         };
         ColumnContext {
             j,
+            deferred,
             stencil,
             overflowed: false,
             second_order: None,
@@ -425,6 +445,21 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
             nearby: Nearby::default(),
             across: Across::default(),
         }
+    }
+
+    /// Column `j`'s first stencil (`±h`), if the witness is on; a column without one is
+    /// counted.
+    fn first_stencil(&mut self, j: usize) -> Option<Stencil> {
+        if !self.oracle.finite_differences {
+            return None;
+        }
+        let f = self.f;
+        let s = Stencil::new(&mut |p: &DVector<f64>| f.eval::<f64>(p), self.x, j, self.f0);
+        self.stats.evaluations.f64_evals += 2;
+        if s.is_none() {
+            self.stats.fd_unavailable_cols += 1;
+        }
+        s
     }
 
     /// Judges entry `(i, j)`: the analytic entry against its tolerance, and the dual value
@@ -462,7 +497,13 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         self.stats
             .record_analytic(&e, &tolerance, analytic, well_conditioned);
 
-        let (fd, fd_value) = self.fd_witness(column, &e);
+        // Where the directional witness vouched for the dual reference, an entry the analytic
+        // side passes needs no finite difference of its own.
+        let (fd, fd_value) = if column.deferred && analytic.ok {
+            (FdState::Agree, None)
+        } else {
+            self.fd_witness(column, &e)
+        };
         let first_overflow = fd == FdState::Unavailable && column.first_overflow();
         self.stats.record_fd(fd, analytic.ok, first_overflow);
         (!analytic.ok || !fd.vouches()).then(|| Flagged {
@@ -603,6 +644,10 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         column: &mut ColumnContext,
         e: &Entry,
     ) -> (FdState, Option<FiniteDifference>) {
+        if column.deferred && column.stencil.is_none() {
+            column.deferred = false;
+            column.stencil = self.first_stencil(column.j);
+        }
         let Some(first) = column.stencil.as_mut() else {
             return (FdState::Unavailable, None);
         };
