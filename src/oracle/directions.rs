@@ -41,19 +41,30 @@ pub(super) struct Vouched {
     pub(super) worst: Option<EntryStat>,
 }
 
-/// `D·v` walking `D`'s columns, and the rounding bound of each sum, `n·ε·Σ_k |D_ik v_k|`
-/// (Higham §3.1: an inner product of length `n` is exact to `γ_n` times its absolute terms).
-fn product_with_rounding(dual: &DMatrix<f64>, v: &DVector<f64>) -> (DVector<f64>, DVector<f64>) {
+/// `D·v_p` for every direction, walking `D`'s columns once, and the rounding bound of the
+/// sums, `n·ε·Σ_k |D_ik|·max_p |v_pk|` (Higham §3.1: an inner product of length `n` is exact
+/// to `γ_n` times its absolute terms; one bound serves every direction).
+fn products_with_rounding(
+    dual: &DMatrix<f64>,
+    directions: &[DVector<f64>; WITNESS_DIRECTIONS],
+) -> ([DVector<f64>; WITNESS_DIRECTIONS], DVector<f64>) {
     let m = dual.nrows();
-    let (mut dv, mut abs) = (DVector::zeros(m), DVector::zeros(m));
-    for (col, &vk) in dual.column_iter().zip(v.iter()) {
-        for ((s, a), &d) in dv.iter_mut().zip(abs.iter_mut()).zip(col.iter()) {
-            *s += d * vk;
-            *a += (d * vk).abs();
+    let mut dv: [Vec<f64>; WITNESS_DIRECTIONS] = std::array::from_fn(|_| vec![0.0; m]);
+    let mut abs = vec![0.0; m];
+    if m > 0 {
+        for (k, col) in dual.as_slice().chunks_exact(m).enumerate() {
+            let v: [f64; WITNESS_DIRECTIONS] = std::array::from_fn(|p| directions[p][k]);
+            let w = v.iter().fold(0.0f64, |w, e| w.max(e.abs()));
+            for (i, &d) in col.iter().enumerate() {
+                for (p, vp) in v.iter().enumerate() {
+                    dv[p][i] += d * vp;
+                }
+                abs[i] += d.abs() * w;
+            }
         }
     }
-    let gamma = v.len() as f64 * f64::EPSILON;
-    (dv, abs * gamma)
+    let gamma = dual.ncols() as f64 * f64::EPSILON;
+    (dv.map(DVector::from_vec), DVector::from_vec(abs) * gamma)
 }
 
 impl Oracle {
@@ -70,11 +81,12 @@ impl Oracle {
         evaluations: &mut Evaluations,
     ) -> Option<Vouched> {
         let mut vouched = Vouched { worst: None };
-        for k in 0..WITNESS_DIRECTIONS {
-            let v = crate::modes::direction(x.len(), SEED + k as u64, Some(x));
-            let (dv, rounding) = product_with_rounding(dual, &v);
+        let directions: [DVector<f64>; WITNESS_DIRECTIONS] =
+            std::array::from_fn(|k| crate::modes::direction(x.len(), SEED + k as u64, Some(x)));
+        let (products, rounding) = products_with_rounding(dual, &directions);
+        for (v, dv) in directions.iter().zip(&products) {
             // f along t ↦ x + t·v, with the default step at t = 0.
-            let mut along = |t: &DVector<f64>| f.eval::<f64>(&(x + &v * t[0]));
+            let mut along = |t: &DVector<f64>| f.eval::<f64>(&(x + v * t[0]));
             evaluations.f64_evals += 2;
             let mut stencil = Stencil::new(&mut along, &DVector::zeros(1), 0, f0)?;
             for i in 0..dual.nrows() {
