@@ -187,10 +187,30 @@ fn every_family_of_the_catalogue_is_in_the_json_report() {
 fn speed_rows_in_json() {
     let (code, out) = report(&["speed", "--json", "--budget-ms", "1"]);
     assert_eq!(code, 0, "{out}");
-    let rows = lines(&out);
-    assert_eq!(rows.len(), 3 * 4 + 1, "{out}");
+    let mut rows = lines(&out);
+    assert_eq!(rows.len(), 3 * 4 + 1 + 1, "{out}");
+    // The last line says where the peers' times come from: the fixed reference figures.
+    let source = rows.pop().unwrap();
+    assert_eq!(source["kind"], "speed_peers");
+    assert_eq!(source["source"], "reference");
     for r in &rows {
         assert_eq!(r["kind"], "speed");
+        assert_eq!(r["peer_source"], "reference");
+        // Each rival's time is the reference figure, and the speed-up is measured against it.
+        for (name, ms) in r["peer_ms"].as_object().unwrap() {
+            let peer = jacobian_oracle::speed::PEERS
+                .iter()
+                .find(|p| p.name == name && p.n as u64 == r["n"] && p.rival_of == r["check"])
+                .unwrap_or_else(|| panic!("{name} in {r}"));
+            assert_eq!(ms.as_f64(), Some(peer.ms));
+            let faster = r["faster_than"][name].as_f64().unwrap();
+            let check_ms = r["check_ms"].as_f64().unwrap();
+            assert!(abs_diff_eq!(
+                faster,
+                peer.ms / check_ms,
+                epsilon = 1e-9 * faster
+            ));
+        }
         let (check_ms, floor_ms) = (
             r["check_ms"].as_f64().unwrap(),
             r["floor_ms"].as_f64().unwrap(),
@@ -230,6 +250,173 @@ fn speed_rows_in_json() {
         rows.iter()
             .any(|r| r["check"] == "projected k4" && r["n"] == 1024)
     );
+}
+
+/// A file in this test binary's scratch directory.
+fn scratch(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// `speed --problem-out FILE`: the problems for the peers, every float exactly
+/// `speed::problem(n)`'s (row-major W, then x), with its fingerprint; nothing is timed.
+#[test]
+fn speed_problem_out_reproduces_the_problems_bit_for_bit() {
+    use jacobian_oracle::speed::{SIZES, fingerprint, problem};
+    let path = scratch("speed_problems.json");
+    let (code, out) = report(&["speed", "--problem-out", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("wrote the problems"), "{out}");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(file["schema"], jacobian_oracle::speed::PROBLEMS_SCHEMA);
+    let problems = file["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), SIZES.len());
+    for (p, n) in problems.iter().zip(SIZES) {
+        assert_eq!(p["n"], n);
+        let (f, x) = problem(n);
+        let bits = |v: &Value| v.as_f64().unwrap().to_bits();
+        let w: Vec<u64> = p["w"].as_array().unwrap().iter().map(bits).collect();
+        let expected_w: Vec<u64> = (0..n)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|ij| f.w[ij].to_bits())
+            .collect();
+        assert!(w == expected_w, "W differs at n = {n}");
+        let xs: Vec<u64> = p["x"].as_array().unwrap().iter().map(bits).collect();
+        assert_eq!(xs, x.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!(
+            p["fingerprint"],
+            format!("{:016x}", fingerprint(&f.w, &x)),
+            "n = {n}"
+        );
+    }
+    // It writes the file and exits: not with --peers or --json.
+    let (code, _, err) = report_with_stderr(&[
+        "speed",
+        "--problem-out",
+        path.to_str().unwrap(),
+        "--peers",
+        "x.json",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// A peers' JSON as `benches/peers/peers.py` prints it, with made-up times: a full-check
+/// rival at 64 and a projection rival at 256, PyTorch not measured.
+fn fake_peers(fingerprint_256: &str) -> String {
+    use jacobian_oracle::speed::{fingerprint, problem};
+    let (f, x) = problem(64);
+    serde_json::json!({
+        "schema": "jacobian-oracle-peers/1",
+        "date": "2030-01-02 03:04 UTC",
+        "machine": {"cpu": "Made-up CPU 9000", "cores": 2, "platform": "Linux"},
+        "threads": "all 2 cores",
+        "versions": {"python": "3.99.0", "fakegrad": "1.2.3"},
+        "not_measured": {"PyTorch fast_mode": "torch not importable"},
+        "budget_ms": 1,
+        "fingerprints": {
+            "64": format!("{:016x}", fingerprint(&f.w, &x)),
+            "256": fingerprint_256,
+        },
+        "results": [
+            {"tool": "Fake full", "rival_of": "full", "n": 64, "seconds": 1.0, "calls": 7},
+            {"tool": "Fake projection", "rival_of": "projected k4", "n": 256, "seconds": 2.0,
+             "calls": 7},
+        ],
+    })
+    .to_string()
+}
+
+/// `speed --peers FILE`: the table uses the peers' times from the file, measured in the same
+/// run, says so with the machine and versions, and names what was not measured; the fixed
+/// reference figures are not mixed in.
+#[test]
+fn speed_uses_the_peers_times_measured_in_the_same_run() {
+    use jacobian_oracle::speed::{fingerprint, problem};
+    let (f, x) = problem(256);
+    let path = scratch("speed_peers.json");
+    std::fs::write(
+        &path,
+        fake_peers(&format!("{:016x}", fingerprint(&f.w, &x))),
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+
+    let (code, out) = report(&["speed", "--budget-ms", "1", "--peers", file]);
+    assert_eq!(code, 0, "{out}");
+    for expected in [
+        "measured in the same run, 2030-01-02 03:04 UTC",
+        "Made-up CPU 9000, 2 cores",
+        "fakegrad 1.2.3",
+        "not measured: PyTorch fast_mode (torch not importable)",
+        "× Fake full",
+        "side by side",
+        "1000.0000",
+        "2000.0000",
+    ] {
+        assert!(out.contains(expected), "{expected:?} in\n{out}");
+    }
+    assert!(
+        !out.contains("PyTorch gradcheck") && !out.contains("JAX"),
+        "{out}"
+    );
+
+    let (code, out) = report(&["speed", "--json", "--budget-ms", "1", "--peers", file]);
+    assert_eq!(code, 0, "{out}");
+    let mut rows = lines(&out);
+    let source = rows.pop().unwrap();
+    assert_eq!(source["kind"], "speed_peers");
+    assert_eq!(source["source"], "measured");
+    assert_eq!(source["cpu"], "Made-up CPU 9000");
+    assert_eq!(source["versions"]["fakegrad"], "1.2.3");
+    assert_eq!(
+        source["not_measured"]["PyTorch fast_mode"],
+        "torch not importable"
+    );
+    let mut rivals = 0;
+    for r in &rows {
+        assert_eq!(r["peer_source"], "measured", "{r}");
+        let check_ms = r["check_ms"].as_f64().unwrap();
+        let expected = match (r["check"].as_str().unwrap(), r["n"].as_u64().unwrap()) {
+            ("full", 64) => Some(("Fake full", 1000.0)),
+            ("projected k4", 256) => Some(("Fake projection", 2000.0)),
+            _ => None,
+        };
+        match expected {
+            Some((name, ms)) => {
+                rivals += 1;
+                assert_eq!(r["peer_ms"][name].as_f64(), Some(ms), "{r}");
+                let faster = r["faster_than"][name].as_f64().unwrap();
+                assert!(
+                    abs_diff_eq!(faster, ms / check_ms, epsilon = 1e-9 * faster),
+                    "{r}"
+                );
+                assert_eq!(r["faster_than"].as_object().unwrap().len(), 1, "{r}");
+            }
+            None => assert!(r["faster_than"].as_object().unwrap().is_empty(), "{r}"),
+        }
+    }
+    assert_eq!(rivals, 2);
+}
+
+/// `speed --peers FILE` refuses, before timing anything, times of another problem (a
+/// fingerprint that is not `speed::problem(n)`'s) and a file that is not the peers' JSON.
+#[test]
+fn speed_refuses_peers_of_another_problem() {
+    let path = scratch("speed_peers_other.json");
+    std::fs::write(&path, fake_peers("0123456789abcdef")).unwrap();
+    let (code, out, err) = report_with_stderr(&["speed", "--peers", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("different problem at n = 256") && err.contains("0123456789abcdef"),
+        "{err}"
+    );
+    std::fs::write(&path, r#"{"schema": "something else"}"#).unwrap();
+    let (code, _, err) = report_with_stderr(&["speed", "--peers", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("jacobian-oracle-peers/1"), "{err}");
+    let (code, _, err) = report_with_stderr(&["speed", "--peers", "/no/such/peers.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/no/such/peers.json"), "{err}");
 }
 
 /// `soak --json`: one object per catalogue map, then the summary as the last line, with the

@@ -69,15 +69,10 @@ enum Command {
     /// scales, kinks), counting false alarms and panics; exit status 1 unless both are zero.
     Soak(soak::SoakArgs),
     /// Time each check of σ(Wx) against its floor (n = 16, 64, 256; projections also at 1024)
-    /// and against the peers' times (PyTorch gradcheck, JAX check_grads, numdifftools).
-    Speed {
-        /// Milliseconds spent on each median (more is steadier).
-        #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u64).range(1..=60_000))]
-        budget_ms: u64,
-        /// JSON Lines: one object per row.
-        #[arg(long)]
-        json: bool,
-    },
+    /// and against the peers' times (PyTorch gradcheck, JAX check_grads, numdifftools): fixed
+    /// reference figures from another machine, or with `--peers FILE` those measured in the
+    /// same run (`benches/peers/run.sh` runs both sides).
+    Speed(speed::SpeedArgs),
     /// Write three SVG plots into a directory: finite-difference error against step size
     /// (fd_error.svg), the Jacobian norm of deep sigmoid, tanh and ReLU networks
     /// (vanishing_gradient.svg), and the relative error of σ' = z(1 − z) against σ(a)σ(−a)
@@ -104,7 +99,10 @@ fn try_main() -> std::io::Result<bool> {
     let mut out = anstream::stdout().lock();
     let usage = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
     let ok = match cli.command {
-        None if cli.speed => speed::run(&mut out, cli.suite.json, cli.speed_budget_ms)?,
+        None if cli.speed => speed::run(
+            &mut out,
+            &speed::SpeedArgs::with(cli.speed_budget_ms, cli.suite.json),
+        )?,
         None => {
             let mut maps = catalogue();
             if cli.inject_wrong_map {
@@ -123,7 +121,7 @@ fn try_main() -> std::io::Result<bool> {
         }
         Some(Command::List { json }) => report::list(&mut out, json)?,
         Some(Command::Soak(args)) => soak::run(&mut out, &args)?,
-        Some(Command::Speed { budget_ms, json }) => speed::run(&mut out, json, budget_ms)?,
+        Some(Command::Speed(args)) => speed::run(&mut out, &args)?,
         Some(Command::Plot(args)) => plot::run(&mut out, &args)?,
     };
     out.flush()?;
