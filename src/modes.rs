@@ -54,7 +54,7 @@ use num_dual::DualNum;
 use std::cell::OnceCell;
 
 use crate::dual::second_order_column;
-use crate::oracle::{Probe, ROUNDING_SAFETY, RowParts, RowResolved};
+use crate::oracle::{Directions, Probe, ROUNDING_SAFETY, RowParts, RowResolved};
 use crate::report::{Agreement, Quantity};
 use crate::rounding::Bounded;
 use crate::scalar::AsVectorFn;
@@ -206,15 +206,15 @@ pub fn direction(n: usize, seed: u64, scale: Option<&DVector<f64>>) -> DVector<f
 /// The last scale is tried only where the Jacobian itself is finite on dual numbers (`⌈n/8⌉`
 /// passes, on this rare path only). With the products from the same batched dual pass
 /// (`None` if none is finite: the dual path itself overflows, which the checks then report).
+/// `first`, if given, is the first scale's directions, formed beforehand.
 fn own_directions<F: VectorFn + ?Sized>(
     f: &F,
     x: &DVector<f64>,
     seed: u64,
     k: usize,
+    mut first: Option<DMatrix<f64>>,
     mut accept: impl FnMut(&DMatrix<f64>) -> bool,
 ) -> (DMatrix<f64>, Option<DMatrix<f64>>) {
-    let n = x.len();
-    let shrink = 2f64.powi(-(n.next_power_of_two().trailing_zeros() as i32 + 2));
     let mut last = None;
     for scale in 0..3 {
         // Shrinking only helps where J itself is representable: where it is not (exp(x²) at
@@ -222,14 +222,10 @@ fn own_directions<F: VectorFn + ?Sized>(
         if scale == 2 && crate::dual::dual_jacobian(f, x).is_err() {
             break;
         }
-        let directions = DMatrix::from_columns(
-            &(0..k)
-                .map(|p| {
-                    let v = direction(n, seed + p as u64, (scale == 0).then_some(x));
-                    if scale == 2 { v * shrink } else { v }
-                })
-                .collect::<Vec<_>>(),
-        );
+        let directions = match first.take() {
+            Some(d) if scale == 0 => d,
+            _ => scaled_directions(x, seed, k, scale),
+        };
         let references = crate::dual::directional_derivatives(f, x, &directions);
         if references.is_some() && accept(&directions) {
             return (directions, references);
@@ -238,6 +234,21 @@ fn own_directions<F: VectorFn + ?Sized>(
     }
     let (directions, references) = last.expect("three scales tried");
     (directions, references)
+}
+
+/// The `k` directions of [`own_directions`] at one of its three scales (0: scaled with `|x|`,
+/// 1: unscaled, 2: unscaled times `2^−(⌈log₂ n⌉ + 2)`), as the columns of an `n×k` matrix.
+fn scaled_directions(x: &DVector<f64>, seed: u64, k: usize, scale: usize) -> DMatrix<f64> {
+    let n = x.len();
+    let shrink = 2f64.powi(-(n.next_power_of_two().trailing_zeros() as i32 + 2));
+    let mut directions = DMatrix::zeros(n, k);
+    for p in 0..k {
+        let v = direction(n, seed + p as u64, (scale == 0).then_some(x));
+        directions
+            .column_mut(p)
+            .copy_from(&if scale == 2 { v * shrink } else { v });
+    }
+    directions
 }
 
 /// `t ↦ f(x + t v)` on `t ∈ ℝ¹`: its `m×1` Jacobian at `t = 0` is `Jv`, and its analytic
@@ -268,6 +279,50 @@ impl<F: VectorFn + ?Sized> VectorFn for Along<'_, F> {
 impl<F: VectorFn + ?Sized> AnalyticJacobian for Along<'_, F> {
     fn jacobian(&self, _t: &DVector<f64>) -> DMatrix<f64> {
         DMatrix::from_column_slice(self.column.len(), 1, self.column.as_slice())
+    }
+}
+
+/// `t ↦ f(x + V t)` on `t ∈ ℝᵏ`: its `m×k` Jacobian at `t = 0` is `J·V` (column `p` is the
+/// projection `J·v_p`), and its analytic Jacobian is given (`J·V` from a full analytic
+/// Jacobian).
+pub(crate) struct Projected<'a, F: ?Sized> {
+    f: &'a F,
+    x: &'a DVector<f64>,
+    directions: &'a DMatrix<f64>,
+    products: DMatrix<f64>,
+}
+
+impl<F: VectorFn + ?Sized> VectorFn for Projected<'_, F> {
+    fn input_dim(&self) -> usize {
+        self.directions.ncols()
+    }
+    fn output_dim(&self) -> usize {
+        self.f.output_dim()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, t: &DVector<D>) -> DVector<D> {
+        // x + Σ_p t_p v_p, term by term in the order of p (along one v_p, the same point as
+        // x + t_p v_p), a contiguous column of V at a time.
+        let mut p: DVector<D> = self.x.map(D::from);
+        if !p.is_empty() {
+            for (&tp, v) in t
+                .iter()
+                .zip(self.directions.as_slice().chunks_exact(p.len()))
+            {
+                for (pl, &vl) in p.iter_mut().zip(v) {
+                    *pl += tp * vl;
+                }
+            }
+        }
+        self.f.eval(&p)
+    }
+    fn rust_expr(&self) -> Option<String> {
+        self.f.rust_expr()
+    }
+}
+
+impl<F: VectorFn + ?Sized> AnalyticJacobian for Projected<'_, F> {
+    fn jacobian(&self, _t: &DVector<f64>) -> DMatrix<f64> {
+        self.products.clone()
     }
 }
 
@@ -367,8 +422,29 @@ impl<F: VectorFn + ?Sized> RowResolved for Rows<'_, F> {
 
 /// `J·V` on plain slices of the column-major storage: each column of `J` is read once and
 /// added into the `k` products, four at a time (a contiguous loop the compiler vectorises;
-/// nalgebra's generic product reads `J` once per column of `V`).
+/// nalgebra's generic product reads `J` once per column of `V`). The projections' largest
+/// cost after the map's own evaluations (`k·m·n` multiply-adds): on an x86-64 CPU with AVX2
+/// the same loop runs compiled for it, four lanes wide instead of SSE2's two — the same
+/// operations in the same order (Rust never fuses a multiply and an add), so the same bits.
 fn products(jacobian: &DMatrix<f64>, directions: &DMatrix<f64>) -> DMatrix<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, detected just above.
+        return unsafe { products_avx2(jacobian, directions) };
+    }
+    products_portable(jacobian, directions)
+}
+
+/// [`products`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn products_avx2(jacobian: &DMatrix<f64>, directions: &DMatrix<f64>) -> DMatrix<f64> {
+    products_portable(jacobian, directions)
+}
+
+/// [`products`] for any CPU (inlined into [`products_avx2`], compiled there for AVX2).
+#[inline(always)]
+fn products_portable(jacobian: &DMatrix<f64>, directions: &DMatrix<f64>) -> DMatrix<f64> {
     let (m, k) = (jacobian.nrows(), directions.ncols());
     let mut out = DMatrix::zeros(m, k);
     if m == 0 {
@@ -501,7 +577,7 @@ impl Oracle {
     ) -> Result<Agreement, CheckError> {
         self.validate()?;
         crate::oracle::validate_input(f, x)?;
-        let (directions, references) = own_directions(f, x, JVP_SEED, DIRECTIONS, |_| true);
+        let (directions, references) = own_directions(f, x, JVP_SEED, DIRECTIONS, None, |_| true);
         let agreements = (0..DIRECTIONS)
             .map(|k| {
                 let v = directions.column(k).clone_owned();
@@ -599,7 +675,7 @@ impl Oracle {
                 f0,
                 reference,
                 Quantity::Jvp,
-                Some(v),
+                Directions::One(v),
                 None,
                 probe,
             )
@@ -748,7 +824,7 @@ impl Oracle {
             DVector::from_element(1, g0),
             None,
             Quantity::Vjp,
-            Some(u),
+            Directions::One(u),
             Some(&rows),
             probe,
         );
@@ -886,13 +962,20 @@ impl Oracle {
     }
 
     /// Checks a full analytic Jacobian through `k` random projections: for `k` signed
-    /// directions `v` (deterministic, scaled with `|x|`), the analytic `Jv` against the exact
-    /// `Jv` of one dual pass seeded with `v`, entry by entry, and finite differences along
-    /// `v`. It costs one analytic Jacobian, `k` dual passes and `2k` to `4k` evaluations —
-    /// `O(k)` instead of the `O(n)` of [`Oracle::check`] — and keeps no `n×n` matrix beyond
-    /// the analytic Jacobian. (A projection with an entry outside every other part of its
-    /// tolerance also measures the analytic side's noise, [`crate::noise`]: 29 more analytic
-    /// Jacobians and 25 dual passes for that projection.)
+    /// directions `v_p` (deterministic, scaled with `|x|`), the analytic `J·v_p` against the
+    /// exact `J·v_p` of one batched dual pass (`k` lanes), entry by entry, and finite
+    /// differences of `f` as the witness. The `k` projections are judged as one `m×k` matrix,
+    /// the Jacobian of `t ↦ f(x + Vt)` at `t = 0`: central differences along one random
+    /// signed combination `Σ_p u_p v_p` (2 evaluations), compared with the same combination
+    /// of the dual lanes, vouch for all `k` lanes at once; where they cannot (a
+    /// disagreement, an overflow), and for every projection with an entry the analytic side
+    /// fails, finite differences run along that `v_p` itself (2 to 6 evaluations each; all of
+    /// them with [`Oracle::with_directional_witness`]`(false)`). It costs one analytic
+    /// Jacobian, `J·V`, one dual pass and `3` evaluations in the common case — `O(k)` instead
+    /// of the `O(n)` of [`Oracle::check`] — and keeps no `n×n` matrix beyond the analytic
+    /// Jacobian. (A check with an entry outside every other part of its tolerance also
+    /// measures the analytic side's noise, [`crate::noise`]: 29 more analytic Jacobians and
+    /// 25 dual passes per projection that needs it.)
     ///
     /// (The contract speaks of `k` direction pairs `(u, v)` and `uᵀJv`: a dual pass gives the
     /// whole `Jv`, and comparing its `m` entries is stronger than comparing the one number
@@ -945,72 +1028,64 @@ impl Oracle {
                 found: jacobian.shape(),
             });
         }
+        // J·V along the first scale's directions while J is fresh in the cache (it reads all
+        // of J; every evaluation of the map after it reads the map's own data).
         let f0 = crate::oracle::eval_f64(f, x, m)?;
-        let t = DVector::zeros(1);
-        let (directions, references, products) = projections(f, x, &jacobian, k);
-        let mut all: Option<Agreement> = None;
-        for p in 0..k {
-            let v = directions.column(p).clone_owned();
-            let column = products.column(p).clone_owned();
-            let reference = references
-                .as_ref()
-                .map(|r| DMatrix::from_column_slice(m, 1, r.column(p).as_slice()));
-            let view = Along {
-                f,
-                x,
-                v: &v,
-                column,
-            };
-            // The analytic side's noise: J·v with the analytic Jacobian near x.
-            let projected_near = |p: &DVector<f64>| {
-                let j = f.jacobian(p);
-                if j.shape() == (m, n) {
-                    let jv = j * &v;
-                    DMatrix::from_column_slice(m, 1, jv.as_slice())
-                } else {
-                    DMatrix::zeros(0, 0)
-                }
-            };
-            let reference_near = |p: &DVector<f64>, _: usize| {
-                let view = Along {
-                    f,
-                    x: p,
-                    v: &v,
-                    column: DVector::zeros(0),
-                };
-                crate::dual::dual_column(&view, &DVector::zeros(1), 0)
-            };
-            let probe = Probe {
-                at: x,
-                analytic: &projected_near,
-                reference: &reference_near,
-            };
-            match self.check_with_reference(
-                &view,
-                &t,
-                f0.clone(),
-                reference,
-                Quantity::Jacobian,
-                Some(&v),
-                None,
-                probe,
-            ) {
-                Ok(a) => {
-                    all = Some(match all {
-                        None => a,
-                        Some(b) => b.merge(a),
-                    });
-                }
-                Err(projected) => {
-                    // Localise: the full check names the wrong entries.
-                    return Err(match self.check(f, x) {
-                        Err(full) => full,
-                        Ok(_) => with_x(projected, x),
-                    });
-                }
+        let first = scaled_directions(x, PROJECTION_SEED, k, 0);
+        let first_products = products(&jacobian, &first);
+        let (directions, references, products) =
+            projections(f, x, &jacobian, k, (first, first_products));
+        // One check of the m×k view t ↦ f(x + Vt) at t = 0: its analytic Jacobian is J·V,
+        // its reference the batched dual pass, and its finite differences are along the v_p.
+        let view = Projected {
+            f,
+            x,
+            directions: &directions,
+            products,
+        };
+        // The analytic side's noise: J·V with the analytic Jacobian near x.
+        let projected_near = |p: &DVector<f64>| {
+            let j = f.jacobian(p);
+            if j.shape() == (m, n) {
+                self::products(&j, &directions)
+            } else {
+                DMatrix::zeros(0, 0)
             }
-        }
-        let mut agreement = all.expect("k ≥ 1");
+        };
+        let reference_near = |p: &DVector<f64>, j: usize| {
+            let view = Projected {
+                f,
+                x: p,
+                directions: &directions,
+                products: DMatrix::zeros(0, 0),
+            };
+            crate::dual::dual_column(&view, &DVector::zeros(k), j)
+        };
+        let probe = Probe {
+            at: x,
+            analytic: &projected_near,
+            reference: &reference_near,
+        };
+        let result = self.check_with_reference(
+            &view,
+            &DVector::zeros(k),
+            f0,
+            references,
+            Quantity::Jacobian,
+            Directions::PerColumn(&directions),
+            None,
+            probe,
+        );
+        let mut agreement = match result {
+            Ok(a) => a,
+            Err(projected) => {
+                // Localise: the full check names the wrong entries.
+                return Err(match self.check(f, x) {
+                    Err(full) => full,
+                    Ok(_) => with_x(projected, x),
+                });
+            }
+        };
         agreement.shape = (m, n);
         agreement.evaluations.f64_evals += 1;
         agreement.evaluations.dual_evals += k.div_ceil(crate::dual::LANES);
@@ -1019,21 +1094,28 @@ impl Oracle {
 }
 
 /// The `k` directions `V` of [`Oracle::check_projected`], their exact references `JV` (one
-/// batched dual pass; `None` if it fails) and the analytic products `J·V`.
+/// batched dual pass; `None` if it fails) and the analytic products `J·V`; `first` is the
+/// first scale's directions and their products, formed beforehand.
 fn projections<F: VectorFn + ?Sized>(
     f: &F,
     x: &DVector<f64>,
     jacobian: &DMatrix<f64>,
     k: usize,
+    first: (DMatrix<f64>, DMatrix<f64>),
 ) -> (DMatrix<f64>, Option<DMatrix<f64>>, DMatrix<f64>) {
     // All k exact references Jv in one batched dual pass (as many lanes as directions).
     // A finite J must have finite products along the directions (the oracle's own J·V
-    // overflowing is not the map's fault). The products are formed once, walking J's
-    // contiguous columns once, and kept for the directions that are accepted; J is swept
-    // for finiteness only where a product is not finite.
-    let mut formed: Option<(DMatrix<f64>, DMatrix<f64>)> = None;
-    let (directions, references) = own_directions(f, x, PROJECTION_SEED, k, |v| {
-        let jv = products(jacobian, v);
+    // overflowing is not the map's fault). The products are formed once per scale tried,
+    // walking J's contiguous columns once; J is swept for finiteness only where a product
+    // is not finite.
+    let (first, first_products) = first;
+    // The directions last tried and their products.
+    let mut formed = Some((first.clone(), first_products));
+    let (directions, references) = own_directions(f, x, PROJECTION_SEED, k, Some(first), |v| {
+        let jv = match formed.take() {
+            Some((u, jv)) if u == *v => jv,
+            _ => products(jacobian, v),
+        };
         let accepted =
             jv.iter().all(|e| e.is_finite()) || !jacobian.as_slice().iter().all(|e| e.is_finite());
         formed = Some((v.clone(), jv));
@@ -1056,6 +1138,21 @@ mod tests {
         for k in 0..=9 {
             let v = DMatrix::from_fn(5, k, |r, p| ((r + 3 * p) % 7) as f64 - 3.0);
             assert_eq!(super::products(&j, &v), &j * &v, "k = {k}");
+        }
+    }
+
+    #[test]
+    fn products_same_bits_on_every_path() {
+        // Entries whose products and sums round: the AVX2 path must round them as the
+        // portable one does.
+        let j = DMatrix::from_fn(37, 29, |r, c| ((r * 31 + c * 17) % 23) as f64 / 7.0 - 1.3);
+        let v = DMatrix::from_fn(29, 6, |r, p| ((r * 13 + p * 5) % 11) as f64 / 3.0 - 1.7);
+        let portable = super::products_portable(&j, &v);
+        assert_eq!(super::products(&j, &v), portable);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 detected just above.
+            assert_eq!(unsafe { super::products_avx2(&j, &v) }, portable);
         }
     }
 }

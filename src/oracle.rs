@@ -444,7 +444,8 @@ impl Oracle {
             analytic: &analytic,
             reference: &reference,
         };
-        self.check_with_reference(f, x, f0, None, quantity, direction, None, probe)
+        let directions = direction.map_or(Directions::Axes, Directions::One);
+        self.check_with_reference(f, x, f0, None, quantity, directions, None, probe)
     }
 
     /// [`Oracle::check_with_value`] with the dual reference possibly computed already (the
@@ -460,7 +461,7 @@ impl Oracle {
         f0: DVector<f64>,
         reference: Option<DMatrix<f64>>,
         quantity: Quantity,
-        direction: Option<&DVector<f64>>,
+        directions: Directions<'_>,
         rows: Option<&dyn RowResolved>,
         probe: Probe<'_>,
     ) -> Result<Agreement, CheckError> {
@@ -493,10 +494,33 @@ impl Oracle {
             &reference,
             evaluations,
             quantity,
-            direction,
+            directions,
             rows,
             probe,
         )
+    }
+}
+
+/// What a view differentiates along, for the underflow floor of its entries and for the
+/// `direction` its failures report.
+#[derive(Clone, Copy)]
+pub(crate) enum Directions<'a> {
+    /// The coordinate axes: a Jacobian, gradient or Hessian.
+    Axes,
+    /// One direction for every entry: the `v` of a JVP, the `u` of a VJP.
+    One(&'a DVector<f64>),
+    /// One direction per column: column `p` of a projection view is `J·v_p`.
+    PerColumn(&'a DMatrix<f64>),
+}
+
+impl Directions<'_> {
+    /// The direction of column `j`'s entries, if any.
+    pub(crate) fn of_column(self, j: usize) -> Option<DVector<f64>> {
+        match self {
+            Directions::Axes => None,
+            Directions::One(d) => Some(d.clone()),
+            Directions::PerColumn(v) => Some(v.column(j).clone_owned()),
+        }
     }
 }
 

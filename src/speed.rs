@@ -713,6 +713,61 @@ pub fn median_seconds(mut run: impl FnMut(), budget: Duration) -> f64 {
     times[times.len() / 2]
 }
 
+/// Median seconds per call of `check` and of `floor`, their batches interleaved (a batch of
+/// one, then a batch of the other, each at least 10 ms or one call, at least 5 of each, about
+/// `budget` for each median): a machine that slows down or speeds up during the measurement
+/// (frequency, other load) moves both, so their ratio holds where two medians taken one after
+/// the other would not.
+///
+/// ```
+/// use jacobian_oracle::speed::median_seconds_interleaved;
+/// use std::time::Duration;
+///
+/// let (mut a, mut b) = (0, 0);
+/// let (check, floor) = median_seconds_interleaved(
+///     || { a += 1; std::thread::sleep(Duration::from_millis(2)); },
+///     || { b += 1; std::thread::sleep(Duration::from_millis(1)); },
+///     Duration::from_millis(1),
+/// );
+/// assert!(check > floor && floor >= 1e-3 && check < 0.1);
+/// assert!(a >= 2 + 5 && b >= 2 + 5);
+/// ```
+pub fn median_seconds_interleaved(
+    mut check: impl FnMut(),
+    mut floor: impl FnMut(),
+    budget: Duration,
+) -> (f64, f64) {
+    let warm = |run: &mut dyn FnMut()| {
+        run();
+        let start = Instant::now();
+        run();
+        let once = start.elapsed().as_secs_f64().max(1e-7);
+        let per_batch = ((0.01 / once).ceil() as usize).max(1);
+        let batches = (budget.as_secs_f64() / (once * per_batch as f64)) as usize;
+        (per_batch, batches)
+    };
+    let (check_batch, check_batches) = warm(&mut check);
+    let (floor_batch, floor_batches) = warm(&mut floor);
+    let batches = check_batches.min(floor_batches).clamp(5, 200);
+    let time = |run: &mut dyn FnMut(), per_batch: usize| {
+        let t = Instant::now();
+        for _ in 0..per_batch {
+            run();
+        }
+        t.elapsed().as_secs_f64() / per_batch as f64
+    };
+    let (mut checks, mut floors) = (Vec::new(), Vec::new());
+    for _ in 0..batches {
+        checks.push(time(&mut check, check_batch));
+        floors.push(time(&mut floor, floor_batch));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(checks), median(floors))
+}
+
 /// A peer's time against one of our checks.
 ///
 /// ```
@@ -831,39 +886,37 @@ pub fn table_against(budget: Duration, sizes: &[usize], peers: &[PeerTime]) -> V
     };
     for &n in sizes {
         let (f, x) = problem(n);
+        // Each check's batches interleaved with its floor's (median_seconds_interleaved).
+        let full_floor = || {
+            black_box(floor_full(&f, &x));
+        };
         if n <= 256 {
-            let floor = median_seconds(
-                || {
-                    black_box(floor_full(&f, &x));
-                },
-                budget,
-            );
-            let full = median_seconds(
+            let (full, floor) = median_seconds_interleaved(
                 || drop(black_box(oracle.check(&f, &x).expect("right"))),
+                full_floor,
                 budget,
             );
             rows.push(row("full", n, full, floor));
             let f32_layer = LayerF32::new(f.clone());
-            let f32c = median_seconds(
+            let (f32c, floor) = median_seconds_interleaved(
                 || drop(black_box(oracle.check_f32(&f32_layer, &x).expect("right"))),
+                full_floor,
                 budget,
             );
             rows.push(row("f32", n, f32c, floor));
             let backward = Backward(f.clone());
-            let vjp = median_seconds(
+            let (vjp, floor) = median_seconds_interleaved(
                 || drop(black_box(oracle.check_vjp(&backward, &x).expect("right"))),
+                full_floor,
                 budget,
             );
             rows.push(row("vjp (3 dirs)", n, vjp, floor));
         }
-        let floor = median_seconds(
+        let (projected, floor) = median_seconds_interleaved(
+            || drop(black_box(oracle.check_projected(&f, &x, 4).expect("right"))),
             || {
                 black_box(floor_projected(&f, &x, 4));
             },
-            budget,
-        );
-        let projected = median_seconds(
-            || drop(black_box(oracle.check_projected(&f, &x, 4).expect("right"))),
             budget,
         );
         rows.push(row("projected k4", n, projected, floor));

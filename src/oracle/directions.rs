@@ -31,6 +31,13 @@ use crate::{Oracle, VectorFn};
 /// How many directions the witness differentiates along.
 pub(crate) const WITNESS_DIRECTIONS: usize = 3;
 
+/// How many directions the witness differentiates along in a projection view
+/// ([`crate::Oracle::check_projected`]), whose `k` columns `J·v_p` are themselves along random
+/// signed directions: one random signed combination `Σ_p u_p v_p` of them, compared with the
+/// same combination of the dual reference's `k` lanes (a lane wrong by `δ_p` moves it by
+/// `Σ_p u_p δ_p`). Two evaluations vouch for the `k` lanes, instead of `2k`.
+pub(crate) const PROJECTION_WITNESS_DIRECTIONS: usize = 1;
+
 /// Seed of the directions ([`crate::modes::direction`]): distinct from those of the JVP, VJP
 /// and projection checks.
 const SEED: u64 = 0x00D1_2EC7;
@@ -44,16 +51,16 @@ pub(super) struct Vouched {
 /// `D·v_p` for every direction, walking `D`'s columns once, and the rounding bound of the
 /// sums, `n·ε·Σ_k |D_ik|·max_p |v_pk|` (Higham §3.1: an inner product of length `n` is exact
 /// to `γ_n` times its absolute terms; one bound serves every direction).
-fn products_with_rounding(
+fn products_with_rounding<const N: usize>(
     dual: &DMatrix<f64>,
-    directions: &[DVector<f64>; WITNESS_DIRECTIONS],
-) -> ([DVector<f64>; WITNESS_DIRECTIONS], DVector<f64>) {
+    directions: &[DVector<f64>; N],
+) -> ([DVector<f64>; N], DVector<f64>) {
     let m = dual.nrows();
-    let mut dv: [Vec<f64>; WITNESS_DIRECTIONS] = std::array::from_fn(|_| vec![0.0; m]);
+    let mut dv: [Vec<f64>; N] = std::array::from_fn(|_| vec![0.0; m]);
     let mut abs = vec![0.0; m];
     if m > 0 {
         for (k, col) in dual.as_slice().chunks_exact(m).enumerate() {
-            let v: [f64; WITNESS_DIRECTIONS] = std::array::from_fn(|p| directions[p][k]);
+            let v: [f64; N] = std::array::from_fn(|p| directions[p][k]);
             let w = v.iter().fold(0.0f64, |w, e| w.max(e.abs()));
             for (i, &d) in col.iter().enumerate() {
                 for (p, vp) in v.iter().enumerate() {
@@ -68,10 +75,39 @@ fn products_with_rounding(
 }
 
 impl Oracle {
-    /// Whether finite differences of `f` along [`WITNESS_DIRECTIONS`] signed directions agree
-    /// with the dual reference `dual` in every output (see the [module docs](self)); `None` if
-    /// any comparison fails or cannot be made. `delta_f` is the rounding of each output.
+    /// Whether finite differences of `f` along `count` signed directions
+    /// ([`WITNESS_DIRECTIONS`], or [`PROJECTION_WITNESS_DIRECTIONS`]) agree with the dual
+    /// reference `dual` in every output (see the [module docs](self)); `None` if any
+    /// comparison fails or cannot be made. `delta_f` is the rounding of each output.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal: the judge's state, passed apart"
+    )]
     pub(super) fn vouch_by_directions<F: VectorFn + ?Sized>(
+        &self,
+        f: &F,
+        x: &DVector<f64>,
+        f0: &DVector<f64>,
+        dual: &DMatrix<f64>,
+        delta_f: &DVector<f64>,
+        count: usize,
+        evaluations: &mut Evaluations,
+    ) -> Option<Vouched> {
+        match count {
+            PROJECTION_WITNESS_DIRECTIONS => self.vouch_along::<F, PROJECTION_WITNESS_DIRECTIONS>(
+                f,
+                x,
+                f0,
+                dual,
+                delta_f,
+                evaluations,
+            ),
+            _ => self.vouch_along::<F, WITNESS_DIRECTIONS>(f, x, f0, dual, delta_f, evaluations),
+        }
+    }
+
+    /// [`Oracle::vouch_by_directions`] along `N` directions.
+    fn vouch_along<F: VectorFn + ?Sized, const N: usize>(
         &self,
         f: &F,
         x: &DVector<f64>,
@@ -81,7 +117,7 @@ impl Oracle {
         evaluations: &mut Evaluations,
     ) -> Option<Vouched> {
         let mut vouched = Vouched { worst: None };
-        let directions: [DVector<f64>; WITNESS_DIRECTIONS] =
+        let directions: [DVector<f64>; N] =
             std::array::from_fn(|k| crate::modes::direction(x.len(), SEED + k as u64, Some(x)));
         let (products, rounding) = products_with_rounding(dual, &directions);
         for (v, dv) in directions.iter().zip(&products) {

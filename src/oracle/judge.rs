@@ -17,9 +17,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::directions::WITNESS_DIRECTIONS;
+use super::directions::{PROJECTION_WITNESS_DIRECTIONS, WITNESS_DIRECTIONS};
 use super::witness::{Escalation, FdState, WitnessEntry, WitnessInputs};
-use super::{MATRIX_ULPS, Probe, ROUNDING_SAFETY, RowParts, RowResolved};
+use super::{Directions, MATRIX_ULPS, Probe, ROUNDING_SAFETY, RowParts, RowResolved};
 use crate::dual::{SecondOrderColumn, second_order_column};
 use crate::fd::Stencil;
 use crate::noise::{NoiseCredit, Precision};
@@ -47,7 +47,7 @@ impl Oracle {
         dual: &DMatrix<f64>,
         evaluations: Evaluations,
         quantity: Quantity,
-        direction: Option<&DVector<f64>>,
+        directions: Directions<'_>,
         rows: Option<&dyn RowResolved>,
         probe: Probe<'_>,
     ) -> Result<Agreement, CheckError> {
@@ -59,9 +59,9 @@ impl Oracle {
             analytic,
             dual,
             quantity,
-            direction,
+            directions,
             rows,
-            parts: SharedParts::new(f0, dual, x, quantity, direction),
+            parts: SharedParts::new(f0, dual, x, quantity, directions),
             value_bounds: ValueBounds(None),
             noise: NoiseCredit::new(
                 probe.at,
@@ -74,16 +74,23 @@ impl Oracle {
         };
         let (m, n) = dual.shape();
         // Finite differences along a few directions vouch for the whole dual reference at
-        // once; only if they cannot does every column get its own (see `directions`).
+        // once; only if they cannot does every column get its own (see `directions`). A
+        // projection view's columns are already random directions: one signed combination
+        // of them is the witness's direction.
+        let count = match directions {
+            Directions::PerColumn(_) => PROJECTION_WITNESS_DIRECTIONS,
+            _ => WITNESS_DIRECTIONS,
+        };
         let vouched = self.finite_differences
             && self.directional_witness
-            && n > WITNESS_DIRECTIONS
+            && n > count
             && match self.vouch_by_directions(
                 f,
                 x,
                 f0,
                 dual,
                 &check.parts.delta_f,
+                count,
                 &mut check.stats.evaluations,
             ) {
                 Some(v) => {
@@ -117,7 +124,7 @@ struct CheckContext<'a, F: ?Sized> {
     /// The dual reference.
     dual: &'a DMatrix<f64>,
     quantity: Quantity,
-    direction: Option<&'a DVector<f64>>,
+    directions: Directions<'a>,
     /// For a contracted view: the tolerance parts resolved over the rows it contracts.
     rows: Option<&'a dyn RowResolved>,
     parts: SharedParts,
@@ -149,7 +156,7 @@ impl SharedParts {
         dual: &DMatrix<f64>,
         x: &DVector<f64>,
         quantity: Quantity,
-        direction: Option<&DVector<f64>>,
+        directions: Directions<'_>,
     ) -> SharedParts {
         let (eps, floor_of_precision) = quantity.precision();
         SharedParts {
@@ -157,7 +164,7 @@ impl SharedParts {
             eps,
             coarser: eps / f64::EPSILON,
             matrix: matrix(eps, dual),
-            floor: floor(floor_of_precision, direction),
+            floor: floor(floor_of_precision, directions),
         }
     }
 }
@@ -169,11 +176,18 @@ fn matrix(eps: f64, dual: &DMatrix<f64>) -> f64 {
 
 /// The underflow floor of every entry's tolerance: that of the analytic side's precision.
 /// A JVP or VJP entry sums entries of J weighted by the direction: each carries the
-/// underflow floor, so the sum carries Σ|d_k|·floor (summed term by term: no overflow).
-fn floor(floor: f64, direction: Option<&DVector<f64>>) -> f64 {
-    direction.map_or(floor, |d| {
-        d.iter().map(|e| e.abs() * floor).sum::<f64>().max(floor)
-    })
+/// underflow floor, so the sum carries Σ|d_k|·floor (summed term by term: no overflow); a
+/// projection view's entries, that of the largest of its directions.
+fn floor(floor: f64, directions: Directions<'_>) -> f64 {
+    let weighted = |d: &[f64]| d.iter().map(|e| e.abs() * floor).sum::<f64>().max(floor);
+    match directions {
+        Directions::Axes => floor,
+        Directions::One(d) => weighted(d.as_slice()),
+        Directions::PerColumn(v) => v
+            .column_iter()
+            .map(|c| weighted(c.as_slice()))
+            .fold(floor, f64::max),
+    }
 }
 
 /// The running rounding bound of each f_i (one pass of eval on bounded numbers), computed
@@ -756,7 +770,7 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         let err = (w.analytic - w.dual).abs();
         Some(CheckError::Mismatch(Box::new(Mismatch {
             quantity: self.quantity,
-            direction: self.direction.cloned(),
+            direction: self.directions.of_column(w.col),
             shape: self.dual.shape(),
             witnesses: w,
             abs_error: if w.analytic.is_finite() {
@@ -785,7 +799,7 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
             .max_by(|p, q| fd_gap(&p.witnesses).total_cmp(&fd_gap(&q.witnesses)))?;
         Some(CheckError::EvalDerivative(Box::new(EvalDerivative {
             quantity: self.quantity,
-            direction: self.direction.cloned(),
+            direction: self.directions.of_column(worst.witnesses.col),
             shape: self.dual.shape(),
             witnesses: worst.witnesses,
             analytic_agrees_with_fd: worst.fd_agrees_with_analytic,
@@ -811,7 +825,7 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
         };
         Some(CheckError::CannotJudge(Box::new(CannotJudge {
             quantity: self.quantity,
-            direction: self.direction.cloned(),
+            direction: self.directions.of_column(worst.witnesses.col),
             reason,
             shape: self.dual.shape(),
             witnesses: worst.witnesses,
