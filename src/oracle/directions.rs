@@ -117,6 +117,7 @@ impl Oracle {
         evaluations: &mut Evaluations,
     ) -> Option<Vouched> {
         let mut vouched = Vouched { worst: None };
+        let mut worst_ratio = 0.0;
         let directions: [DVector<f64>; N] =
             std::array::from_fn(|k| crate::modes::direction(x.len(), SEED + k as u64, Some(x)));
         let (products, rounding) = products_with_rounding(dual, &directions);
@@ -152,7 +153,10 @@ impl Oracle {
                         stat
                     }
                 };
-                if vouched.worst.is_none_or(|w| stat.ratio() > w.ratio()) {
+                // (The worst ratio kept, not divided again for every row.)
+                let ratio = stat.ratio();
+                if vouched.worst.is_none() || ratio > worst_ratio {
+                    worst_ratio = ratio;
                     vouched.worst = Some(stat);
                 }
             }

@@ -100,11 +100,20 @@ impl Oracle {
                 None => false,
             };
         let mut flagged: Vec<Flagged> = Vec::new();
+        let (analytic_all, dual_all) = (check.analytic.as_slice(), check.dual.as_slice());
         for j in 0..n {
             let mut column = check.column(j, vouched);
-            for i in 0..m {
-                // The common case first, in a tight loop (see `plain_agreement`).
-                if !(column.deferred && check.plain_agreement(i, j)) {
+            if column.deferred {
+                // The common case first, in a tight loop over the column's slices (see
+                // `plain_agreement`).
+                let (a, d) = (&analytic_all[j * m..][..m], &dual_all[j * m..][..m]);
+                for (i, (&a, &d)) in a.iter().zip(d).enumerate() {
+                    if !check.plain_agreement(i, j, a, d) {
+                        flagged.extend(check.judge_entry(&mut column, i));
+                    }
+                }
+            } else {
+                for i in 0..m {
                     flagged.extend(check.judge_entry(&mut column, i));
                 }
             }
@@ -171,7 +180,9 @@ impl SharedParts {
 
 /// The norm-wise part of every entry's tolerance: `8ε·max|dual|` ([`MATRIX_ULPS`]).
 fn matrix(eps: f64, dual: &DMatrix<f64>) -> f64 {
-    MATRIX_ULPS * eps * dual.amax()
+    // `amax` on the plain slice (nalgebra's own walks a generic iterator).
+    let amax = dual.as_slice().iter().fold(0.0, |m: f64, e| m.max(e.abs()));
+    MATRIX_ULPS * eps * amax
 }
 
 /// The underflow floor of every entry's tolerance: that of the analytic side's precision.
@@ -184,8 +195,9 @@ fn floor(floor: f64, directions: Directions<'_>) -> f64 {
         Directions::Axes => floor,
         Directions::One(d) => weighted(d.as_slice()),
         Directions::PerColumn(v) => v
-            .column_iter()
-            .map(|c| weighted(c.as_slice()))
+            .as_slice()
+            .chunks_exact(v.nrows().max(1))
+            .map(weighted)
             .fold(floor, f64::max),
     }
 }
@@ -463,12 +475,12 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
     }
 
     /// The common case, where the directional witness vouched for the dual reference: whether
-    /// entry `(i, j)` is within the first parts of its tolerance (ulps, norm-wise, floor) with
+    /// entry `(i, j)` (analytic `a`, dual `d`) is within the first parts of its tolerance (ulps, norm-wise, floor) with
     /// no need for more (below a quarter of them with full statistics) — then it needs no
     /// other part and no finite difference of its own, and it is recorded here as
     /// [`CheckContext::judge_entry`] would record it.
-    fn plain_agreement(&mut self, i: usize, j: usize) -> bool {
-        let (a, d) = (self.analytic[(i, j)], self.dual[(i, j)]);
+    #[inline]
+    fn plain_agreement(&mut self, i: usize, j: usize, a: f64, d: f64) -> bool {
         let err = (a - d).abs();
         let relative = self.oracle.ulps * self.parts.eps * d.abs();
         let total = relative + self.parts.matrix + self.parts.floor;
