@@ -11,7 +11,7 @@
 //! and several cannot cancel along [`WITNESS_DIRECTIONS`] independent directions. So when
 //! every output agrees along every direction — the central difference within its rounding
 //! (stage 0), else Richardson within its estimate — the dual reference is vouched for, at
-//! `2·WITNESS_DIRECTIONS` evaluations (4 more per direction that needs Richardson) instead of
+//! `2·WITNESS_DIRECTIONS` evaluations (2 more per direction that needs Richardson) instead of
 //! `2n`.
 //!
 //! Anything else — a disagreement, an overflow — says nothing about *which* column is off, so
