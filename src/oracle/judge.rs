@@ -194,11 +194,22 @@ fn floor(floor: f64, directions: Directions<'_>) -> f64 {
     match directions {
         Directions::Axes => floor,
         Directions::One(d) => weighted(d.as_slice()),
-        Directions::PerColumn(v) => v
-            .as_slice()
-            .chunks_exact(v.nrows().max(1))
-            .map(weighted)
-            .fold(floor, f64::max),
+        Directions::PerColumn(v) => {
+            // Column by column, each summed in its own order, four columns side by side.
+            let n = v.nrows();
+            let mut largest = floor;
+            for block in v.as_slice().chunks(4 * n.max(1)) {
+                let columns = block.len() / n.max(1);
+                let mut sums = [0.0f64; 4];
+                for l in 0..n {
+                    for (q, s) in sums.iter_mut().enumerate().take(columns) {
+                        *s += block[q * n + l].abs() * floor;
+                    }
+                }
+                largest = sums[..columns].iter().fold(largest, |a, &b| a.max(b));
+            }
+            largest
+        }
     }
 }
 
@@ -1076,6 +1087,10 @@ fn forward_errors(f0: &DVector<f64>, dual: &DMatrix<f64>, x: &DVector<f64>) -> D
         // Contiguous columns as slices: the loop vectorises.
         for (col, xk) in dual.as_slice().chunks_exact(m).zip(x.iter()) {
             let w = xk.abs();
+            if w == 0.0 {
+                // Adds exact zeros (the reference is finite): a view's `t = 0`, skipped.
+                continue;
+            }
             for (s, d) in sums.as_mut_slice().iter_mut().zip(col) {
                 *s += d.abs() * w;
             }
