@@ -1418,7 +1418,7 @@ fn black_box_detection_threshold() {
     let layer = SigmoidLayer::new(fixed_matrix(8, 8, 0.8));
     let x = fixed_vector(8, 1.0);
     let scan = [
-        1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12,
+        1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
     ];
     let mut thresholds = black_box_thresholds(&layer, &x, &scan);
     thresholds.sort_by(|a, b| a.2.total_cmp(&b.2));
@@ -1437,17 +1437,18 @@ fn black_box_detection_threshold() {
         thresholds[0].2,
         thresholds[thresholds.len() - 1].2
     );
-    // The README's figures: every entry caught at 1e-6, the median and the largest entry at
-    // 1e-8, none at 1e-9 (the rounding part of the first estimate, ≈ 6e-10·|f_i|, is the
-    // floor: a claim below it would be luck).
-    assert!(t_largest <= 1e-8, "largest entry: {t_largest:e}");
-    assert!(median <= 1e-8, "median entry: {median:e}");
+    // The README's figures (adaptive Richardson differences, `fd::adaptive`): every entry
+    // caught at 1e-8 (the first witness alone: 1e-6), the median and the largest entry at
+    // 1e-10 (alone: 1e-8); none at 1e-14, where the rounding of f itself is the floor (a
+    // claim below it would be luck).
+    assert!(t_largest <= 1e-10, "largest entry: {t_largest:e}");
+    assert!(median <= 1e-10, "median entry: {median:e}");
     assert!(
-        thresholds[thresholds.len() - 1].2 <= 1e-6,
+        thresholds[thresholds.len() - 1].2 <= 1e-8,
         "every entry: {:e}",
         thresholds[thresholds.len() - 1].2
     );
-    assert!(thresholds[0].2 > 1e-9, "best entry: {:e}", thresholds[0].2);
+    assert!(thresholds[0].2 > 1e-14, "best entry: {:e}", thresholds[0].2);
 }
 
 /// Regression (a missed mistake, fixed): `sin` at 0 has derivative 1; a black-box Jacobian of
@@ -1746,4 +1747,54 @@ fn permuted_rows_are_caught_in_a_black_box_wherever_they_show() {
     );
     println!("black box: caught on {caught} of 256 cases");
     assert!(caught >= 160, "caught on {caught} of 256 cases");
+}
+
+/// Regression (a false alarm found while building the adaptive witness): a saturated sigmoid
+/// (pre-activation −446, values near 1e-194) whose pre-activation rounding moves `f` by
+/// `1e-14` relative between nearby points. Held to adaptive differences with the model's
+/// `4ε|f_i|` alone, the right Jacobian failed by `1.3e-12` relative; with the rounding
+/// measured along the coordinate (and the noise fit scaled, so that its squares no longer
+/// underflow) it passes, and a wrong entry is still caught.
+#[test]
+fn black_box_saturated_layer_with_amplified_rounding() {
+    let w = DMatrix::from_row_slice(
+        3,
+        6,
+        &[
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            11.875,
+            28.37872218736443,
+            -40.0,
+            -2.7579223089887783,
+            20.0,
+            40.0,
+        ],
+    );
+    let x = v(&[-3.0, -6.0, 3.0, 0.0, 0.0, -3.0]);
+    let layer = SigmoidLayer::new(w);
+    let right = layer.jacobian(&x);
+    let agreement = Oracle::default()
+        .check_black_box(|p| layer.eval(p), &right, &x)
+        .unwrap();
+    assert_eq!(agreement.shape, (3, 6));
+    let mut wrong = right.clone();
+    wrong[(2, 3)] *= 1.0 + 1e-8;
+    let err = Oracle::default()
+        .check_black_box(|p| layer.eval(p), &wrong, &x)
+        .unwrap_err();
+    let CheckError::Mismatch(m) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!((m.witnesses.row, m.witnesses.col), (2, 3), "{m}");
 }
