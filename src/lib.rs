@@ -200,6 +200,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "argmin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "argmin")))]
+pub mod argmin;
 pub mod black_box;
 pub mod catalogue;
 pub mod dual;
