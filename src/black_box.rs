@@ -44,7 +44,10 @@
 //! let f = |x: &DVector<f64>| x.map(f64::sin);
 //! let x = DVector::from_vec(vec![0.3, -1.2, 2.0]);
 //! let right = DMatrix::from_diagonal(&x.map(f64::cos));
-//! Oracle::default().check_black_box(f, &right, &x).unwrap();
+//! let agreement = Oracle::default().check_black_box(f, &right, &x).unwrap();
+//! // Held to finite differences: there is no dual reference to speak of.
+//! let text = agreement.to_string();
+//! assert!(text.contains("analytic-vs-finite-difference error") && !text.contains("dual"), "{text}");
 //!
 //! // One entry off by one part in a million: caught from finite differences alone.
 //! let mut wrong = right.clone();
