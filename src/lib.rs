@@ -204,6 +204,9 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "argmin")))]
 pub mod argmin;
 pub mod black_box;
+#[cfg(feature = "candle")]
+#[cfg_attr(docsrs, doc(cfg(feature = "candle")))]
+pub mod candle;
 pub mod catalogue;
 pub mod dual;
 mod error;
