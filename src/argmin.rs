@@ -165,13 +165,17 @@ fn call<T>(
     match result {
         Ok(v) => to_vector(v),
         Err(error) => {
-            let mut first = first.borrow_mut();
-            if first.is_none() {
-                *first = Some((method, x.as_slice().to_vec(), error));
-            }
+            remember(first, method, x, error);
             DVector::from_element(len, f64::NAN)
         }
     }
+}
+
+/// Keeps `error` of `method` at `x` if it is the first.
+fn remember(first: &FirstError, method: &'static str, x: &DVector<f64>, error: Error) {
+    first
+        .borrow_mut()
+        .get_or_insert_with(|| (method, x.as_slice().to_vec(), error));
 }
 
 /// Checks `problem.gradient` against finite differences of `problem.cost` at `param`
@@ -307,10 +311,7 @@ where
             DMatrix::from_element(n, n, f64::NAN)
         }),
         Err(error) => {
-            let mut first = first.borrow_mut();
-            if first.is_none() {
-                *first = Some(("hessian", p.as_slice().to_vec(), error));
-            }
+            remember(&first, "hessian", p, error);
             DMatrix::from_element(n, n, f64::NAN)
         }
     };

@@ -59,7 +59,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::fd::{ADAPTIVE_STEPS, AdaptiveEstimate, SCATTER_POINTS, Stencil, adaptive};
+use crate::fd::{ADAPTIVE_STEPS, AdaptiveEstimate, Eval, SCATTER_POINTS, Stencil, adaptive};
 use crate::noise::{NoiseCredit, Precision};
 use crate::oracle::{AnalyticAt, FdVerdict, WitnessEntry, WitnessInputs, checked_f64_output};
 use crate::report::{
@@ -241,50 +241,19 @@ impl Oracle {
                 // estimate and sharper than it, the analytic entry is held to them.
                 if let FdVerdict::Agree { .. } = verdict {
                     let column = sharper.get_or_insert_with(|| {
-                        // The rounding of each output measured along x_j (the model's few
-                        // ulps of |f_i| miss what exp or a long sum amplifies), as the first
-                        // witness measures it: ±2h and six scattered points, then the
-                        // steps of the adaptive sequence.
-                        let before = (stencil.has(2), stencil.has(-2));
-                        let measured = stencil
-                            .extend(&mut eval, x, &[-2, 2])
-                            .and_then(|()| stencil.scatter(&mut eval, x));
-                        stats.evaluations.f64_evals += usize::from(!before.0)
-                            + usize::from(!before.1)
-                            + SCATTER_POINTS
-                            + 2 * ADAPTIVE_STEPS;
-                        measured?;
-                        let rounding = DVector::from_fn(m, |i, _| {
-                            delta[i].max(NOISE_SIGMAS * stencil.residual_noise(i))
-                        });
-                        adaptive(&mut eval, x, j, &f0, &rounding)
+                        sharper_column(&mut eval, x, j, &f0, &delta, &mut stencil, &mut stats)
                     });
-                    if let Some(e) = column.as_ref().map(|c| c[i]) {
-                        let safety = self.fd_safety();
-                        let guard = self.ulps() * f64::EPSILON * a.abs() + f64::MIN_POSITIVE;
-                        let consistent = (e.value - fd.value).abs()
-                            <= safety * (e.error_estimate + fd.error_estimate) + guard;
-                        let outside = |allowance: f64| {
-                            (a - e.value).abs() > safety * e.error_estimate + guard + allowance
-                        };
-                        if e.error_estimate < fd.error_estimate
-                            && consistent
-                            && outside(entry.allowance)
-                        {
-                            // As above: the analytic side's own rounding, where measured.
-                            if let Some(noise) = noise.as_mut() {
-                                entry.allowance =
-                                    noise.allowance(jacobian, (i, j), &mut stats.evaluations);
-                            }
-                            if outside(entry.allowance) {
-                                verdict = FdVerdict::Disagree;
-                                fd = FiniteDifference {
-                                    value: e.value,
-                                    error_estimate: e.error_estimate,
-                                    step: e.step,
-                                    measured_noise: None,
-                                };
-                            }
+                    if let Some(e) = column.as_ref().map(|c| c[i])
+                        && self.sharper_disagrees(e, a, &fd, entry.allowance)
+                    {
+                        // As above: the analytic side's own rounding, where measured.
+                        if let Some(noise) = noise.as_mut() {
+                            entry.allowance =
+                                noise.allowance(jacobian, (i, j), &mut stats.evaluations);
+                        }
+                        if self.sharper_disagrees(e, a, &fd, entry.allowance) {
+                            verdict = FdVerdict::Disagree;
+                            fd = e.into();
                         }
                     }
                 }
@@ -294,6 +263,64 @@ impl Oracle {
         }
         stats.verdict(self, x, (m, n))
     }
+
+    /// Whether the adaptive estimate `e` holds the analytic entry `a` wrong: it is sharper
+    /// than the first witness's estimate `fd`, consistent with it, and `a` is outside
+    /// `FD_SAFETY ×` its error estimate (and the guard and `allowance`).
+    fn sharper_disagrees(
+        &self,
+        e: AdaptiveEstimate,
+        a: f64,
+        fd: &FiniteDifference,
+        allowance: f64,
+    ) -> bool {
+        let safety = self.fd_safety();
+        let guard = self.ulps() * f64::EPSILON * a.abs() + f64::MIN_POSITIVE;
+        let consistent =
+            (e.value - fd.value).abs() <= safety * (e.error_estimate + fd.error_estimate) + guard;
+        e.error_estimate < fd.error_estimate
+            && consistent
+            && (a - e.value).abs() > safety * e.error_estimate + guard + allowance
+    }
+}
+
+impl From<AdaptiveEstimate> for FiniteDifference {
+    /// The adaptive estimate as the report shows a finite difference (no noise measured at
+    /// its own step).
+    fn from(e: AdaptiveEstimate) -> Self {
+        FiniteDifference {
+            value: e.value,
+            error_estimate: e.error_estimate,
+            step: e.step,
+            measured_noise: None,
+        }
+    }
+}
+
+/// Column `j`'s adaptive estimates ([`adaptive`]), with the rounding of each output measured
+/// along `x_j` (the model's few ulps of `|f_i|` miss what `exp` or a long sum amplifies), as
+/// the first witness measures it: its stencil's `±2h` and six scattered points, then the
+/// steps of the adaptive sequence, all counted.
+fn sharper_column(
+    eval: &mut Eval<'_>,
+    x: &DVector<f64>,
+    j: usize,
+    f0: &DVector<f64>,
+    delta: &DVector<f64>,
+    stencil: &mut Stencil,
+    stats: &mut BlackBoxStatistics,
+) -> Option<Vec<AdaptiveEstimate>> {
+    let before = (stencil.has(2), stencil.has(-2));
+    let measured = stencil
+        .extend(eval, x, &[-2, 2])
+        .and_then(|()| stencil.scatter(eval, x));
+    stats.evaluations.f64_evals +=
+        usize::from(!before.0) + usize::from(!before.1) + SCATTER_POINTS + 2 * ADAPTIVE_STEPS;
+    measured?;
+    let rounding = DVector::from_fn(f0.len(), |i, _| {
+        delta[i].max(NOISE_SIGMAS * stencil.residual_noise(i))
+    });
+    adaptive(eval, x, j, f0, &rounding)
 }
 
 /// The shape `(m, n)` of a black box's check: `x` must be non-empty and finite, and the

@@ -172,19 +172,33 @@ pub const DIRECTIONS: usize = 3;
 /// ```
 #[must_use]
 pub fn direction(n: usize, seed: u64, scale: Option<&DVector<f64>>) -> DVector<f64> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
-    let mut v = DVector::from_fn(n, |_, _| {
-        let r = next();
-        let magnitude = 0.5 + (r >> 11) as f64 / (1u64 << 53) as f64;
-        if r & 1 == 0 { magnitude } else { -magnitude }
-    });
-    // Both signs, always (a one-entry direction keeps its sign).
+    let mut state = stream_start(seed);
+    let mut v = DVector::from_fn(n, |_, _| stream_entry(&mut state));
+    finish_direction(v.as_mut_slice(), scale);
+    v
+}
+
+/// The state of [`direction`]'s stream for `seed`.
+fn stream_start(seed: u64) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03
+}
+
+/// The next entry of a [`direction`] stream (xorshift64*): `±(0.5 + U[0, 1))`, the low bit
+/// the sign.
+#[inline]
+fn stream_entry(state: &mut u64) -> f64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+    let magnitude = 0.5 + (r >> 11) as f64 / (1u64 << 53) as f64;
+    if r & 1 == 0 { magnitude } else { -magnitude }
+}
+
+/// A [`direction`] drawn from its stream, finished: both signs, always (a one-entry
+/// direction keeps its sign), and with `scale`, entry `l` times `max(1, |scale_l|)`.
+fn finish_direction(v: &mut [f64], scale: Option<&DVector<f64>>) {
+    let n = v.len();
     if n >= 2 && (v.iter().all(|&e| e > 0.0) || v.iter().all(|&e| e < 0.0)) {
         v[n - 1] = -v[n - 1];
     }
@@ -194,7 +208,6 @@ pub fn direction(n: usize, seed: u64, scale: Option<&DVector<f64>>) -> DVector<f
             *e *= sl.abs().clamp(1.0, f64::MAX / 2.0);
         }
     }
-    v
 }
 
 /// `k` directions of [`direction`] (seeds `seed…seed + k − 1`) as the columns of an `n×k`
@@ -260,32 +273,18 @@ fn direction_columns(n: usize, seed: u64, k: usize, scale: Option<&DVector<f64>>
         let width = (k - p0).min(4);
         let mut state = [0u64; 4];
         for (q, s) in state.iter_mut().enumerate().take(width) {
-            *s = (seed + (p0 + q) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                ^ 0xD1B5_4A32_D192_ED03;
+            *s = stream_start(seed + (p0 + q) as u64);
         }
         for l in 0..n {
             for (q, s) in state.iter_mut().enumerate() {
-                *s ^= *s >> 12;
-                *s ^= *s << 25;
-                *s ^= *s >> 27;
-                let r = s.wrapping_mul(0x2545_F491_4F6C_DD1D);
-                let magnitude = 0.5 + (r >> 11) as f64 / (1u64 << 53) as f64;
+                let e = stream_entry(s);
                 if q < width {
-                    data[(p0 + q) * n + l] = if r & 1 == 0 { magnitude } else { -magnitude };
+                    data[(p0 + q) * n + l] = e;
                 }
             }
         }
         for q in 0..width {
-            let v = &mut data[(p0 + q) * n..(p0 + q + 1) * n];
-            // Both signs, always (a one-entry direction keeps its sign).
-            if n >= 2 && (v.iter().all(|&e| e > 0.0) || v.iter().all(|&e| e < 0.0)) {
-                v[n - 1] = -v[n - 1];
-            }
-            if let Some(s) = scale {
-                for (e, &sl) in v.iter_mut().zip(s.iter()) {
-                    *e *= sl.abs().clamp(1.0, f64::MAX / 2.0);
-                }
-            }
+            finish_direction(&mut data[(p0 + q) * n..(p0 + q + 1) * n], scale);
         }
         p0 += width;
     }

@@ -75,39 +75,11 @@ fn products_with_rounding<const N: usize>(
 }
 
 impl Oracle {
-    /// Whether finite differences of `f` along `count` signed directions
-    /// ([`WITNESS_DIRECTIONS`], or [`PROJECTION_WITNESS_DIRECTIONS`]) agree with the dual
-    /// reference `dual` in every output (see the [module docs](self)); `None` if any
-    /// comparison fails or cannot be made. `delta_f` is the rounding of each output.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "internal: the judge's state, passed apart"
-    )]
-    pub(super) fn vouch_by_directions<F: VectorFn + ?Sized>(
-        &self,
-        f: &F,
-        x: &DVector<f64>,
-        f0: &DVector<f64>,
-        dual: &DMatrix<f64>,
-        delta_f: &DVector<f64>,
-        count: usize,
-        evaluations: &mut Evaluations,
-    ) -> Option<Vouched> {
-        match count {
-            PROJECTION_WITNESS_DIRECTIONS => self.vouch_along::<F, PROJECTION_WITNESS_DIRECTIONS>(
-                f,
-                x,
-                f0,
-                dual,
-                delta_f,
-                evaluations,
-            ),
-            _ => self.vouch_along::<F, WITNESS_DIRECTIONS>(f, x, f0, dual, delta_f, evaluations),
-        }
-    }
-
-    /// [`Oracle::vouch_by_directions`] along `N` directions.
-    fn vouch_along<F: VectorFn + ?Sized, const N: usize>(
+    /// Whether finite differences of `f` along `N` signed directions ([`WITNESS_DIRECTIONS`],
+    /// or [`PROJECTION_WITNESS_DIRECTIONS`]) agree with the dual reference `dual` in every
+    /// output (see the [module docs](self)); `None` if any comparison fails or cannot be made.
+    /// `delta_f` is the rounding of each output.
+    pub(super) fn vouch_by_directions<F: VectorFn + ?Sized, const N: usize>(
         &self,
         f: &F,
         x: &DVector<f64>,

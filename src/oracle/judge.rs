@@ -81,24 +81,32 @@ impl Oracle {
             Directions::PerColumn(_) => PROJECTION_WITNESS_DIRECTIONS,
             _ => WITNESS_DIRECTIONS,
         };
-        let vouched = self.finite_differences
-            && self.directional_witness
-            && n > count
-            && match self.vouch_by_directions(
+        let along = self.finite_differences && self.directional_witness && n > count;
+        let (delta_f, evaluations) = (&check.parts.delta_f, &mut check.stats.evaluations);
+        let vouch = match count {
+            _ if !along => None,
+            PROJECTION_WITNESS_DIRECTIONS => self
+                .vouch_by_directions::<F, PROJECTION_WITNESS_DIRECTIONS>(
+                    f,
+                    x,
+                    f0,
+                    dual,
+                    delta_f,
+                    evaluations,
+                ),
+            _ => self.vouch_by_directions::<F, WITNESS_DIRECTIONS>(
                 f,
                 x,
                 f0,
                 dual,
-                &check.parts.delta_f,
-                count,
-                &mut check.stats.evaluations,
-            ) {
-                Some(v) => {
-                    check.stats.worst_fd = v.worst;
-                    true
-                }
-                None => false,
-            };
+                delta_f,
+                evaluations,
+            ),
+        };
+        let vouched = vouch.is_some();
+        if let Some(v) = vouch {
+            check.stats.worst_fd = v.worst;
+        }
         let mut flagged: Vec<Flagged> = Vec::new();
         let (analytic_all, dual_all) = (check.analytic.as_slice(), check.dual.as_slice());
         for j in 0..n {
