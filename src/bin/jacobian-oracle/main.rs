@@ -3,6 +3,7 @@
 //! the plots. Exit status 0 when everything asked for passes, 1 when a map fails, a mutant is
 //! missed or a soak finds a false alarm, 2 on a usage or I/O error.
 
+mod candle;
 mod plot;
 mod report;
 mod soak;
@@ -78,6 +79,10 @@ enum Command {
     /// (vanishing_gradient.svg), and the relative error of σ' = z(1 − z) against σ(a)σ(−a)
     /// (sigmoid_precision.svg).
     Plot(plot::PlotArgs),
+    /// Sweep candle's differentiable ops (needs `--features candle`): each op searched over
+    /// shapes and parameters, its gradients from `backward()` checked against finite
+    /// differences along signed random cotangents, a failure shrunk to its smallest case.
+    Candle(candle::CandleArgs),
 }
 
 fn main() -> ExitCode {
@@ -123,6 +128,7 @@ fn try_main() -> std::io::Result<bool> {
         Some(Command::Soak(args)) => soak::run(&mut out, &args)?,
         Some(Command::Speed(args)) => speed::run(&mut out, &args)?,
         Some(Command::Plot(args)) => plot::run(&mut out, &args)?,
+        Some(Command::Candle(args)) => candle::run(&mut out, &args)?,
     };
     out.flush()?;
     Ok(ok)

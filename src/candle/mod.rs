@@ -32,6 +32,9 @@ use nalgebra::{DMatrix, DVector};
 use crate::report::vec_literal;
 use crate::{Agreement, CheckError, Oracle};
 
+pub mod shapes;
+pub mod sweep;
+
 /// How many signed random cotangents each check uses.
 pub const COTANGENTS: usize = 3;
 
@@ -49,10 +52,85 @@ pub struct CandleFailure {
     pub index: Option<Vec<usize>>,
     /// The cotangent `u` the gradient was taken along, flattened (row-major).
     pub cotangent: Vec<f64>,
+    /// The output's shape (the cotangent's).
+    pub output_shape: Vec<usize>,
+    /// Candle returned no gradient for this input (it was taken as 0): the output does not
+    /// depend on it through any op that records a backward pass — e.g. an op applied with
+    /// `apply_op*_no_bwd`, or a `detach()`.
+    pub gradient_missing: bool,
     /// Every input, flattened (row-major), with its shape: the reproduction.
     pub inputs: Vec<(Vec<usize>, Vec<f64>)>,
     /// The check's report.
     pub error: CheckError,
+}
+
+impl CandleFailure {
+    /// What is wrong, where and along what: the input, the entry, the cotangent, and the
+    /// check's report (without its own reproduction, which is of the contracted function).
+    pub fn report(&self) -> String {
+        let mut s = format!(
+            "candle's gradient of input {} (shape {:?})",
+            self.input, self.shape
+        );
+        if let Some(index) = &self.index {
+            s += &format!(" is wrong at index {index:?}");
+        }
+        s += &format!(
+            ", along the cotangent u = {} (shape {:?}):\n",
+            vec_literal(&DVector::from_column_slice(&self.cotangent)),
+            self.output_shape
+        );
+        if self.gradient_missing {
+            s += &format!(
+                "candle returned no gradient for input {} (taken as 0): no op on its path to the output records a backward pass (an op applied with apply_op*_no_bwd, or a detach())\n",
+                self.input
+            );
+        }
+        let error = self.error.to_string();
+        // The check's own reproduction block is of the contracted function ⟨u, f⟩ over one
+        // input; the candle reproduction replaces it.
+        s += error.split("\nreproduce:\n").next().unwrap_or(&error);
+        s
+    }
+
+    /// A paste-ready test that reproduces this failure: the inputs as `Tensor::from_vec`
+    /// lines, `body` as the closure's body (an expression of type `candle_core::Result<Tensor>`
+    /// over `t: &[Tensor]`), and the same check (the cotangents are seeded, so it fails the
+    /// same way).
+    ///
+    /// ```
+    /// use candle_core::{Device, Tensor};
+    /// use jacobian_oracle::Oracle;
+    /// use jacobian_oracle::candle::{CandleCheckError, check_gradients};
+    ///
+    /// let x = Tensor::new(&[0.5f64, -1.5], &Device::Cpu).unwrap();
+    /// // A gradient candle cannot see: the exp is detached.
+    /// let err = check_gradients(&Oracle::default(), |t: &[Tensor]| t[0].exp()?.detach().sqr(), &[x])
+    ///     .unwrap_err();
+    /// let CandleCheckError::Check(failure) = err else { panic!() };
+    /// assert!(failure.gradient_missing);
+    /// let test = failure.reproduction("t[0].exp()?.detach().sqr()");
+    /// assert!(test.contains("let x0 = Tensor::from_vec(vec![0.5, -1.5], vec![2], &Device::Cpu)?;"));
+    /// assert!(test.contains("check_gradients(&Oracle::default(), f, &[x0])?"));
+    /// ```
+    pub fn reproduction(&self, body: &str) -> String {
+        let mut s = String::from(
+            "#[test]\nfn candle_gradient_reproduction() -> Result<(), Box<dyn std::error::Error>> {\n    use candle_core::{Device, Tensor};\n    use jacobian_oracle::{Oracle, candle::check_gradients};\n",
+        );
+        let mut names = Vec::new();
+        for (k, (shape, data)) in self.inputs.iter().enumerate() {
+            s += &format!(
+                "    let x{k} = Tensor::from_vec({}, vec!{shape:?}, &Device::Cpu)?;\n",
+                vec_literal(&DVector::from_column_slice(data))
+            );
+            names.push(format!("x{k}"));
+        }
+        s += &format!(
+            "    let f = |t: &[Tensor]| -> candle_core::Result<Tensor> {{ {body} }};\n    check_gradients(&Oracle::default(), f, &[{}])?;\n    Ok(())\n}}\n",
+            names.join(", ")
+        );
+        s
+    }
 }
 
 /// Why a check of candle's gradients failed.
@@ -72,39 +150,12 @@ pub enum CandleCheckError {
 impl std::fmt::Display for CandleCheckError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CandleCheckError::Check(failure) => {
-                let CandleFailure {
-                    input,
-                    shape,
-                    index,
-                    cotangent,
-                    inputs,
-                    error,
-                } = failure.as_ref();
-                write!(f, "candle's gradient of input {input} (shape {shape:?})")?;
-                if let Some(index) = index {
-                    write!(f, " is wrong at index {index:?}")?;
-                }
-                writeln!(
-                    f,
-                    ", along the cotangent u = {}:",
-                    vec_literal(&DVector::from_column_slice(cotangent))
-                )?;
-                writeln!(f, "{error}")?;
-                writeln!(f, "reproduce:")?;
-                for (k, (shape, data)) in inputs.iter().enumerate() {
-                    writeln!(
-                        f,
-                        "    let x{k} = candle_core::Tensor::from_vec({}, {shape:?}, &candle_core::Device::Cpu)?;",
-                        vec_literal(&DVector::from_column_slice(data))
-                    )?;
-                }
-                write!(
-                    f,
-                    "    let u = candle_core::Tensor::from_vec({}, /* the output's shape */, &candle_core::Device::Cpu)?;\n    // f = your closure; compare candle's gradient of (f(x) * u).sum_all() with finite differences",
-                    vec_literal(&DVector::from_column_slice(cotangent))
-                )
-            }
+            CandleCheckError::Check(failure) => write!(
+                f,
+                "{}\nreproduce (a test; replace the closure's body with your function):\n{}",
+                failure.report(),
+                failure.reproduction("/* your closure's body, over t[0], t[1], … */")
+            ),
             CandleCheckError::NotF64Cpu { input } => {
                 write!(f, "input {input} is not an f64 tensor on the CPU")
             }
@@ -182,9 +233,10 @@ where
         let grads = (f(&tracked)? * &u)?.sum_all()?.backward()?;
         for (k, var) in vars.iter().enumerate() {
             let (shape, x) = &flats[k];
+            let missing = grads.get(var.as_tensor()).is_none();
             let gradient = match grads.get(var.as_tensor()) {
                 Some(g) => flat(g)?,
-                // No path from this input to the output: its gradient is 0.
+                // No recorded path from this input to the output: its gradient is 0.
                 None => vec![0.0; x.len()],
             };
             // ⟨u, f⟩ as a function of input k alone, the others fixed.
@@ -219,6 +271,8 @@ where
                         shape: shape.clone(),
                         index,
                         cotangent: u_values.as_slice().to_vec(),
+                        output_shape: output_shape.dims().to_vec(),
+                        gradient_missing: missing,
                         inputs: flats.clone(),
                         error,
                     })));

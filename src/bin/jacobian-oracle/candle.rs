@@ -1,0 +1,172 @@
+//! `candle`: the sweep of candle's differentiable ops (feature `candle`).
+
+use std::io::Write;
+
+use serde_json::json;
+
+/// The sweep's options.
+#[derive(Debug, clap::Args)]
+pub struct CandleArgs {
+    /// Only these ops (all of them if none is named), e.g. `conv2d max_pool2d`.
+    pub ops: Vec<String>,
+    /// Cases per op (each op stops at its first failure, then shrinks it).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub cases: u64,
+    /// Seed of the search: the same seed gives the same cases.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print each failure's paste-ready reproduction (a `#[test]`).
+    #[arg(long)]
+    pub reproduce: bool,
+    /// Print JSON Lines: one object per op, then a summary object (last line).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(not(feature = "candle"))]
+pub fn run(_out: &mut impl Write, _a: &CandleArgs) -> std::io::Result<bool> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "this binary was built without the `candle` feature: \
+         cargo run --release --features candle -- candle",
+    ))
+}
+
+/// Runs the sweep; `Ok(false)` when an op fails or errs that is not a known upstream bug.
+#[cfg(feature = "candle")]
+pub fn run(out: &mut impl Write, a: &CandleArgs) -> std::io::Result<bool> {
+    use jacobian_oracle::Oracle;
+    use jacobian_oracle::candle::sweep::{SweepConfig, Verdict, ops};
+
+    use crate::style;
+
+    let all = ops();
+    let chosen: Vec<_> = if a.ops.is_empty() {
+        all
+    } else {
+        if let Some(unknown) = a.ops.iter().find(|n| !all.iter().any(|op| op.name == **n)) {
+            let names: Vec<&str> = all.iter().map(|op| op.name).collect();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("no candle op named {unknown:?}; the ops: {}", names.join(", ")),
+            ));
+        }
+        all.into_iter()
+            .filter(|op| a.ops.iter().any(|n| n == op.name))
+            .collect()
+    };
+    let config = SweepConfig {
+        cases: usize::try_from(a.cases).unwrap_or(usize::MAX),
+        seed: a.seed,
+        ..SweepConfig::default()
+    };
+    let oracle = Oracle::default();
+    let bar = style::progress(chosen.len() as u64, "candle", a.json);
+    if !a.json {
+        writeln!(
+            out,
+            "jacobian-oracle candle — candle's gradients (backward()) of {} ops against finite \
+             differences along {} signed random cotangents; up to {} cases per op, seed {}\n",
+            chosen.len(),
+            jacobian_oracle::candle::COTANGENTS,
+            config.cases,
+            config.seed
+        )?;
+    }
+    let width = chosen.iter().map(|op| op.name.len()).max().unwrap_or(2);
+    let (mut ok, mut counts) = (true, [0usize; 5]);
+    let started = std::time::Instant::now();
+    for op in &chosen {
+        bar.set_message(op.name);
+        let r = op.run(&oracle, &config);
+        bar.inc(1);
+        let bad = matches!(r.verdict, Verdict::Fail | Verdict::Error);
+        // A known upstream bug fails as expected; only a new failure fails the run.
+        if bad && op.known_upstream_bug.is_none() {
+            ok = false;
+        }
+        counts[r.verdict as usize] += 1;
+        if a.json {
+            let line = json!({
+                "kind": "candle",
+                "op": r.op,
+                "family": r.family,
+                "verdict": r.verdict.as_str(),
+                "cases": r.cases,
+                "passed": r.passed,
+                "unsupported": r.unsupported,
+                "cannot_judge": r.cannot_judge,
+                "searched": op.searched,
+                "known_upstream_bug": op.known_upstream_bug,
+                "unsupported_message": r.unsupported_message,
+                "minimal": r.minimal.as_ref().map(|m| json!({
+                    "case": m.params,
+                    "report": m.report,
+                    "reproduction": m.reproduction,
+                    "shrink_steps": m.shrink_steps,
+                })),
+                "seconds": r.seconds,
+            });
+            bar.suspend(|| writeln!(out, "{line}"))?;
+            continue;
+        }
+        let mut line = format!(
+            "{:<width$} {} {:>4} cases",
+            r.op,
+            style::verdict(r.verdict.as_str(), !bad, 12),
+            r.cases
+        );
+        if r.unsupported > 0 {
+            line += &format!(", {} unsupported by candle's backward", r.unsupported);
+        }
+        if r.cannot_judge > 0 {
+            line += &format!(", {} not judged", r.cannot_judge);
+        }
+        line += &format!(" ({:.2} s)", r.seconds);
+        bar.suspend(|| writeln!(out, "{line}"))?;
+        if let Some(m) = &r.minimal {
+            let mut detail = format!("    minimal case {}", m.params);
+            if let Some(note) = op.known_upstream_bug {
+                detail += &format!("\n    known upstream bug: {note}");
+            }
+            let report: String = m.report.lines().map(|l| format!("    | {l}\n")).collect();
+            detail += &format!("\n{report}");
+            if a.reproduce && !m.reproduction.is_empty() {
+                detail += &format!("{}\n", m.reproduction);
+            }
+            bar.suspend(|| writeln!(out, "{}", style::quiet(&detail)))?;
+        }
+    }
+    bar.finish_and_clear();
+    let [pass, fail, error, unsupported, cannot_judge] = counts;
+    if a.json {
+        let line = json!({
+            "kind": "candle_summary",
+            "ops": chosen.len(),
+            "pass": pass,
+            "fail": fail,
+            "error": error,
+            "unsupported": unsupported,
+            "cannot_judge": cannot_judge,
+            "seed": config.seed,
+            "cases_per_op": config.cases,
+            "seconds": started.elapsed().as_secs_f64(),
+            "ok": ok,
+        });
+        writeln!(out, "{line}")?;
+    } else {
+        writeln!(
+            out,
+            "\n{} ops: {pass} pass, {fail} fail, {error} error, {unsupported} unsupported, \
+             {cannot_judge} cannot judge ({:.1} s){}",
+            chosen.len(),
+            started.elapsed().as_secs_f64(),
+            if ok {
+                "; every failure is a known upstream bug"
+            } else {
+                ""
+            }
+        )?;
+    }
+    Ok(ok)
+}
