@@ -114,23 +114,29 @@ impl CandleFailure {
     /// assert!(test.contains("check_gradients(&Oracle::default(), f, &[x0])?"));
     /// ```
     pub fn reproduction(&self, body: &str) -> String {
-        let mut s = String::from(
-            "#[test]\nfn candle_gradient_reproduction() -> Result<(), Box<dyn std::error::Error>> {\n    use candle_core::{Device, Tensor};\n    use jacobian_oracle::{Oracle, candle::check_gradients};\n",
-        );
-        let mut names = Vec::new();
-        for (k, (shape, data)) in self.inputs.iter().enumerate() {
-            s += &format!(
-                "    let x{k} = Tensor::from_vec({}, vec!{shape:?}, &Device::Cpu)?;\n",
-                vec_literal(&DVector::from_column_slice(data))
-            );
-            names.push(format!("x{k}"));
-        }
-        s += &format!(
-            "    let f = |t: &[Tensor]| -> candle_core::Result<Tensor> {{ {body} }};\n    check_gradients(&Oracle::default(), f, &[{}])?;\n    Ok(())\n}}\n",
-            names.join(", ")
-        );
-        s
+        reproduction(&self.inputs, body)
     }
+}
+
+/// A paste-ready test that runs [`check_gradients`] on `inputs` (shape and row-major
+/// entries of each) with `body` as the closure's body over `t: &[Tensor]`.
+pub fn reproduction(inputs: &[(Vec<usize>, Vec<f64>)], body: &str) -> String {
+    let mut s = String::from(
+        "#[test]\nfn candle_gradient_reproduction() -> Result<(), Box<dyn std::error::Error>> {\n    use candle_core::{Device, Tensor};\n    use jacobian_oracle::{Oracle, candle::check_gradients};\n",
+    );
+    let mut names = Vec::new();
+    for (k, (shape, data)) in inputs.iter().enumerate() {
+        s += &format!(
+            "    let x{k} = Tensor::from_vec({}, vec!{shape:?}, &Device::Cpu)?;\n",
+            vec_literal(&DVector::from_column_slice(data))
+        );
+        names.push(format!("x{k}"));
+    }
+    s += &format!(
+        "    let f = |t: &[Tensor]| -> candle_core::Result<Tensor> {{ {body} }};\n    check_gradients(&Oracle::default(), f, &[{}])?;\n    Ok(())\n}}\n",
+        names.join(", ")
+    );
+    s
 }
 
 /// Why a check of candle's gradients failed.
@@ -173,7 +179,7 @@ impl From<::candle_core::Error> for CandleCheckError {
 }
 
 /// A tensor's entries, row-major.
-fn flat(t: &Tensor) -> Result<Vec<f64>, ::candle_core::Error> {
+pub(crate) fn flat(t: &Tensor) -> Result<Vec<f64>, ::candle_core::Error> {
     t.flatten_all()?.to_vec1::<f64>()
 }
 

@@ -281,7 +281,11 @@ impl Conv1d {
     }
     /// The kernel's shape.
     pub fn kernel_shape(&self) -> Vec<usize> {
-        vec![self.groups * self.out_per_group, self.in_per_group, self.kernel]
+        vec![
+            self.groups * self.out_per_group,
+            self.in_per_group,
+            self.kernel,
+        ]
     }
     /// The output's shape.
     pub fn output_shape(&self) -> Vec<usize> {
@@ -307,7 +311,10 @@ pub fn conv1d(max: usize) -> impl Strategy<Value = Conv1d> + Clone {
         (1..=max, 0..=max, 1..=max, 0..=max, 1..=max),
     )
         .prop_map(
-            |((batch, groups, in_per_group, out_per_group), (kernel, extra, stride, padding, dilation))| {
+            |(
+                (batch, groups, in_per_group, out_per_group),
+                (kernel, extra, stride, padding, dilation),
+            )| {
                 Conv1d {
                     batch,
                     groups,
@@ -501,7 +508,9 @@ pub fn conv_transpose(max: usize, two_d: bool) -> impl Strategy<Value = ConvTran
                 let (w, kw) = if two_d { (w, kw) } else { (1, 1) };
                 let output_padding = output_padding % stride.max(dilation);
                 // The largest padding that leaves an output of length 1 on every axis.
-                let room = |n: usize, k: usize| ((n - 1) * stride + dilation * (k - 1) + output_padding) / 2;
+                let room = |n: usize, k: usize| {
+                    ((n - 1) * stride + dilation * (k - 1) + output_padding) / 2
+                };
                 let mut padding = padding.min(room(h, kh));
                 if two_d {
                     padding = padding.min(room(w, kw));
@@ -730,12 +739,14 @@ pub struct Permutation {
 
 /// Permutations of shapes of rank up to `max_rank`; shrinks toward the identity.
 pub fn permutation(max_rank: usize, max_dim: usize) -> impl Strategy<Value = Permutation> + Clone {
-    (shape(max_rank, max_dim), vec(0..max_rank.max(1), max_rank.max(1))).prop_map(
-        |(shape, keys)| {
+    (
+        shape(max_rank, max_dim),
+        vec(0..max_rank.max(1), max_rank.max(1)),
+    )
+        .prop_map(|(shape, keys)| {
             // Sort the dims by their drawn keys (stable): all-zero keys are the identity.
             let mut perm: Vec<usize> = (0..shape.len()).collect();
             perm.sort_by_key(|&d| keys[d]);
             Permutation { shape, perm }
-        },
-    )
+        })
 }

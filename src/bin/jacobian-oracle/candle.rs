@@ -48,7 +48,10 @@ pub fn run(out: &mut impl Write, a: &CandleArgs) -> std::io::Result<bool> {
             let names: Vec<&str> = all.iter().map(|op| op.name).collect();
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                format!("no candle op named {unknown:?}; the ops: {}", names.join(", ")),
+                format!(
+                    "no candle op named {unknown:?}; the ops: {}",
+                    names.join(", ")
+                ),
             ));
         }
         all.into_iter()
