@@ -14,13 +14,19 @@
 //! not supported", shrunk), `unsupported` (candle's backward refused every case) and
 //! `cannot-judge` (no case could be judged).
 //!
-//! ```no_run
+//! ```
 //! use jacobian_oracle::Oracle;
 //! use jacobian_oracle::candle::sweep::{SweepConfig, Verdict, ops};
 //!
-//! let op = ops().into_iter().find(|op| op.name == "conv2d").unwrap();
-//! let report = op.run(&Oracle::default(), &SweepConfig { cases: 8, ..SweepConfig::default() });
-//! assert_eq!(report.verdict, Verdict::Pass);
+//! let config = SweepConfig { cases: 4, ..SweepConfig::default() };
+//! let matmul = ops().into_iter().find(|op| op.name == "matmul").unwrap();
+//! assert_eq!(matmul.run(&Oracle::default(), &config).verdict, Verdict::Pass);
+//! // A known upstream bug, shrunk to a 2×1 window.
+//! let pool = ops().into_iter().find(|op| op.name == "max_pool2d").unwrap();
+//! assert!(pool.known_upstream_bug.is_some());
+//! let report = pool.run(&Oracle::default(), &config);
+//! assert_eq!(report.verdict, Verdict::Fail);
+//! assert!(report.minimal.unwrap().reproduction.contains("max_pool2d_with_stride"));
 //! ```
 
 use std::fmt::Debug;
@@ -290,15 +296,12 @@ where
         TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed(config.seed, name)),
     );
     let evaluate = |p: &P| match build(p) {
-        Ok(case) => (judge(oracle, &case), case.source),
-        Err(e) if unsupported(&e) => (Outcome::Unsupported(message(&e)), String::new()),
-        Err(e) => (
-            Outcome::Error {
-                report: format!("building the case: {}", message(&e)),
-                reproduction: String::new(),
-            },
-            String::new(),
-        ),
+        Ok(case) => judge(oracle, &case),
+        Err(e) if unsupported(&e) => Outcome::Unsupported(message(&e)),
+        Err(e) => Outcome::Error {
+            report: format!("building the case: {}", message(&e)),
+            reproduction: String::new(),
+        },
     };
     let mut report = OpReport {
         op: name,
@@ -318,8 +321,7 @@ where
             break;
         };
         report.cases += 1;
-        let (outcome, _) = evaluate(&tree.current());
-        match outcome {
+        match evaluate(&tree.current()) {
             Outcome::Pass => report.passed += 1,
             Outcome::CannotJudge => report.cannot_judge += 1,
             Outcome::Unsupported(message) => {
@@ -355,7 +357,7 @@ where
 fn shrink<T: ValueTree>(
     tree: &mut T,
     failure: Outcome,
-    evaluate: &impl Fn(&T::Value) -> (Outcome, String),
+    evaluate: &impl Fn(&T::Value) -> Outcome,
     config: &SweepConfig,
 ) -> Minimal
 where
@@ -366,7 +368,7 @@ where
     if tree.simplify() {
         while steps < config.max_shrink_steps {
             steps += 1;
-            let (outcome, _) = evaluate(&tree.current());
+            let outcome = evaluate(&tree.current());
             let more = if outcome.same_failure(&best.1) {
                 best = (format!("{:?}", tree.current()), outcome);
                 tree.simplify()
@@ -448,9 +450,19 @@ fn index_tensor(values: Vec<u32>, shape: Vec<usize>) -> ::candle_core::Result<(T
 type Unary = fn(&Tensor) -> ::candle_core::Result<Tensor>;
 
 fn unary(name: &'static str, sign: Sign, f: Unary, source: &'static str) -> SweepOp {
+    unary_in(name, "unary", sign, f, source)
+}
+
+fn unary_in(
+    name: &'static str,
+    family: &'static str,
+    sign: Sign,
+    f: Unary,
+    source: &'static str,
+) -> SweepOp {
     op(
         name,
-        "unary",
+        family,
         "shape rank 1–3, sizes 1–4",
         (shapes::shape(3, 4), shapes::seed()),
         move |(shape, seed): &(Vec<usize>, u64)| {
@@ -648,9 +660,10 @@ pub fn ops() -> Vec<SweepOp> {
             ::candle_nn::ops::log_softmax::<usize>,
             "candle_nn::ops::log_softmax(&t[0], {dim})",
         ),
-        unary_family(
+        unary_in(
             "softmax_last_dim",
             "softmax and normalisation",
+            Sign::Any,
             ::candle_nn::ops::softmax_last_dim,
             "candle_nn::ops::softmax_last_dim(&t[0])",
         ),
@@ -753,17 +766,6 @@ pub const KNOWN_UPSTREAM_BUGS: &[(&str, &str)] = &[
          shows as cannot-judge",
     ),
 ];
-
-fn unary_family(
-    name: &'static str,
-    family: &'static str,
-    f: Unary,
-    source: &'static str,
-) -> SweepOp {
-    let mut op = unary(name, Sign::Any, f, source);
-    op.family = family;
-    op
-}
 
 /// Layer norm and RMS norm: `x` of rank 1–3 normalised over its last dim, with weight (and
 /// bias) of that size; all inputs differentiated.

@@ -2,8 +2,6 @@
 
 use std::io::Write;
 
-use serde_json::json;
-
 /// The sweep's options.
 #[derive(Debug, clap::Args)]
 pub struct CandleArgs {
@@ -37,6 +35,7 @@ pub fn run(_out: &mut impl Write, _a: &CandleArgs) -> std::io::Result<bool> {
 pub fn run(out: &mut impl Write, a: &CandleArgs) -> std::io::Result<bool> {
     use jacobian_oracle::Oracle;
     use jacobian_oracle::candle::sweep::{SweepConfig, Verdict, ops};
+    use serde_json::json;
 
     use crate::style;
 
