@@ -239,8 +239,9 @@ where
         let grads = (f(&tracked)? * &u)?.sum_all()?.backward()?;
         for (k, var) in vars.iter().enumerate() {
             let (shape, x) = &flats[k];
-            let missing = grads.get(var.as_tensor()).is_none();
-            let gradient = match grads.get(var.as_tensor()) {
+            let recorded = grads.get(var.as_tensor());
+            let missing = recorded.is_none();
+            let gradient = match recorded {
                 Some(g) => flat(g)?,
                 // No recorded path from this input to the output: its gradient is 0.
                 None => vec![0.0; x.len()],

@@ -519,7 +519,32 @@ fn along_dim(
 
 /// Every op of the sweep, in the order of the README's table.
 pub fn ops() -> Vec<SweepOp> {
-    let mut ops = vec![
+    let mut ops: Vec<SweepOp> = [
+        elementwise_ops(),
+        product_and_reduction_ops(),
+        normalisation_ops(),
+        convolution_ops(),
+        pooling_ops(),
+        indexing_ops(),
+        slicing_ops(),
+        rearranging_ops(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for op in &mut ops {
+        op.known_upstream_bug = KNOWN_UPSTREAM_BUGS
+            .iter()
+            .find(|(name, _)| *name == op.name)
+            .map(|(_, note)| *note);
+    }
+    ops
+}
+
+/// Unary ops (candle-core's, and candle-nn's sigmoid and leaky ReLU) and binary ops with
+/// broadcasting.
+fn elementwise_ops() -> Vec<SweepOp> {
+    vec![
         unary("exp", Sign::Any, |x| x.exp(), "t[0].exp()"),
         unary("log", Sign::Positive, |x| x.log(), "t[0].log()"),
         unary("sin", Sign::Any, |x| x.sin(), "t[0].sin()"),
@@ -585,6 +610,12 @@ pub fn ops() -> Vec<SweepOp> {
             |a, b| a.broadcast_minimum(b),
             "t[0].broadcast_minimum(&t[1])",
         ),
+    ]
+}
+
+/// Matrix products, reductions along a dim, softmax and log-softmax.
+fn product_and_reduction_ops() -> Vec<SweepOp> {
+    vec![
         op(
             "matmul",
             "matrix product",
@@ -667,19 +698,7 @@ pub fn ops() -> Vec<SweepOp> {
             ::candle_nn::ops::softmax_last_dim,
             "candle_nn::ops::softmax_last_dim(&t[0])",
         ),
-    ];
-    ops.extend(normalisation_ops());
-    ops.extend(convolution_ops());
-    ops.extend(pooling_ops());
-    ops.extend(indexing_ops());
-    ops.extend(layout_ops());
-    for op in &mut ops {
-        op.known_upstream_bug = KNOWN_UPSTREAM_BUGS
-            .iter()
-            .find(|(name, _)| *name == op.name)
-            .map(|(_, note)| *note);
-    }
-    ops
+    ]
 }
 
 /// What this sweep found wrong in candle 0.11.1 (candle-core and candle-nn), per op: each is
@@ -692,8 +711,8 @@ pub const KNOWN_UPSTREAM_BUGS: &[(&str, &str)] = &[
     ),
     (
         "gelu_erf",
-        "the backward pass uses 0.398942 for 1/sqrt(2 pi): the gradient is off by about 1.6e-7 relative
-         in f64",
+        "the backward pass uses 0.398942 for 1/sqrt(2 pi): the gradient is off by about \
+         1.6e-7 relative in f64",
     ),
     (
         "softmax_last_dim",
@@ -967,95 +986,139 @@ fn pooling_ops() -> Vec<SweepOp> {
     ]
 }
 
-/// index_select, gather, scatter, scatter_add, index_add: the indexed tensor (and the source)
-/// differentiated, the indices fixed.
+/// How an indexing op's index tensor is drawn ([`shapes::Indexing`]).
+#[derive(Clone, Copy)]
+enum Ids {
+    /// `count` indices along the dim, repeats allowed (`index_select`, `index_add`).
+    Select,
+    /// A tensor of the indexed shape with `count` along the dim (`gather`, `scatter*`);
+    /// `distinct` per line where an overwriting scatter needs it.
+    Gather {
+        /// No repeats on a line along the dim.
+        distinct: bool,
+    },
+}
+
+type Indexed = fn(&[Tensor], &Tensor, usize) -> ::candle_core::Result<Tensor>;
+
+/// An indexing op `apply(t, ids, dim)`: `t[0]` is the indexed tensor, `t[1]` (where
+/// `with_source`) the source of the shape `Indexing::index_shape` gives, both differentiated;
+/// the indices are fixed. `call` is its source, with `{ids}` and `{dim}` to fill in.
+fn indexed(
+    name: &'static str,
+    searched: &'static str,
+    ids: Ids,
+    with_source: bool,
+    apply: Indexed,
+    call: &'static str,
+) -> SweepOp {
+    op(
+        name,
+        "indexing",
+        searched,
+        (shapes::indexing(3, 4), shapes::seed()),
+        move |(ix, seed): &(shapes::Indexing, u64)| {
+            let (values, shape, distinct) = match ids {
+                Ids::Select => (ix.select_indices(), vec![ix.count], false),
+                Ids::Gather { distinct } => (
+                    ix.gather_indices(distinct),
+                    ix.index_shape(distinct),
+                    distinct,
+                ),
+            };
+            let (ids, ids_src) = index_tensor(values, shape)?;
+            let source_shape = ix.index_shape(distinct);
+            let mut specs: Vec<(&[usize], Sign)> = vec![(&ix.shape, Sign::Any)];
+            if with_source {
+                specs.push((&source_shape, Sign::Any));
+            }
+            let dim = ix.dim;
+            Ok(Case {
+                inputs: tensors(*seed, &specs)?,
+                f: Box::new(move |t| apply(t, &ids, dim)),
+                source: call
+                    .replace("{ids}", &ids_src)
+                    .replace("{dim}", &dim.to_string()),
+            })
+        },
+    )
+}
+
+/// index_select, gather, scatter, scatter_add, index_add.
 fn indexing_ops() -> Vec<SweepOp> {
     let searched = "shape rank 1–3, sizes 1–4, every dim, 1–4 indices (repeats allowed)";
+    let repeats = Ids::Gather { distinct: false };
     vec![
-        op(
+        indexed(
             "index_select",
-            "indexing",
             searched,
-            (shapes::indexing(3, 4), shapes::seed()),
-            |(ix, seed): &(shapes::Indexing, u64)| {
-                let (ids, ids_src) = index_tensor(ix.select_indices(), vec![ix.count])?;
-                let dim = ix.dim;
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&ix.shape, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].index_select(&ids, dim)),
-                    source: format!("t[0].index_select({ids_src}, {dim})"),
-                })
-            },
+            Ids::Select,
+            false,
+            |t, ids, d| t[0].index_select(ids, d),
+            "t[0].index_select({ids}, {dim})",
         ),
-        op(
+        indexed(
             "gather",
-            "indexing",
             searched,
-            (shapes::indexing(3, 4), shapes::seed()),
-            |(ix, seed): &(shapes::Indexing, u64)| {
-                let (ids, ids_src) = index_tensor(ix.gather_indices(false), ix.index_shape(false))?;
-                let dim = ix.dim;
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&ix.shape, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].gather(&ids, dim)),
-                    source: format!("t[0].gather({ids_src}, {dim})"),
-                })
-            },
+            repeats,
+            false,
+            |t, ids, d| t[0].gather(ids, d),
+            "t[0].gather({ids}, {dim})",
         ),
-        op(
+        indexed(
             "scatter_add",
-            "indexing",
             searched,
-            (shapes::indexing(3, 4), shapes::seed()),
-            |(ix, seed): &(shapes::Indexing, u64)| {
-                let src_shape = ix.index_shape(false);
-                let (ids, ids_src) = index_tensor(ix.gather_indices(false), src_shape.clone())?;
-                let dim = ix.dim;
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&ix.shape, Sign::Any), (&src_shape, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].scatter_add(&ids, &t[1], dim)),
-                    source: format!("t[0].scatter_add({ids_src}, &t[1], {dim})"),
-                })
-            },
+            repeats,
+            true,
+            |t, ids, d| t[0].scatter_add(ids, &t[1], d),
+            "t[0].scatter_add({ids}, &t[1], {dim})",
         ),
-        op(
+        indexed(
             "scatter",
-            "indexing",
             "shape rank 1–3, sizes 1–4, every dim, 1–4 distinct indices per line",
-            (shapes::indexing(3, 4), shapes::seed()),
-            |(ix, seed): &(shapes::Indexing, u64)| {
-                let src_shape = ix.index_shape(true);
-                let (ids, ids_src) = index_tensor(ix.gather_indices(true), src_shape.clone())?;
-                let dim = ix.dim;
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&ix.shape, Sign::Any), (&src_shape, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].scatter(&ids, &t[1], dim)),
-                    source: format!("t[0].scatter({ids_src}, &t[1], {dim})"),
-                })
-            },
+            Ids::Gather { distinct: true },
+            true,
+            |t, ids, d| t[0].scatter(ids, &t[1], d),
+            "t[0].scatter({ids}, &t[1], {dim})",
         ),
-        op(
+        indexed(
             "index_add",
-            "indexing",
             searched,
-            (shapes::indexing(3, 4), shapes::seed()),
-            |(ix, seed): &(shapes::Indexing, u64)| {
-                let src_shape = ix.index_shape(false);
-                let (ids, ids_src) = index_tensor(ix.select_indices(), vec![ix.count])?;
-                let dim = ix.dim;
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&ix.shape, Sign::Any), (&src_shape, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].index_add(&ids, &t[1], dim)),
-                    source: format!("t[0].index_add({ids_src}, &t[1], {dim})"),
-                })
-            },
+            Ids::Select,
+            true,
+            |t, ids, d| t[0].index_add(ids, &t[1], d),
+            "t[0].index_add({ids}, &t[1], {dim})",
         ),
     ]
 }
 
-/// narrow, cat, transpose, permute, reshape, broadcast_as, where_cond, padding,
-/// slice_scatter.
-fn layout_ops() -> Vec<SweepOp> {
+type Pad = fn(&Tensor, usize, usize, usize) -> ::candle_core::Result<Tensor>;
+
+/// Padding along every dim, 0–2 on each side.
+fn pad(name: &'static str, f: Pad, method: &'static str) -> SweepOp {
+    op(
+        name,
+        "layout",
+        "shape rank 1–3, sizes 1–4, every dim, 0–2 each side",
+        (
+            shapes::reduction(3, 4),
+            0..=2usize,
+            0..=2usize,
+            shapes::seed(),
+        ),
+        move |(r, left, right, seed): &(shapes::Reduction, usize, usize, u64)| {
+            let (d, l, rt) = (r.dim, *left, *right);
+            Ok(Case {
+                inputs: tensors(*seed, &[(&r.shape, Sign::Any)])?,
+                f: Box::new(move |t| f(&t[0], d, l, rt)),
+                source: format!("t[0].{method}({d}, {l}, {rt})"),
+            })
+        },
+    )
+}
+
+/// narrow, cat, padding, slice_scatter: parts of a tensor taken, joined or written.
+fn slicing_ops() -> Vec<SweepOp> {
     vec![
         op(
             "narrow",
@@ -1088,6 +1151,38 @@ fn layout_ops() -> Vec<SweepOp> {
                 })
             },
         ),
+        pad(
+            "pad_with_zeros",
+            Tensor::pad_with_zeros::<usize>,
+            "pad_with_zeros",
+        ),
+        pad(
+            "pad_with_same",
+            Tensor::pad_with_same::<usize>,
+            "pad_with_same",
+        ),
+        op(
+            "slice_scatter",
+            "layout",
+            "shape rank 1–3, sizes 1–4, every dim, the slice's start and length",
+            (shapes::slice(3, 4), shapes::seed()),
+            |(sl, seed): &(shapes::Slice, u64)| {
+                let mut src = sl.shape.clone();
+                src[sl.dim] = sl.len;
+                let (d, s) = (sl.dim, sl.start);
+                Ok(Case {
+                    inputs: tensors(*seed, &[(&sl.shape, Sign::Any), (&src, Sign::Any)])?,
+                    f: Box::new(move |t| t[0].slice_scatter(&t[1], d, s)),
+                    source: format!("t[0].slice_scatter(&t[1], {d}, {s})"),
+                })
+            },
+        ),
+    ]
+}
+
+/// transpose, permute, reshape, broadcast_as, where_cond: the entries rearranged or chosen.
+fn rearranging_ops() -> Vec<SweepOp> {
+    vec![
         op(
             "transpose",
             "layout",
@@ -1179,60 +1274,6 @@ fn layout_ops() -> Vec<SweepOp> {
                     inputs: tensors(*seed, &[(shape, Sign::Any), (shape, Sign::Any)])?,
                     f: Box::new(move |t| mask.where_cond(&t[0], &t[1])),
                     source,
-                })
-            },
-        ),
-        op(
-            "pad_with_zeros",
-            "layout",
-            "shape rank 1–3, sizes 1–4, every dim, 0–2 each side",
-            (
-                shapes::reduction(3, 4),
-                0..=2usize,
-                0..=2usize,
-                shapes::seed(),
-            ),
-            |(r, left, right, seed): &(shapes::Reduction, usize, usize, u64)| {
-                let (d, l, rt) = (r.dim, *left, *right);
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&r.shape, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].pad_with_zeros(d, l, rt)),
-                    source: format!("t[0].pad_with_zeros({d}, {l}, {rt})"),
-                })
-            },
-        ),
-        op(
-            "pad_with_same",
-            "layout",
-            "shape rank 1–3, sizes 1–4, every dim, 0–2 each side",
-            (
-                shapes::reduction(3, 4),
-                0..=2usize,
-                0..=2usize,
-                shapes::seed(),
-            ),
-            |(r, left, right, seed): &(shapes::Reduction, usize, usize, u64)| {
-                let (d, l, rt) = (r.dim, *left, *right);
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&r.shape, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].pad_with_same(d, l, rt)),
-                    source: format!("t[0].pad_with_same({d}, {l}, {rt})"),
-                })
-            },
-        ),
-        op(
-            "slice_scatter",
-            "layout",
-            "shape rank 1–3, sizes 1–4, every dim, the slice's start and length",
-            (shapes::slice(3, 4), shapes::seed()),
-            |(sl, seed): &(shapes::Slice, u64)| {
-                let mut src = sl.shape.clone();
-                src[sl.dim] = sl.len;
-                let (d, s) = (sl.dim, sl.start);
-                Ok(Case {
-                    inputs: tensors(*seed, &[(&sl.shape, Sign::Any), (&src, Sign::Any)])?,
-                    f: Box::new(move |t| t[0].slice_scatter(&t[1], d, s)),
-                    source: format!("t[0].slice_scatter(&t[1], {d}, {s})"),
                 })
             },
         ),

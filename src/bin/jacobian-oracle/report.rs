@@ -39,16 +39,34 @@ impl SuiteArgs {
 
 /// Entries whose names are given (all if none), or an error naming the unknown ones.
 pub fn select(all: Vec<Entry>, names: &[String], what: &str) -> Result<Vec<Entry>, String> {
+    select_by(
+        all,
+        names,
+        what,
+        "`jacobian-oracle list` shows them all",
+        |e| e.name,
+    )
+}
+
+/// Items whose names (`name_of`) are given (all if none), or an error naming the unknown
+/// ones and where to find the names (`listing`).
+pub fn select_by<T>(
+    all: Vec<T>,
+    names: &[String],
+    what: &str,
+    listing: &str,
+    name_of: impl Fn(&T) -> &str,
+) -> Result<Vec<T>, String> {
     if names.is_empty() {
         return Ok(all);
     }
     let unknown: Vec<&String> = names
         .iter()
-        .filter(|n| !all.iter().any(|e| e.name == n.as_str()))
+        .filter(|n| !all.iter().any(|e| name_of(e) == n.as_str()))
         .collect();
     if !unknown.is_empty() {
         return Err(format!(
-            "no {what} named {} (`jacobian-oracle list` shows them all)",
+            "no {what} named {} ({listing})",
             unknown
                 .iter()
                 .map(|n| format!("`{n}`"))
@@ -58,7 +76,7 @@ pub fn select(all: Vec<Entry>, names: &[String], what: &str) -> Result<Vec<Entry
     }
     Ok(all
         .into_iter()
-        .filter(|e| names.iter().any(|n| n == e.name))
+        .filter(|e| names.iter().any(|n| n == name_of(e)))
         .collect())
 }
 
