@@ -1,0 +1,218 @@
+//! The fast gate of mutation testing (`.cargo/mutants.toml` runs this target alone for every
+//! mutant; see the README's "Mutation testing"): in seconds, every catalogue map through the
+//! oracle on seeded cases in every regime of the report (moderate, saturating, tiny and huge
+//! scales), and every hand-written mutant caught — so a mutant that breaks a derivative fails
+//! the first test, and one that weakens the oracle (a tolerance part, a witness, a verdict)
+//! lets a hand-written mutant through and fails the second.
+
+use jacobian_oracle::suite::{SuiteConfig, catalogue, mutants, run_map, run_mutant};
+
+/// Fewer cases than the report's 256: each map still sees every regime.
+const CASES: u32 = 48;
+
+fn config() -> SuiteConfig {
+    SuiteConfig {
+        cases: CASES,
+        ..SuiteConfig::default()
+    }
+}
+
+#[test]
+fn every_catalogue_map_passes() {
+    let failed: Vec<String> = catalogue()
+        .iter()
+        .map(|e| run_map(e, &config()))
+        .filter(|r| !r.passed())
+        .map(|r| format!("{r:?}"))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[test]
+fn every_hand_written_mutant_is_caught() {
+    let missed: Vec<&str> = mutants()
+        .iter()
+        .filter(|e| !run_mutant(e, &config()).caught())
+        .map(|e| e.name)
+        .collect();
+    assert!(missed.is_empty(), "missed: {missed:?}");
+}
+
+mod helpers {
+    //! Every public scalar helper of the catalogue (`*_derivative`, `*_derivative_stable`,
+    //! `*_second_derivative`, `Activation::derivative{,_stable}`,
+    //! `SmoothActivation::{derivative, second_derivative}`) checked by the oracle against dual
+    //! numbers over its domain: both signs, from 1e-3 to 700 (saturation, where the exp of
+    //! the other sign underflows), never on a kink (0).
+
+    use jacobian_oracle::catalogue::*;
+    use jacobian_oracle::{AnalyticGradient, AnalyticHessian, Oracle, ScalarFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    type Scalar = Box<dyn Fn(f64) -> f64>;
+
+    /// `φ` on ℝ¹ (its value through `Activation::apply`, the generic form every helper
+    /// differentiates), with a hand-written first and, where there is one, second derivative.
+    struct OneD {
+        phi: Activation,
+        first: Scalar,
+        second: Option<Scalar>,
+    }
+
+    impl ScalarFn for OneD {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+            self.phi.apply(x[0])
+        }
+    }
+
+    impl AnalyticGradient for OneD {
+        fn gradient(&self, x: &DVector<f64>) -> DVector<f64> {
+            DVector::from_element(1, (self.first)(x[0]))
+        }
+    }
+
+    impl AnalyticHessian for OneD {
+        fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let second = self.second.as_ref().expect("checked only where given");
+            DMatrix::from_element(1, 1, second(x[0]))
+        }
+    }
+
+    fn one_d(phi: Activation, first: impl Fn(f64) -> f64 + 'static) -> OneD {
+        OneD {
+            phi,
+            first: Box::new(first),
+            second: None,
+        }
+    }
+
+    fn with_second(mut f: OneD, second: impl Fn(f64) -> f64 + 'static) -> OneD {
+        f.second = Some(Box::new(second));
+        f
+    }
+
+    /// Every helper, named.
+    fn helpers() -> Vec<(String, OneD)> {
+        use Activation as A;
+        let mut out: Vec<(String, OneD)> = vec![
+            (
+                "sigmoid_derivative".into(),
+                with_second(
+                    one_d(A::Sigmoid, sigmoid_derivative),
+                    sigmoid_second_derivative,
+                ),
+            ),
+            (
+                "sigmoid_derivative_stable".into(),
+                one_d(A::Sigmoid, sigmoid_derivative_stable),
+            ),
+            (
+                "tanh_derivative".into(),
+                with_second(one_d(A::Tanh, tanh_derivative), tanh_second_derivative),
+            ),
+            (
+                "tanh_derivative_stable".into(),
+                one_d(A::Tanh, tanh_derivative_stable),
+            ),
+            (
+                "softplus_derivative".into(),
+                with_second(
+                    one_d(A::Softplus, softplus_derivative),
+                    softplus_second_derivative,
+                ),
+            ),
+            (
+                "log_sigmoid_derivative".into(),
+                with_second(
+                    one_d(A::LogSigmoid, log_sigmoid_derivative),
+                    log_sigmoid_second_derivative,
+                ),
+            ),
+            ("relu_derivative".into(), one_d(A::Relu, relu_derivative)),
+            (
+                "leaky_relu_derivative".into(),
+                one_d(A::LeakyRelu { slope: 0.2 }, |a| {
+                    leaky_relu_derivative(a, 0.2)
+                }),
+            ),
+            (
+                "elu_derivative".into(),
+                one_d(A::Elu { alpha: 2.0 }, |a| elu_derivative(a, 2.0)),
+            ),
+            ("selu_derivative".into(), one_d(A::Selu, selu_derivative)),
+            ("silu_derivative".into(), one_d(A::Silu, silu_derivative)),
+            (
+                "gelu_erf_derivative".into(),
+                one_d(A::GeluErf, gelu_erf_derivative),
+            ),
+            (
+                "gelu_tanh_derivative".into(),
+                one_d(A::GeluTanh, gelu_tanh_derivative),
+            ),
+            (
+                "softsign_derivative".into(),
+                one_d(A::Softsign, softsign_derivative),
+            ),
+        ];
+        for phi in Activation::ALL {
+            out.push((
+                format!("Activation::{}.derivative", phi.name()),
+                one_d(phi, move |a| phi.derivative(a)),
+            ));
+            out.push((
+                format!("Activation::{}.derivative_stable", phi.name()),
+                one_d(phi, move |a| phi.derivative_stable(a)),
+            ));
+        }
+        for (s, phi) in [
+            (SmoothActivation::Sigmoid, A::Sigmoid),
+            (SmoothActivation::Softplus, A::Softplus),
+            (SmoothActivation::Tanh, A::Tanh),
+        ] {
+            out.push((
+                format!("SmoothActivation::{s:?}"),
+                with_second(one_d(phi, move |a| s.derivative(a)), move |a| {
+                    s.second_derivative(a)
+                }),
+            ));
+        }
+        out
+    }
+
+    /// Both signs of 1e-3 … 700.
+    fn domain() -> Vec<f64> {
+        let magnitudes = [
+            1e-3, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 35.0, 50.0, 100.0, 700.0,
+        ];
+        magnitudes.iter().flat_map(|&m| [m, -m]).collect()
+    }
+
+    #[test]
+    fn every_public_helper_agrees_with_dual_numbers_over_its_domain() {
+        let oracle = Oracle::default();
+        let mut failures = Vec::new();
+        for (name, f) in helpers() {
+            for a in domain() {
+                let x = DVector::from_element(1, a);
+                if let Err(e) = oracle.check_gradient(&f, &x) {
+                    failures.push(format!("{name} at {a}: {e}"));
+                }
+                if f.second.is_some()
+                    && let Err(e) = oracle.check_hessian(&f, &x)
+                {
+                    failures.push(format!("{name}'' at {a}: {e}"));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
+    }
+}
