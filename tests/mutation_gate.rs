@@ -216,3 +216,59 @@ mod helpers {
         );
     }
 }
+
+/// `Mlp::textbook` differentiates hidden layers with the textbook forms, `Mlp::new` with the
+/// stable ones: through a saturated hidden sigmoid (`a = 40`), `z(1 − z)` rounds to 0 and
+/// `σ(a)σ(−a)` does not; both agree with the oracle away from saturation.
+#[test]
+fn textbook_and_stable_mlps_differ_where_the_textbook_form_saturates() {
+    use jacobian_oracle::catalogue::{Activation, ActivationLayer, Mlp};
+    use jacobian_oracle::{AnalyticJacobian, Oracle};
+    use nalgebra::{DMatrix, DVector};
+
+    let layer =
+        |act, w| ActivationLayer::new(act, DMatrix::from_element(1, 1, w), DVector::zeros(1));
+    let layers = vec![
+        layer(Activation::Sigmoid, 40.0),
+        layer(Activation::Tanh, 1.0),
+    ];
+    let (stable, textbook) = (Mlp::new(layers.clone()), Mlp::textbook(layers));
+    let saturated = DVector::from_vec(vec![1.0]);
+    assert_eq!(textbook.jacobian(&saturated)[(0, 0)], 0.0);
+    assert!(stable.jacobian(&saturated)[(0, 0)] > 0.0);
+    let moderate = DVector::from_vec(vec![0.01]);
+    Oracle::default().check(&textbook, &moderate).unwrap();
+    Oracle::default().check(&stable, &saturated).unwrap();
+}
+
+/// `matvec` and `dot` of empty operands: an empty product and a zero, no panic.
+#[test]
+fn products_of_empty_operands() {
+    use jacobian_oracle::catalogue::{dot, matvec};
+    use nalgebra::{DMatrix, DVector};
+
+    let v = DVector::from_vec(vec![1.0, 2.0, 3.0]);
+    assert_eq!(matvec(&DMatrix::zeros(0, 3), &v).len(), 0);
+    assert_eq!(
+        matvec(&DMatrix::zeros(2, 0), &DVector::<f64>::zeros(0)),
+        DVector::zeros(2)
+    );
+    assert_eq!(dot(&DVector::zeros(0), &DVector::<f64>::zeros(0)), 0.0);
+}
+
+/// At a kink (`a = 0`) the dual derivative of `φ` takes the same branch as the hand-written
+/// `φ'(0)`: the catalogue's convention (`a ≤ 0` takes the left branch), the same in the value
+/// and in the derivative, so a check at the kink compares like with like.
+#[test]
+fn at_the_kink_the_dual_branch_is_the_derivative_s() {
+    use jacobian_oracle::catalogue::Activation;
+    use num_dual::{Dual64, DualNum};
+
+    for phi in Activation::ALL.into_iter().chain([
+        Activation::LeakyRelu { slope: 0.2 },
+        Activation::Elu { alpha: 2.0 },
+    ]) {
+        let dual = phi.apply(Dual64::from_re(0.0).derivative()).eps;
+        assert_eq!(dual, phi.derivative(0.0), "{}", phi.name());
+    }
+}
