@@ -262,7 +262,7 @@ fn products_of_empty_operands() {
 #[test]
 fn at_the_kink_the_dual_branch_is_the_derivative_s() {
     use jacobian_oracle::catalogue::Activation;
-    use num_dual::{Dual64, DualNum};
+    use num_dual::Dual64;
 
     for phi in Activation::ALL.into_iter().chain([
         Activation::LeakyRelu { slope: 0.2 },
