@@ -43,7 +43,7 @@ mod helpers {
     //! `*_second_derivative`, `Activation::derivative{,_stable}`,
     //! `SmoothActivation::{derivative, second_derivative}`) checked by the oracle against dual
     //! numbers over its domain: both signs, from 1e-3 to 700 (saturation, where the exp of
-    //! the other sign underflows), never on a kink (0).
+    //! the other sign underflows) and on to 1e300, never on a kink (0).
 
     use jacobian_oracle::catalogue::*;
     use jacobian_oracle::{AnalyticGradient, AnalyticHessian, Oracle, ScalarFn};
@@ -183,10 +183,10 @@ mod helpers {
         out
     }
 
-    /// Both signs of 1e-3 … 700.
+    /// Both signs of 1e-3 … 1e300 (beyond about 1e102 `x³` overflows: the saturated branches).
     fn domain() -> Vec<f64> {
         let magnitudes = [
-            1e-3, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 35.0, 50.0, 100.0, 700.0,
+            1e-3, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 35.0, 50.0, 100.0, 700.0, 1e150, 1e300,
         ];
         magnitudes.iter().flat_map(|&m| [m, -m]).collect()
     }
@@ -271,4 +271,21 @@ fn at_the_kink_the_dual_branch_is_the_derivative_s() {
         let dual = phi.apply(Dual64::from_re(0.0).derivative()).eps;
         assert_eq!(dual, phi.derivative(0.0), "{}", phi.name());
     }
+}
+
+/// The GELU tanh form branches at `|x| > 64` to `x` and `0`; just inside, the formula already
+/// gives them to the bit, derivatives included — so the branch's `>` against `>=` (and `<`
+/// against `<=`) are equivalent mutants (`.cargo/mutants.toml` excludes them), and this test
+/// is what says so.
+#[test]
+fn gelu_tanh_formula_meets_its_saturated_branches_to_the_bit() {
+    use jacobian_oracle::catalogue::{gelu_tanh, gelu_tanh_derivative};
+    use num_dual::Dual64;
+
+    let inside = 64.0f64.next_down();
+    let d = gelu_tanh(Dual64::from_re(inside).derivative());
+    assert_eq!((d.re, d.eps, gelu_tanh_derivative(inside)), (inside, 1.0, 1.0));
+    let inside = (-64.0f64).next_up();
+    let d = gelu_tanh(Dual64::from_re(inside).derivative());
+    assert_eq!((d.re, d.eps, gelu_tanh_derivative(inside)), (0.0, 0.0, 0.0));
 }
