@@ -183,10 +183,26 @@ mod helpers {
         out
     }
 
-    /// Both signs of 1e-3 … 1e300 (beyond about 1e102 `x³` overflows: the saturated branches).
+    /// Both signs of 1e-3 … 1e300: saturation, `3.7e9 + 0.3` (where `1 + a` rounds, so a
+    /// quotient `a/(1 + a)` on duals loses relative precision), and beyond about 1e102, where
+    /// `x³` overflows (the saturated branches).
     fn domain() -> Vec<f64> {
         let magnitudes = [
-            1e-3, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 35.0, 50.0, 100.0, 700.0, 1e150, 1e300,
+            1e-3,
+            0.1,
+            0.5,
+            1.0,
+            2.5,
+            5.0,
+            10.0,
+            20.0,
+            35.0,
+            50.0,
+            100.0,
+            700.0,
+            3.7e9 + 0.3,
+            1e150,
+            1e300,
         ];
         magnitudes.iter().flat_map(|&m| [m, -m]).collect()
     }
@@ -284,8 +300,32 @@ fn gelu_tanh_formula_meets_its_saturated_branches_to_the_bit() {
 
     let inside = 64.0f64.next_down();
     let d = gelu_tanh(Dual64::from_re(inside).derivative());
-    assert_eq!((d.re, d.eps, gelu_tanh_derivative(inside)), (inside, 1.0, 1.0));
+    assert_eq!(
+        (d.re, d.eps, gelu_tanh_derivative(inside)),
+        (inside, 1.0, 1.0)
+    );
     let inside = (-64.0f64).next_up();
     let d = gelu_tanh(Dual64::from_re(inside).derivative());
     assert_eq!((d.re, d.eps, gelu_tanh_derivative(inside)), (0.0, 0.0, 0.0));
+}
+
+/// Softsign's value keeps its relative precision on both sides of its branch at `|a| = 1`:
+/// within 2 ulps of `a/(1 + |a|)` (itself within an ulp or so), where the form for `|a| ≥ 1`,
+/// `sign(a)(1 − 1/(1 + |a|))`, would lose `ε/|a|` relative at small `|a|`. At `|a| = 1` both
+/// forms give 0.5 exactly, so the branch's `<` against `<=` is an equivalent mutant.
+#[test]
+fn softsign_keeps_its_relative_precision_on_both_sides_of_its_branch() {
+    use jacobian_oracle::catalogue::softsign;
+
+    for m in [1e-300f64, 1e-8, 1e-3, 0.25, 0.75, 1.0, 1.5, 10.0, 1e8] {
+        for a in [m, -m] {
+            let reference = a / (1.0 + a.abs());
+            let got: f64 = softsign(a);
+            let ulp = (reference.abs().next_up() - reference.abs()).abs();
+            assert!(
+                (got - reference).abs() <= 2.0 * ulp,
+                "softsign({a:e}) = {got:e}, not {reference:e}"
+            );
+        }
+    }
 }
