@@ -343,7 +343,7 @@ fn softsign_keeps_its_relative_precision_on_both_sides_of_its_branch() {
 #[test]
 fn activation_names_expressions_and_smoothness() {
     use jacobian_oracle::catalogue::Activation;
-    use num_dual::{Dual2_64, DualNum};
+    use num_dual::Dual2_64;
 
     let all: Vec<Activation> = Activation::ALL
         .into_iter()
