@@ -422,3 +422,24 @@ fn layer_expressions_carry_their_parameters() {
         );
     }
 }
+
+/// The catalogue's `f32` Jacobian (`SigmoidLayer::jacobian_f32`) through `check_f32` on
+/// seeded cases in every regime.
+#[test]
+fn the_f32_sigmoid_layer_passes_in_every_regime() {
+    use jacobian_oracle::Oracle;
+    use jacobian_oracle::catalogue::SigmoidLayer;
+    use jacobian_oracle::strategy::layer_case;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    let mut runner = TestRunner::deterministic();
+    let oracle = Oracle::default();
+    for _ in 0..CASES {
+        let case = layer_case().new_tree(&mut runner).unwrap().current();
+        let layer = SigmoidLayer::new(case.w.clone());
+        if let Err(e) = oracle.check_f32(&layer, &case.x) {
+            panic!("{case:?}\n{e}");
+        }
+    }
+}
