@@ -443,3 +443,119 @@ fn the_f32_sigmoid_layer_passes_in_every_regime() {
         }
     }
 }
+
+/// Every catalogue map's reproduction expression (`rust_expr`, what a failure's snippet pastes)
+/// is its constructor with its full path and carries each parameter as the literal `report`
+/// prints.
+#[test]
+fn every_catalogue_expression_is_its_constructor_with_its_parameters() {
+    use jacobian_oracle::catalogue::*;
+    use jacobian_oracle::report::{float_literal, matrix_literal, vec_literal};
+    use jacobian_oracle::{ScalarFn, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+
+    let w = DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]);
+    let x = DVector::from_vec(vec![0.125, -0.5, 3.0]);
+    let b = DVector::from_vec(vec![0.375, -2.5]);
+    let y = DVector::from_vec(vec![0.0, 1.0, 0.0]);
+    let (mw, vx, vb, vy) = (
+        matrix_literal(&w),
+        vec_literal(&x),
+        vec_literal(&b),
+        vec_literal(&y),
+    );
+    let path = |t: &str| format!("jacobian_oracle::catalogue::{t}");
+    let ce = CrossEntropyWithLogits::new(y.clone());
+    let cases: Vec<(Option<String>, String, Vec<String>)> = vec![
+        (Sigmoid.rust_expr(), path("Sigmoid"), vec![]),
+        (
+            SigmoidNeuron::new(x.clone()).rust_expr(),
+            path("SigmoidNeuron::new("),
+            vec![vx.clone()],
+        ),
+        (
+            SigmoidNeuronWeights::new(x.clone()).rust_expr(),
+            path("SigmoidNeuronWeights::new("),
+            vec![vx.clone()],
+        ),
+        (
+            SigmoidLayer::new(w.clone()).rust_expr(),
+            path("SigmoidLayer::new("),
+            vec![mw.clone()],
+        ),
+        (
+            SigmoidLayerWeights::new(2, x.clone()).rust_expr(),
+            path("SigmoidLayerWeights::new(2, "),
+            vec![vx.clone()],
+        ),
+        (
+            LinearLayer::new(w.clone(), b.clone()).rust_expr(),
+            path("LinearLayer::new("),
+            vec![mw.clone(), vb.clone()],
+        ),
+        (
+            LinearLayerWeights::new(2, x.clone(), b.clone()).rust_expr(),
+            path("LinearLayerWeights::new(2, "),
+            vec![vx.clone(), vb.clone()],
+        ),
+        (
+            LinearLayerBias::new(w.clone(), x.clone()).rust_expr(),
+            path("LinearLayerBias::new("),
+            vec![mw.clone(), vx.clone()],
+        ),
+        (Softmax::new(3).rust_expr(), path("Softmax::new(3)"), vec![]),
+        (
+            LogSoftmax::new(3).rust_expr(),
+            path("LogSoftmax::new(3)"),
+            vec![],
+        ),
+        (
+            VectorFn::rust_expr(&ce),
+            path("CrossEntropyWithLogits::new("),
+            vec![vy.clone()],
+        ),
+        (
+            ScalarFn::rust_expr(&ce),
+            path("CrossEntropyWithLogits::new("),
+            vec![vy.clone()],
+        ),
+        (
+            LayerNorm::new(x.clone(), y.clone()).rust_expr(),
+            path("LayerNorm::new("),
+            vec![vx.clone(), vy.clone()],
+        ),
+        (
+            LayerNorm::new(x.clone(), y.clone())
+                .with_epsilon(0.25)
+                .rust_expr(),
+            path("LayerNorm::new("),
+            vec![format!(".with_epsilon({})", float_literal(0.25))],
+        ),
+        (
+            LogisticRegression::new(w.transpose(), DVector::from_vec(vec![1.0, 0.0, 1.0]))
+                .rust_expr(),
+            path("LogisticRegression::new("),
+            vec![matrix_literal(&w.transpose())],
+        ),
+        (
+            MultinomialLogisticRegression::new(w.clone(), vec![2, 0], 3).rust_expr(),
+            path("MultinomialLogisticRegression::new("),
+            vec![mw.clone(), "vec![2, 0], 3)".into()],
+        ),
+        (
+            NeuronScore::new(SmoothActivation::Softplus, x.clone()).rust_expr(),
+            path("NeuronScore::new("),
+            vec![path("SmoothActivation::Softplus"), vx.clone()],
+        ),
+    ];
+    for (expr, prefix, parts) in cases {
+        let expr = expr.unwrap_or_else(|| panic!("{prefix}: no rust_expr"));
+        assert!(
+            expr.starts_with(&prefix),
+            "{expr} does not start with {prefix}"
+        );
+        for part in parts {
+            assert!(expr.contains(&part), "{expr} lacks {part}");
+        }
+    }
+}
