@@ -559,3 +559,41 @@ fn every_catalogue_expression_is_its_constructor_with_its_parameters() {
         }
     }
 }
+
+/// Values the derivative checks cannot see (a bias shifts neither `φ'` nor the layer norm's
+/// Jacobian): an activation layer is its activation after its linear layer, to the bit, and a
+/// layer norm is `γ∘(x − μ)/√(σ² + ε) + β` as written out here, to a few ulps.
+#[test]
+fn layer_values_the_derivatives_do_not_see() {
+    use jacobian_oracle::VectorFn;
+    use jacobian_oracle::catalogue::{
+        Activation, ActivationLayer, Elementwise, LayerNorm, LinearLayer,
+    };
+    use nalgebra::{DMatrix, DVector};
+
+    let w = DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]);
+    let b = DVector::from_vec(vec![0.375, -2.5]);
+    let x = DVector::from_vec(vec![0.125, -0.5, 3.0]);
+    for phi in Activation::ALL {
+        let layer = ActivationLayer::new(phi, w.clone(), b.clone());
+        let composed =
+            Elementwise::new(phi, 2).eval(&LinearLayer::new(w.clone(), b.clone()).eval(&x));
+        assert_eq!(layer.eval(&x), composed, "{}", phi.name());
+    }
+    let (gamma, beta) = (
+        DVector::from_vec(vec![1.5, -0.5, 2.0]),
+        DVector::from_vec(vec![0.25, 1.0, -3.0]),
+    );
+    let y = LayerNorm::new(gamma.clone(), beta.clone()).eval(&x);
+    let mu = x.sum() / 3.0;
+    let var = x.map(|v| (v - mu) * (v - mu)).sum() / 3.0;
+    let s = (var + LayerNorm::EPSILON).sqrt();
+    for i in 0..3 {
+        let expected = gamma[i] * (x[i] - mu) / s + beta[i];
+        assert!(
+            (y[i] - expected).abs() <= 4.0 * f64::EPSILON * expected.abs().max(1.0),
+            "{i}: {} vs {expected}",
+            y[i]
+        );
+    }
+}
