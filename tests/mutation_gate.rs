@@ -561,13 +561,15 @@ fn every_catalogue_expression_is_its_constructor_with_its_parameters() {
 }
 
 /// Values the derivative checks cannot see (a bias shifts neither `φ'` nor the layer norm's
-/// Jacobian): an activation layer is its activation after its linear layer, to the bit, and a
+/// Jacobian): an activation layer is its activation after its linear layer, to the bit, the
+/// linear layer is one value seen from `x`, `vec(W)` or `b`, and a
 /// layer norm is `γ∘(x − μ)/√(σ² + ε) + β` as written out here, to a few ulps.
 #[test]
 fn layer_values_the_derivatives_do_not_see() {
     use jacobian_oracle::VectorFn;
     use jacobian_oracle::catalogue::{
-        Activation, ActivationLayer, Elementwise, LayerNorm, LinearLayer,
+        Activation, ActivationLayer, Elementwise, LayerNorm, LinearLayer, LinearLayerBias,
+        LinearLayerWeights,
     };
     use nalgebra::{DMatrix, DVector};
 
@@ -580,6 +582,14 @@ fn layer_values_the_derivatives_do_not_see() {
             Elementwise::new(phi, 2).eval(&LinearLayer::new(w.clone(), b.clone()).eval(&x));
         assert_eq!(layer.eval(&x), composed, "{}", phi.name());
     }
+    // The linear layer seen from x, from vec(W) and from b: one value.
+    let linear = LinearLayer::new(w.clone(), b.clone()).eval(&x);
+    assert_eq!(LinearLayerBias::new(w.clone(), x.clone()).eval(&b), linear);
+    let vec_w = DVector::from_column_slice(w.as_slice());
+    assert_eq!(
+        LinearLayerWeights::new(2, x.clone(), b.clone()).eval(&vec_w),
+        linear
+    );
     let (gamma, beta) = (
         DVector::from_vec(vec![1.5, -0.5, 2.0]),
         DVector::from_vec(vec![0.25, 1.0, -3.0]),
