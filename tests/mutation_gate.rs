@@ -607,3 +607,27 @@ fn layer_values_the_derivatives_do_not_see() {
         );
     }
 }
+
+/// The neuron score's own gradient (the suite checks its Hessian against exact gradients, not
+/// this one) and the smooth activations' names, the general activations' ones.
+#[test]
+fn neuron_score_gradients_and_smooth_activation_names() {
+    use jacobian_oracle::Oracle;
+    use jacobian_oracle::catalogue::{Activation, NeuronScore, SmoothActivation};
+    use nalgebra::DVector;
+
+    let w = DVector::from_vec(vec![0.5, -1.25, 2.0]);
+    for (s, phi) in [
+        (SmoothActivation::Sigmoid, Activation::Sigmoid),
+        (SmoothActivation::Softplus, Activation::Softplus),
+        (SmoothActivation::Tanh, Activation::Tanh),
+    ] {
+        assert_eq!(s.name(), phi.name());
+        let score = NeuronScore::new(s, w.clone());
+        for x in [[0.25, 0.5, -0.75], [3.0, -1.0, 2.0], [-4.0, 2.5, -6.0]] {
+            let x = DVector::from_vec(x.to_vec());
+            Oracle::default().check_gradient(&score, &x).unwrap();
+            Oracle::default().check_hessian(&score, &x).unwrap();
+        }
+    }
+}
