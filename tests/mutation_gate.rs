@@ -681,3 +681,173 @@ fn logsumexp_gradient_is_the_softmax_and_its_value_the_log_of_the_sum() {
         }
     }
 }
+
+mod black_box_accounts {
+    //! The black box (`check_black_box_with`) says what it did, on seeded sigmoid layers: the
+    //! calls of `f` it counts are the calls it made and the analytic evaluations the calls of
+    //! `jacobian` beyond the first; a clean Jacobian agrees within the bound it reports; and a
+    //! Jacobian with planted wrong entries is a mismatch that names one of them, with the gap
+    //! it reports between its own witnesses and every wrong entry counted.
+
+    use jacobian_oracle::catalogue::SigmoidLayer;
+    use jacobian_oracle::report::Quantity;
+    use jacobian_oracle::strategy::{LayerCase, Regime, layer_case};
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Mismatch, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    use std::cell::Cell;
+
+    fn cases() -> Vec<LayerCase> {
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let strategy = layer_case().max_dim(5).regimes(&[Regime::Moderate]);
+        (0..24)
+            .map(|_| strategy.new_tree(&mut runner).unwrap().current())
+            .collect()
+    }
+
+    /// Runs the black box on the layer's Jacobian passed through `plant` (a formula that is
+    /// wrong in the same entries wherever it is evaluated), counting both functions' calls.
+    fn run(
+        layer: &SigmoidLayer,
+        plant: impl Fn(&mut DMatrix<f64>),
+        x: &DVector<f64>,
+    ) -> (Result<jacobian_oracle::Agreement, CheckError>, usize, usize) {
+        let (f_calls, j_calls) = (Cell::new(0), Cell::new(0));
+        let result = Oracle::default().check_black_box_with(
+            |p| {
+                f_calls.set(f_calls.get() + 1);
+                layer.eval(p)
+            },
+            |p| {
+                j_calls.set(j_calls.get() + 1);
+                let mut jacobian = layer.jacobian(p);
+                plant(&mut jacobian);
+                jacobian
+            },
+            x,
+        );
+        (result, f_calls.get(), j_calls.get())
+    }
+
+    #[test]
+    fn a_clean_black_box_counts_its_calls_and_agrees_within_its_bound() {
+        for case in cases() {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let right = layer.jacobian(&case.x);
+            let (result, f_calls, j_calls) = run(&layer, |_| (), &case.x);
+            let a = result.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(a.quantity, Quantity::BlackBox);
+            assert_eq!(a.shape, right.shape());
+            assert_eq!(a.evaluations.f64_evals, f_calls, "{case:?}");
+            assert_eq!(1 + a.evaluations.analytic_evals, j_calls, "{case:?}");
+            assert_eq!(a.evaluations.dual_evals, 0);
+            assert_eq!(a.evaluations.second_order_evals, 0);
+            let worst = a.worst_analytic;
+            assert!(worst.abs_error <= worst.bound, "{worst:?}");
+            assert_eq!(a.worst_fd, Some(worst));
+            // At least two points (±h) per column, and f(x).
+            assert!(f_calls > 2 * case.x.len(), "{f_calls}");
+        }
+    }
+
+    /// A mismatch's numbers are its witnesses' own: the gap is |finite difference − analytic|
+    /// to the bit, the relative error that gap over |analytic|, the total tolerance the sum
+    /// of its parts, and the gap beyond it.
+    fn assert_consistent(m: &Mismatch, planted: &DMatrix<f64>, x: &DVector<f64>) {
+        let (r, c) = (m.witnesses.row, m.witnesses.col);
+        assert_eq!(m.quantity, Quantity::BlackBox);
+        assert_eq!(m.shape, planted.shape());
+        assert_eq!(&m.x, x);
+        assert_eq!(m.witnesses.analytic.to_bits(), planted[(r, c)].to_bits());
+        let fd = m
+            .witnesses
+            .finite_difference
+            .expect("finite differences ran");
+        let t = m.tolerance;
+        assert_eq!(t.total, t.terms + t.analytic_noise, "{t:?}");
+        assert_eq!(
+            (t.relative, t.matrix, t.sensitivity, t.floor),
+            (0.0, 0.0, 0.0, 0.0)
+        );
+        if planted[(r, c)].is_finite() {
+            assert_eq!(m.abs_error, (fd.value - planted[(r, c)]).abs());
+            assert_eq!(m.rel_error, m.abs_error / planted[(r, c)].abs());
+            assert!(m.abs_error > t.total, "{m}");
+        } else {
+            assert_eq!(m.abs_error, f64::INFINITY);
+            assert_eq!(m.rel_error, f64::INFINITY);
+        }
+    }
+
+    #[test]
+    fn planted_wrong_entries_are_named_and_counted() {
+        for case in cases() {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let right = layer.jacobian(&case.x);
+            // The largest entries (by magnitude) made half as large again: well beyond any
+            // estimate. Entries of a saturated row are left alone.
+            let max = right.amax();
+            if max < 1e-6 {
+                continue;
+            }
+            let mut order: Vec<(usize, usize)> = (0..right.nrows())
+                .flat_map(|i| (0..right.ncols()).map(move |j| (i, j)))
+                .filter(|&(i, j)| right[(i, j)].abs() > 1e-3 * max)
+                .collect();
+            order.sort_by(|&p, &q| right[q].abs().total_cmp(&right[p].abs()));
+            for k in 1..=order.len().min(3) {
+                let plant = |j: &mut DMatrix<f64>| order[..k].iter().for_each(|&e| j[e] *= 1.5);
+                let mut planted = right.clone();
+                plant(&mut planted);
+                let (result, _, _) = run(&layer, plant, &case.x);
+                let Err(CheckError::Mismatch(m)) = result else {
+                    panic!("{k} planted in {case:?}: {result:?}")
+                };
+                assert_eq!(m.wrong_entries, k, "{m}");
+                assert!(
+                    order[..k].contains(&(m.witnesses.row, m.witnesses.col)),
+                    "{m}"
+                );
+                assert_consistent(&m, &planted, &case.x);
+                let fd = m.witnesses.finite_difference.expect("ran");
+                let right_value = right[(m.witnesses.row, m.witnesses.col)];
+                assert!(
+                    (fd.value - right_value).abs() <= 1e-6 * right_value.abs(),
+                    "{m}"
+                );
+            }
+            // A NaN entry is wrong: the finite difference there is finite.
+            let plant = |j: &mut DMatrix<f64>| j[order[0]] = f64::NAN;
+            let mut planted = right.clone();
+            plant(&mut planted);
+            let (result, _, _) = run(&layer, plant, &case.x);
+            let Err(CheckError::Mismatch(m)) = result else {
+                panic!("NaN planted in {case:?}: {result:?}")
+            };
+            assert_eq!((m.witnesses.row, m.witnesses.col), order[0]);
+            assert_eq!(m.wrong_entries, 1, "{m}");
+            assert_consistent(&m, &planted, &case.x);
+        }
+    }
+
+    #[test]
+    fn a_non_finite_input_is_named_before_the_jacobian_is_asked() {
+        let layer = SigmoidLayer::new(DMatrix::from_element(2, 3, 0.5));
+        for (index, value) in [(0, f64::NAN), (2, f64::INFINITY), (1, f64::NEG_INFINITY)] {
+            let mut x = DVector::from_element(3, 0.25);
+            x[index] = value;
+            let (result, f_calls, j_calls) = run(&layer, |_| (), &x);
+            match result {
+                Err(CheckError::NonFiniteInput { index: i, value: v }) => {
+                    assert_eq!((i, v.to_bits()), (index, value.to_bits()));
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!((f_calls, j_calls), (0, 0));
+        }
+    }
+}
