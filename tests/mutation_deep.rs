@@ -9,6 +9,10 @@
 //!
 //! Each file is also its own test target; this one adds no test of its own.
 
+// Each included file brings its own `mod common;` (tests/common/mod.rs): one copy per file,
+// as in their own targets.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "activations.rs"]
 mod activations;
 #[path = "analytic_noise.rs"]
