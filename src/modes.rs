@@ -458,6 +458,10 @@ impl<F: VectorFn + ?Sized> RowResolved for Rows<'_, F> {
                 terms,
             })
     }
+
+    fn shared_passes(&self) -> usize {
+        usize::from(self.bounds.get().is_some())
+    }
 }
 
 /// `J·V` on plain slices of the column-major storage, register-blocked: for eight rows of `J`

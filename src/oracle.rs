@@ -616,4 +616,8 @@ pub(crate) struct RowParts {
 pub(crate) trait RowResolved {
     /// The parts for column `j`, or `None` if the passes they need fail.
     fn column(&self, oracle: &Oracle, j: usize) -> Option<RowParts>;
+    /// The passes of `eval` made once for all columns so far (counted by the caller in
+    /// [`crate::report::Evaluations::second_order_evals`]; each column's own pass is counted
+    /// where it is asked for).
+    fn shared_passes(&self) -> usize;
 }

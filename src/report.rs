@@ -994,7 +994,10 @@ pub struct Evaluations {
     /// column that check the exact derivative is smooth where the analytic side's noise is
     /// measured).
     pub dual_evals: usize,
-    /// `eval::<Dual2_64>` calls (second-order passes, only where a tolerance needed them).
+    /// Passes of `eval` on the rounding model, only where a tolerance needed them: on
+    /// second-order duals over bounded numbers (`Dual2<Bounded>`, a column's curvature and
+    /// rounding, [`crate::rounding`]) and on bounded numbers (`Bounded`, the running rounding
+    /// bound of `f` itself, once per check).
     pub second_order_evals: usize,
     /// Evaluations of the analytic derivative at the probe points of [`crate::noise`]
     /// (`ANALYTIC_NOISE_PROBES + REPEATED_PROBES + 1 = 29` per measurement, once per check —

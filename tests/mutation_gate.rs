@@ -851,3 +851,315 @@ mod black_box_accounts {
         }
     }
 }
+
+mod accounts {
+    //! What a check reports it cost is what it cost: every `eval` call on `f64`, on dual
+    //! numbers and on the rounding model (`Dual2<Bounded>`, `Bounded`), and every call of the
+    //! analytic derivative beyond the first, counted by a wrapper around catalogue maps and
+    //! compared with the report's `Evaluations`, in every configuration of the oracle.
+
+    use jacobian_oracle::catalogue::{CrossEntropyWithLogits, LogisticRegression, SigmoidLayer};
+    use jacobian_oracle::modes::DIRECTIONS;
+    use jacobian_oracle::report::Evaluations;
+    use jacobian_oracle::strategy::{Regime, layer_case};
+    use jacobian_oracle::{
+        Agreement, AnalyticGradient, AnalyticHessian, AnalyticJacobian, AnalyticJacobianF32,
+        AnalyticJvp, AnalyticVjp, CheckError, Oracle, ScalarFn, VectorFn,
+    };
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    use std::cell::{Cell, RefCell};
+    use std::collections::BTreeMap;
+
+    /// `f` with its calls counted.
+    struct Counted<F> {
+        f: F,
+        f64_evals: Cell<usize>,
+        dual_evals: Cell<usize>,
+        second_order_evals: Cell<usize>,
+        analytic: Cell<usize>,
+        /// Every type `eval` ran on, with its count (for the failure message).
+        types: RefCell<BTreeMap<&'static str, usize>>,
+    }
+
+    impl<F> Counted<F> {
+        fn new(f: F) -> Self {
+            Counted {
+                f,
+                f64_evals: Cell::new(0),
+                dual_evals: Cell::new(0),
+                second_order_evals: Cell::new(0),
+                analytic: Cell::new(0),
+                types: RefCell::new(BTreeMap::new()),
+            }
+        }
+
+        fn count<D>(&self) {
+            let name = std::any::type_name::<D>();
+            *self.types.borrow_mut().entry(name).or_default() += 1;
+            let counter = if name == "f64" {
+                &self.f64_evals
+            } else if name.contains("rounding::Bounded") {
+                // The rounding model: `Dual2<Bounded>` and `Bounded` passes.
+                &self.second_order_evals
+            } else {
+                &self.dual_evals
+            };
+            counter.set(counter.get() + 1);
+        }
+
+        fn analytic_call(&self) {
+            self.analytic.set(self.analytic.get() + 1);
+        }
+
+        /// The calls made, as `Evaluations` (the first `under_test` analytic calls give the
+        /// quantity under test, not counted there).
+        fn made(&self, under_test: usize) -> Evaluations {
+            Evaluations {
+                f64_evals: self.f64_evals.get(),
+                dual_evals: self.dual_evals.get(),
+                second_order_evals: self.second_order_evals.get(),
+                analytic_evals: self.analytic.get().saturating_sub(under_test),
+            }
+        }
+    }
+
+    impl<F: VectorFn> VectorFn for Counted<F> {
+        fn input_dim(&self) -> usize {
+            self.f.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.f.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.count::<D>();
+            self.f.eval(x)
+        }
+    }
+
+    impl<F: AnalyticJacobian> AnalyticJacobian for Counted<F> {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            self.analytic_call();
+            self.f.jacobian(x)
+        }
+    }
+
+    impl<F: AnalyticJvp> AnalyticJvp for Counted<F> {
+        fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+            self.analytic_call();
+            self.f.jvp(x, v)
+        }
+    }
+
+    impl<F: AnalyticVjp> AnalyticVjp for Counted<F> {
+        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            self.analytic_call();
+            self.f.vjp(x, u)
+        }
+    }
+
+    impl<F: AnalyticJacobianF32> AnalyticJacobianF32 for Counted<F> {
+        fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
+            self.analytic_call();
+            self.f.jacobian_f32(x)
+        }
+    }
+
+    impl<F: ScalarFn> ScalarFn for Counted<F> {
+        fn input_dim(&self) -> usize {
+            self.f.input_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+            self.count::<D>();
+            self.f.eval(x)
+        }
+    }
+
+    impl<F: AnalyticGradient> AnalyticGradient for Counted<F> {
+        fn gradient(&self, x: &DVector<f64>) -> DVector<f64> {
+            self.analytic_call();
+            self.f.gradient(x)
+        }
+    }
+
+    impl<F: AnalyticHessian> AnalyticHessian for Counted<F> {
+        fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            self.analytic_call();
+            self.f.hessian(x)
+        }
+    }
+
+    /// The oracle in each of its configurations.
+    fn oracles() -> Vec<(&'static str, Oracle)> {
+        let o = Oracle::default;
+        vec![
+            ("default", o()),
+            ("no finite differences", o().with_finite_differences(false)),
+            (
+                "no directional witness",
+                o().with_directional_witness(false),
+            ),
+            ("no analytic noise", o().with_analytic_noise(false)),
+            ("full statistics", o().with_full_statistics(true)),
+        ]
+    }
+
+    fn runner() -> TestRunner {
+        TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        )
+    }
+
+    /// Each check's own report against the calls counted, `under_test` analytic calls giving
+    /// the quantity under test (a check that fails reports no cost; none here should).
+    fn assert_counted<F>(
+        what: &str,
+        counted: &Counted<F>,
+        under_test: usize,
+        result: Result<Agreement, CheckError>,
+    ) {
+        let a = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(
+            a.evaluations,
+            counted.made(under_test),
+            "{what}: {:?}",
+            counted.types.borrow()
+        );
+    }
+
+    /// A Hessian check counts evaluations of the gradient map (`GradientOf`), each of which
+    /// is `n` passes of `f` on dual numbers, one per coordinate, and the one `f(x)` on `f64`.
+    fn assert_hessian_counted<F>(
+        what: &str,
+        counted: &Counted<F>,
+        n: usize,
+        result: Result<Agreement, CheckError>,
+    ) {
+        let a = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+        let r = a.evaluations;
+        assert!(
+            r.f64_evals >= 2,
+            "{what}: f(x) and the gradient at x: {r:?}"
+        );
+        let expected = Evaluations {
+            f64_evals: 1,
+            dual_evals: n * (r.f64_evals - 1 + r.dual_evals),
+            second_order_evals: n * r.second_order_evals,
+            analytic_evals: r.analytic_evals,
+        };
+        assert_eq!(
+            counted.made(1),
+            expected,
+            "{what}: {:?}",
+            counted.types.borrow()
+        );
+    }
+
+    #[test]
+    fn every_check_of_a_sigmoid_layer_reports_the_calls_it_made() {
+        let mut runner = runner();
+        let regimes = [Regime::Moderate, Regime::Saturating];
+        let strategy = layer_case().max_dim(6).regimes(&regimes);
+        for _ in 0..12 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            for (name, oracle) in oracles() {
+                let what = |check: &str| format!("{check} ({name}) on {case:?}");
+                let layer = || Counted::new(SigmoidLayer::new(case.w.clone()));
+                let f = layer();
+                assert_counted(&what("check"), &f, 1, oracle.check(&f, &case.x));
+                let f = layer();
+                assert_counted(
+                    &what("check_jvp"),
+                    &f,
+                    DIRECTIONS,
+                    oracle.check_jvp(&f, &case.x),
+                );
+                let f = layer();
+                assert_counted(
+                    &what("check_vjp"),
+                    &f,
+                    DIRECTIONS,
+                    oracle.check_vjp(&f, &case.x),
+                );
+                let (m, n) = case.w.shape();
+                let v = DVector::from_fn(n, |j, _| 0.5 + j as f64);
+                let u = DVector::from_fn(m, |i, _| 1.5 - i as f64);
+                let f = layer();
+                assert_counted(
+                    &what("check_jvp_along"),
+                    &f,
+                    1,
+                    oracle.check_jvp_along(&f, &case.x, &v),
+                );
+                let f = layer();
+                assert_counted(
+                    &what("check_vjp_along"),
+                    &f,
+                    1,
+                    oracle.check_vjp_along(&f, &case.x, &u),
+                );
+                let f = layer();
+                assert_counted(&what("check_f32"), &f, 1, oracle.check_f32(&f, &case.x));
+                let f = layer();
+                let k = 1 + case.x.len() / 2;
+                assert_counted(
+                    &what("check_projected"),
+                    &f,
+                    1,
+                    oracle.check_projected(&f, &case.x, k),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gradient_and_hessian_checks_report_the_calls_they_made() {
+        let mut runner = runner();
+        let strategy = layer_case()
+            .max_dim(6)
+            .regimes(&[Regime::Moderate, Regime::Saturating]);
+        for _ in 0..12 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let y = DVector::from_fn(case.w.nrows(), |i, _| f64::from(u8::from(i % 2 == 0)));
+            for (name, oracle) in oracles() {
+                let what = |check: &str| format!("{check} ({name}) on {case:?}");
+                let loss = || Counted::new(LogisticRegression::new(case.w.clone(), y.clone()));
+                let f = loss();
+                assert_counted(
+                    &what("check_gradient"),
+                    &f,
+                    1,
+                    oracle.check_gradient(&f, &case.x),
+                );
+                let f = loss();
+                assert_hessian_counted(
+                    &what("check_hessian"),
+                    &f,
+                    case.x.len(),
+                    oracle.check_hessian(&f, &case.x),
+                );
+                let m = case.w.nrows();
+                let targets = DVector::from_fn(m, |i, _| (i + 1) as f64 / (m * (m + 1) / 2) as f64);
+                let ce = || Counted::new(CrossEntropyWithLogits::new(targets.clone()));
+                let logits = &case.w * &case.x;
+                let f = ce();
+                assert_counted(
+                    &what("check_gradient ce"),
+                    &f,
+                    1,
+                    oracle.check_gradient(&f, &logits),
+                );
+                let f = ce();
+                assert_hessian_counted(
+                    &what("check_hessian ce"),
+                    &f,
+                    m,
+                    oracle.check_hessian(&f, &logits),
+                );
+            }
+        }
+    }
+}

@@ -126,6 +126,9 @@ impl Oracle {
                 }
             }
         }
+        // The passes on bounded numbers, if an entry needed f's own rounding bound.
+        check.stats.evaluations.second_order_evals += usize::from(check.value_bounds.0.is_some())
+            + check.rows.map_or(0, |r| r.shared_passes());
         check.verdict(&flagged)
     }
 }
