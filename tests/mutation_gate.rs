@@ -1163,3 +1163,151 @@ mod accounts {
         }
     }
 }
+
+mod boundaries {
+    //! The analytic-vs-dual comparison at its exact boundary, on linear layers (whose dual
+    //! Jacobian is `W` exactly and whose second derivatives vanish, so the tolerance is its
+    //! ulps, norm-wise and floor parts alone): the parts the report gives are the documented
+    //! formulas, computed here independently — `ulps·ε·|D|`, `8ε·max|D|`, `f64::MIN_POSITIVE`
+    //! — and an analytic entry at the last float within their sum passes while the next float
+    //! beyond it, on either side, is a mismatch naming that entry.
+
+    use jacobian_oracle::catalogue::LinearLayer;
+    use jacobian_oracle::strategy::{Regime, layer_case};
+    use jacobian_oracle::tolerance::DEFAULT_ULPS;
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    /// The layer with one entry of its Jacobian replaced.
+    struct Perturbed<'a> {
+        layer: &'a LinearLayer,
+        at: (usize, usize),
+        value: f64,
+    }
+
+    impl VectorFn for Perturbed<'_> {
+        fn input_dim(&self) -> usize {
+            self.layer.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.layer.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.layer.eval(x)
+        }
+    }
+
+    impl AnalyticJacobian for Perturbed<'_> {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let mut j = self.layer.jacobian(x);
+            j[self.at] = self.value;
+            j
+        }
+    }
+
+    /// The norm-wise part's multiple of `ε·max|D|` (documented in `jacobian_oracle::tolerance`).
+    const MATRIX_ULPS: f64 = 8.0;
+
+    #[test]
+    fn an_entry_at_the_last_float_within_its_tolerance_passes_and_the_next_is_caught() {
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let strategy = layer_case().max_dim(4).regimes(&[
+            Regime::Moderate,
+            Regime::Saturating,
+            Regime::TinyInput,
+            Regime::HugeInput,
+            Regime::TinyWeights,
+            Regime::Integers,
+        ]);
+        // The analytic side's measured noise is off: it would only widen the tolerance of a
+        // jittering formula, and this one is exact.
+        let oracle = Oracle::default().with_analytic_noise(false);
+        let mut boundaries = 0;
+        for _ in 0..8 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let layer = LinearLayer::new(case.w.clone(), DVector::zeros(case.w.nrows()));
+            let amax = case.w.amax();
+            for r in 0..case.w.nrows() {
+                for c in 0..case.w.ncols() {
+                    let d = case.w[(r, c)];
+                    let check = |value: f64| {
+                        oracle.check(
+                            &Perturbed {
+                                layer: &layer,
+                                at: (r, c),
+                                value,
+                            },
+                            &case.x,
+                        )
+                    };
+                    // Far outside: the report's parts.
+                    let far = d + 1e-6 * d.abs().max(amax) + 1e-300;
+                    let m = match check(far) {
+                        Err(CheckError::Mismatch(m)) => m,
+                        other => panic!("({r}, {c}) of {case:?}: {other:?}"),
+                    };
+                    let t = m.tolerance;
+                    assert_eq!((m.witnesses.row, m.witnesses.col), (r, c), "{m}");
+                    assert_eq!(m.witnesses.dual, d, "{m}");
+                    assert_eq!(t.relative, DEFAULT_ULPS * f64::EPSILON * d.abs(), "{m}");
+                    assert_eq!(t.matrix, MATRIX_ULPS * f64::EPSILON * amax, "{m}");
+                    assert_eq!(t.floor, f64::MIN_POSITIVE, "{m}");
+                    assert_eq!((t.sensitivity, t.analytic_noise), (0.0, 0.0), "{m}");
+                    let parts = t.relative + t.matrix + t.sensitivity + t.terms + t.floor;
+                    assert!(
+                        (t.total - parts).abs() <= 4.0 * f64::EPSILON * t.total,
+                        "{m}"
+                    );
+                    let total = t.total;
+                    // The last float on each side whose distance to d is within the total.
+                    for side in [1.0, -1.0] {
+                        let beyond = |a: f64| (a - d).abs() > total;
+                        let outward = |a: f64| {
+                            if side > 0.0 {
+                                a.next_up()
+                            } else {
+                                a.next_down()
+                            }
+                        };
+                        let inward = |a: f64| {
+                            if side > 0.0 {
+                                a.next_down()
+                            } else {
+                                a.next_up()
+                            }
+                        };
+                        let mut inside = d + side * total;
+                        while beyond(inside) {
+                            inside = inward(inside);
+                        }
+                        while !beyond(outward(inside)) {
+                            inside = outward(inside);
+                        }
+                        let outside = outward(inside);
+                        if let Err(e) = check(inside) {
+                            panic!(
+                                "({r}, {c}) = {inside:e}, |A − D| = {:e} ≤ {total:e}: {e}",
+                                (inside - d).abs()
+                            );
+                        }
+                        match check(outside) {
+                            Err(CheckError::Mismatch(m)) => {
+                                assert_eq!((m.witnesses.row, m.witnesses.col), (r, c), "{m}");
+                                assert_eq!(m.tolerance.total, total, "{m}");
+                            }
+                            other => panic!("({r}, {c}) = {outside:e} beyond {total:e}: {other:?}"),
+                        }
+                        boundaries += 1;
+                    }
+                }
+            }
+        }
+        assert!(boundaries >= 16, "{boundaries}");
+    }
+}
