@@ -1311,3 +1311,24 @@ mod boundaries {
         assert!(boundaries >= 16, "{boundaries}");
     }
 }
+
+/// `forward_error` is its documented model, `ε·(OUTPUT_ULPS·|f_i| + n·Σ_k |∂f_i/∂x_k|·|x_k|)`,
+/// over values of both signs and every scale, and grows with each of its inputs.
+#[test]
+fn forward_error_is_its_documented_model() {
+    use jacobian_oracle::tolerance::{OUTPUT_ULPS, forward_error};
+    let values = [0.0, 1e-300, -3.5e-8, 0.75, -2.0, 1.5e12, -8e300];
+    let sums = [0.0, 2.5e-9, 1.0, 3.0e5];
+    for &v in &values {
+        for &s in &sums {
+            for n in [0usize, 1, 3, 100] {
+                let model = f64::EPSILON * (OUTPUT_ULPS * v.abs() + n as f64 * s);
+                assert_eq!(forward_error(v, s, n), model, "({v:e}, {s:e}, {n})");
+                assert!(forward_error(v, s, n) >= 0.0);
+                assert!(forward_error(v, s, n + 1) >= forward_error(v, s, n));
+                assert!(forward_error(2.0 * v, s, n) >= forward_error(v, s, n));
+            }
+        }
+    }
+    assert!(forward_error(1.0, 0.0, 0) > 0.0);
+}
