@@ -1317,7 +1317,7 @@ mod boundaries {
 #[test]
 fn forward_error_is_its_documented_model() {
     use jacobian_oracle::tolerance::{OUTPUT_ULPS, forward_error};
-    let values = [0.0, 1e-300, -3.5e-8, 0.75, -2.0, 1.5e12, -8e300];
+    let values: [f64; 7] = [0.0, 1e-300, -3.5e-8, 0.75, -2.0, 1.5e12, -8e300];
     let sums = [0.0, 2.5e-9, 1.0, 3.0e5];
     for &v in &values {
         for &s in &sums {
