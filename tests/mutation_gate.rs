@@ -1332,3 +1332,197 @@ fn forward_error_is_its_documented_model() {
     }
     assert!(forward_error(1.0, 0.0, 0) > 0.0);
 }
+
+mod settings {
+    //! Every setting of the oracle is what its getter says and changes what it is documented
+    //! to change: the ulps part scales with `ulps`, the sensitivity part with its safety, the
+    //! black box's finite-difference part with its safety; without finite differences no
+    //! witness runs; the directional witness costs `1 + 2·3` evaluations where the per-column
+    //! one costs `1 + 2n` or more; the analytic side's measured noise lets a jittering formula
+    //! pass and is not measured when off; full statistics compute the whole tolerance of
+    //! entries near their first parts.
+
+    use jacobian_oracle::catalogue::{LinearLayer, SigmoidLayer};
+    use jacobian_oracle::report::Note;
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Mismatch, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    fn matrix(m: usize, n: usize, scale: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(m, n, |i, j| {
+            let t = ((i * 37 + j * 91 + 11) % 101) as f64 / 50.0 - 1.0;
+            scale * (t + 0.003 * ((i + 2 * j) % 7) as f64)
+        })
+    }
+
+    fn vector(n: usize, scale: f64) -> DVector<f64> {
+        DVector::from_fn(n, |j, _| {
+            scale * (((j * 13 + 5) % 17) as f64 / 8.0 - 1.0 + 0.01 * (j % 3) as f64)
+        })
+    }
+
+    /// A layer whose analytic Jacobian is off by `rel` in entry `at`, or jitters by `jitter`
+    /// (relative, a hash of the bits of x: rounding-like noise, not a smooth mistake).
+    struct Slipped<F> {
+        f: F,
+        at: (usize, usize),
+        rel: f64,
+        jitter: f64,
+    }
+
+    impl<F: VectorFn> VectorFn for Slipped<F> {
+        fn input_dim(&self) -> usize {
+            self.f.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.f.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.f.eval(x)
+        }
+    }
+
+    impl<F: AnalyticJacobian> AnalyticJacobian for Slipped<F> {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let mut j = self.f.jacobian(x);
+            j[self.at] *= 1.0 + self.rel;
+            let mut h = x.iter().fold(0x9E37_79B9_7F4A_7C15u64, |h, v| {
+                (h ^ v.to_bits()).wrapping_mul(0x0100_0000_01B3)
+            });
+            for v in j.iter_mut() {
+                h ^= h >> 29;
+                h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                let u = (h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+                *v *= 1.0 + self.jitter * u;
+            }
+            j
+        }
+    }
+
+    fn mismatch(result: Result<jacobian_oracle::Agreement, CheckError>) -> Box<Mismatch> {
+        match result {
+            Err(CheckError::Mismatch(m)) => m,
+            other => panic!("expected a mismatch: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ulps_and_sensitivity_safety_scale_their_parts() {
+        let layer = SigmoidLayer::new(matrix(3, 4, 6.0));
+        let x = vector(4, 3.0);
+        let slipped = Slipped {
+            f: layer,
+            at: (1, 2),
+            rel: 1e-6,
+            jitter: 0.0,
+        };
+        for ulps in [8.0, 32.0, 100.0] {
+            let o = Oracle::default().with_ulps(ulps);
+            assert_eq!(o.ulps(), ulps);
+            let m = mismatch(o.check(&slipped, &x));
+            assert_eq!(
+                m.tolerance.relative,
+                ulps * f64::EPSILON * m.witnesses.dual.abs()
+            );
+        }
+        let at = |s: f64| {
+            let o = Oracle::default().with_sensitivity_safety(s);
+            assert_eq!(o.sensitivity_safety(), s);
+            mismatch(o.check(&slipped, &x)).tolerance.sensitivity
+        };
+        let (s0, s4, s8) = (at(0.0), at(4.0), at(8.0));
+        assert_eq!(s0, 0.0);
+        assert!(s4 > 0.0, "{s4:e}");
+        assert_eq!(s8, 2.0 * s4);
+    }
+
+    #[test]
+    fn the_black_box_holds_an_entry_to_fd_safety_times_its_estimate() {
+        let layer = SigmoidLayer::new(matrix(4, 4, 0.8));
+        let x = vector(4, 1.0);
+        let mut wrong = layer.jacobian(&x);
+        wrong[(2, 1)] *= 1.5;
+        for safety in [2.0, 4.0, 8.0] {
+            let o = Oracle::default().with_fd_safety(safety);
+            assert_eq!(o.fd_safety(), safety);
+            let m = mismatch(o.check_black_box(|p| layer.eval(p), &wrong, &x));
+            let fd = m.witnesses.finite_difference.expect("ran");
+            assert_eq!(m.tolerance.terms, safety * fd.error_estimate, "{m}");
+        }
+    }
+
+    #[test]
+    fn witnesses_run_as_configured() {
+        let n = 6;
+        let layer = SigmoidLayer::new(matrix(5, n, 0.8));
+        let x = vector(n, 1.0);
+        let off = Oracle::default().with_finite_differences(false);
+        assert!(!off.finite_differences());
+        assert!(Oracle::default().finite_differences());
+        let a = off.check(&layer, &x).unwrap();
+        assert_eq!(a.evaluations.f64_evals, 1, "{a}");
+        assert!(a.worst_fd.is_none(), "{a}");
+        assert!(Oracle::default().directional_witness());
+        let along = Oracle::default().check(&layer, &x).unwrap();
+        assert_eq!(along.evaluations.f64_evals, 1 + 2 * 3, "{along}");
+        let per_column_oracle = Oracle::default().with_directional_witness(false);
+        assert!(!per_column_oracle.directional_witness());
+        let per_column = per_column_oracle.check(&layer, &x).unwrap();
+        assert!(per_column.evaluations.f64_evals > 2 * n, "{per_column}");
+        assert!(per_column.worst_fd.is_some());
+    }
+
+    #[test]
+    fn the_analytic_noise_lets_a_jittering_formula_pass_and_only_when_on() {
+        let layer = LinearLayer::new(matrix(4, 5, 1.0), vector(4, 0.5));
+        let x = vector(5, 1.0);
+        let jittering = Slipped {
+            f: layer,
+            at: (0, 0),
+            rel: 0.0,
+            jitter: 1e-12,
+        };
+        assert!(Oracle::default().analytic_noise());
+        let a = Oracle::default().check(&jittering, &x).unwrap();
+        assert!(
+            a.notes
+                .iter()
+                .any(|n| matches!(n, Note::AnalyticNoise { .. })),
+            "{a}"
+        );
+        assert!(a.evaluations.analytic_evals > 0, "{a}");
+        let strict = Oracle::default().with_analytic_noise(false);
+        assert!(!strict.analytic_noise());
+        let m = mismatch(strict.check(&jittering, &x));
+        assert_eq!(m.tolerance.analytic_noise, 0.0, "{m}");
+        // And a smooth slip as large as the jitter is still caught with it on.
+        let slip = Slipped {
+            f: LinearLayer::new(matrix(4, 5, 1.0), vector(4, 0.5)),
+            at: (2, 3),
+            rel: 1e-9,
+            jitter: 0.0,
+        };
+        mismatch(Oracle::default().check(&slip, &x));
+    }
+
+    #[test]
+    fn full_statistics_compute_the_whole_tolerance_near_the_first_parts() {
+        assert!(!Oracle::default().full_statistics());
+        let full = Oracle::default().with_full_statistics(true);
+        assert!(full.full_statistics());
+        // A saturating layer with the textbook derivative: entries near their ulps part.
+        let mut more = 0;
+        for k in 0..6 {
+            let layer = SigmoidLayer::new(matrix(4, 4, 2.0 + k as f64));
+            let x = vector(4, 3.0);
+            let plain = Oracle::default().check(&layer, &x).unwrap();
+            let whole = full.check(&layer, &x).unwrap();
+            assert!(whole.evaluations.second_order_evals >= plain.evaluations.second_order_evals);
+            more += usize::from(
+                whole.evaluations.second_order_evals > plain.evaluations.second_order_evals,
+            );
+            assert_eq!(whole.evaluations.f64_evals, plain.evaluations.f64_evals);
+        }
+        assert!(more > 0, "full statistics computed nothing more");
+    }
+}
