@@ -1526,3 +1526,310 @@ mod settings {
         assert!(more > 0, "full statistics computed nothing more");
     }
 }
+
+mod running_error_bounds {
+    //! `Bounded` is the documented first-order running error model: the bound of `g(a, …)` is
+    //! `Σ |∂g/∂a|·e_a` over its operands (their bounds carried through `g`'s partial
+    //! derivatives, computed here by dual numbers, not by the formulas in `rounding.rs`) plus
+    //! the operation's own rounding `k·u·|g|` — `k = 1` for `+ − × ÷ √ 1/x`, `|n|` for `xⁿ`,
+    //! 2 for libm's elementary functions — and the value is `f64`'s own result.
+
+    use jacobian_oracle::rounding::Bounded;
+    use num_dual::{Dual64, DualNum};
+    use num_traits::{FromPrimitive, Inv, Num, One, Signed, Zero};
+
+    const U: f64 = f64::EPSILON / 2.0;
+
+    /// Unary operations, generic so that each runs on `Bounded` and on `Dual64` alike, with
+    /// the operation's own rounding in units of `u`.
+    const UNARY: &[(&str, f64)] = &[
+        ("recip", 1.0),
+        ("sqrt", 1.0),
+        ("powi3", 3.0),
+        ("powi-2", 2.0),
+        ("powf", 2.0),
+        ("cbrt", 2.0),
+        ("exp", 2.0),
+        ("exp2", 2.0),
+        ("exp_m1", 2.0),
+        ("ln", 2.0),
+        ("log", 2.0),
+        ("log2", 2.0),
+        ("log10", 2.0),
+        ("ln_1p", 2.0),
+        ("sin", 2.0),
+        ("cos", 2.0),
+        ("tan", 2.0),
+        ("asin", 2.0),
+        ("acos", 2.0),
+        ("atan", 2.0),
+        ("sinh", 2.0),
+        ("cosh", 2.0),
+        ("tanh", 2.0),
+        ("asinh", 2.0),
+        ("acosh", 2.0),
+        ("atanh", 2.0),
+    ];
+
+    fn unary<D: DualNum<Primitive = f64> + Copy>(name: &str, x: D) -> D {
+        match name {
+            "recip" => x.recip(),
+            "sqrt" => x.sqrt(),
+            "powi3" => x.powi(3),
+            "powi-2" => x.powi(-2),
+            "powf" => x.powf(1.7),
+            "cbrt" => x.cbrt(),
+            "exp" => x.exp(),
+            "exp2" => x.exp2(),
+            "exp_m1" => x.exp_m1(),
+            "ln" => x.ln(),
+            "log" => x.log(3.0),
+            "log2" => x.log2(),
+            "log10" => x.log10(),
+            "ln_1p" => x.ln_1p(),
+            "sin" => x.sin(),
+            "cos" => x.cos(),
+            "tan" => x.tan(),
+            "asin" => x.asin(),
+            "acos" => x.acos(),
+            "atan" => x.atan(),
+            "sinh" => x.sinh(),
+            "cosh" => x.cosh(),
+            "tanh" => x.tanh(),
+            "asinh" => x.asinh(),
+            "acosh" => x.acosh(),
+            "atanh" => x.atanh(),
+            _ => unreachable!("{name}"),
+        }
+    }
+
+    /// `v` carrying the bound of one rounding (`v·1` computed on bounded numbers).
+    fn rounded(v: f64) -> Bounded {
+        Bounded::exact(v) * 1.0
+    }
+
+    fn close(got: f64, expected: f64) -> bool {
+        (got - expected).abs() <= 1e-12 * expected.abs() + f64::MIN_POSITIVE
+    }
+
+    #[test]
+    fn unary_operations_propagate_through_their_derivative_and_add_their_own_rounding() {
+        // Inside every domain (acosh needs > 1, asin/acos/atanh < 1): two sets of points.
+        let small = [0.3, -0.45, 0.7, -0.9];
+        let large = [1.5, 2.75, 7.0, 33.0];
+        for &(name, k) in UNARY {
+            let points: &[f64] = match name {
+                "acosh" => &large,
+                "asin" | "acos" | "atanh" => &small,
+                "sqrt" | "ln" | "log" | "log2" | "log10" | "powf" | "ln_1p" => &large,
+                _ => &[0.3, -0.45, 1.5, 2.75, -7.0],
+            };
+            for &x in points {
+                let d = unary(name, Dual64::from_re(x).derivative());
+                for input in [Bounded::exact(x), rounded(x)] {
+                    let r = unary(name, input);
+                    let value = unary::<f64>(name, x);
+                    assert_eq!(r.value().to_bits(), value.to_bits(), "{name}({x})");
+                    let expected = d.eps.abs() * input.bound() + k * U * value.abs();
+                    assert!(
+                        close(r.bound(), expected),
+                        "{name}({x}) from {input:?}: bound {:e}, model {expected:e}",
+                        r.bound()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn binary_operations_propagate_through_their_partials() {
+        let pairs = [(0.3, 1.7), (-2.5, 0.125), (1e8, 3.0), (-7.0, -0.4)];
+        type Op = fn(Bounded, Bounded) -> Bounded;
+        type DualOp = fn(Dual64, Dual64) -> Dual64;
+        let ops: [(&str, Op, DualOp); 5] = [
+            ("+", |a, b| a + b, |a, b| a + b),
+            ("-", |a, b| a - b, |a, b| a - b),
+            ("*", |a, b| a * b, |a, b| a * b),
+            ("/", |a, b| a / b, |a, b| a / b),
+            ("atan2", |a, b| a.atan2(b), |a, b| a.atan2(b)),
+        ];
+        for (name, op, dual_op) in ops {
+            let k = if name == "atan2" { 2.0 } else { 1.0 };
+            for (x, y) in pairs {
+                let da = dual_op(Dual64::from_re(x).derivative(), Dual64::from_re(y));
+                let db = dual_op(Dual64::from_re(x), Dual64::from_re(y).derivative());
+                for (a, b) in [
+                    (Bounded::exact(x), Bounded::exact(y)),
+                    (rounded(x), Bounded::exact(y)),
+                    (Bounded::exact(x), rounded(y)),
+                    (rounded(x), rounded(y)),
+                ] {
+                    let r = op(a, b);
+                    assert_eq!(r.value().to_bits(), da.re.to_bits(), "{x} {name} {y}");
+                    let expected =
+                        da.eps.abs() * a.bound() + db.eps.abs() * b.bound() + k * U * da.re.abs();
+                    assert!(
+                        close(r.bound(), expected),
+                        "{x} {name} {y} from {a:?}, {b:?}: bound {:e}, model {expected:e}",
+                        r.bound()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    // The by-reference forms (`a + &b`) are what is tested here.
+    #[allow(clippy::op_ref)]
+    fn the_other_forms_of_each_operation_are_the_same_operation() {
+        let (a, b) = (rounded(0.3), rounded(-1.7));
+        let same = |p: Bounded, q: Bounded| {
+            p.value().to_bits() == q.value().to_bits() && p.bound().to_bits() == q.bound().to_bits()
+        };
+        let exact = Bounded::exact(-1.7);
+        for (name, by_value, by_ref, by_f64, assign, assign_f64) in [
+            (
+                "+",
+                a + b,
+                a + &b,
+                a + (-1.7),
+                {
+                    let mut c = a;
+                    c += b;
+                    c
+                },
+                {
+                    let mut c = a;
+                    c += -1.7;
+                    c
+                },
+            ),
+            (
+                "-",
+                a - b,
+                a - &b,
+                a - (-1.7),
+                {
+                    let mut c = a;
+                    c -= b;
+                    c
+                },
+                {
+                    let mut c = a;
+                    c -= -1.7;
+                    c
+                },
+            ),
+            (
+                "*",
+                a * b,
+                a * &b,
+                a * (-1.7),
+                {
+                    let mut c = a;
+                    c *= b;
+                    c
+                },
+                {
+                    let mut c = a;
+                    c *= -1.7;
+                    c
+                },
+            ),
+            (
+                "/",
+                a / b,
+                a / &b,
+                a / (-1.7),
+                {
+                    let mut c = a;
+                    c /= b;
+                    c
+                },
+                {
+                    let mut c = a;
+                    c /= -1.7;
+                    c
+                },
+            ),
+            (
+                "%",
+                a % b,
+                a % &b,
+                a % (-1.7),
+                {
+                    let mut c = a;
+                    c %= b;
+                    c
+                },
+                {
+                    let mut c = a;
+                    c %= -1.7;
+                    c
+                },
+            ),
+        ] {
+            assert!(same(by_value, by_ref), "{name}");
+            assert!(same(assign, by_value), "{name}");
+            let with_exact = match name {
+                "+" => a + exact,
+                "-" => a - exact,
+                "*" => a * exact,
+                "/" => a / exact,
+                _ => a % exact,
+            };
+            assert!(same(by_f64, with_exact), "{name}");
+            assert!(same(assign_f64, with_exact), "{name}");
+        }
+        // The remainder: the value is f64's, the bound its operands' and its own rounding.
+        let r = a % b;
+        assert_eq!(r.value(), 0.3f64 % -1.7);
+        assert!(close(
+            r.bound(),
+            a.bound() + b.bound() + U * r.value().abs()
+        ));
+        // Negation, absolute value and sign are exact.
+        for v in [a, b] {
+            assert_eq!((-v).value(), -v.value());
+            assert_eq!((-v).bound(), v.bound());
+            assert_eq!(v.abs().value(), v.value().abs());
+            assert_eq!(v.abs().bound(), v.bound());
+            assert_eq!(v.signum().value(), v.value().signum());
+            assert_eq!(v.signum().bound(), 0.0);
+            assert_eq!(v.is_positive(), v.value() > 0.0);
+            assert_eq!(v.is_negative(), v.value() < 0.0);
+            assert!(same(v.inv(), v.recip()));
+            assert!(same(DualNum::scale(v, &b), v * b));
+        }
+        assert!(same(a.abs_sub(&b), a - b));
+        assert!(same(b.abs_sub(&a), Bounded::zero()));
+        // Constants are exact.
+        for (c, v) in [
+            (Bounded::zero(), 0.0),
+            (Bounded::one(), 1.0),
+            (Bounded::from_str_radix("2.5", 10).unwrap(), 2.5),
+            (Bounded::from_i64(-3).unwrap(), -3.0),
+            (Bounded::from_u64(7).unwrap(), 7.0),
+            (Bounded::from_f64(0.1).unwrap(), 0.1),
+            (Bounded::from(0.2), 0.2),
+        ] {
+            assert_eq!((c.value(), c.bound()), (v, 0.0));
+        }
+        assert!(Bounded::zero().is_zero() && !a.is_zero());
+        // Sums and products are the running sums and products.
+        let xs = [a, b, rounded(2.5), rounded(-0.125)];
+        let (mut s, mut p) = (Bounded::zero(), Bounded::one());
+        for &x in &xs {
+            s = s + x;
+            p = p * x;
+        }
+        assert!(same(xs.iter().copied().sum(), s));
+        assert!(same(xs.iter().copied().product(), p));
+        // Comparisons are on values.
+        assert_eq!(a.partial_cmp(&b), Some(std::cmp::Ordering::Greater));
+        assert_eq!(b.partial_cmp(&a), Some(std::cmp::Ordering::Less));
+        assert_eq!(a.partial_cmp(&-1.0), Some(std::cmp::Ordering::Greater));
+        assert_eq!(a.partial_cmp(&1.0), Some(std::cmp::Ordering::Less));
+        assert!(a == rounded(0.3) && a == 0.3 && a != b && a != 0.31);
+    }
+}
