@@ -1818,11 +1818,8 @@ mod running_error_bounds {
         assert!(Bounded::zero().is_zero() && !a.is_zero());
         // Sums and products are the running sums and products.
         let xs = [a, b, rounded(2.5), rounded(-0.125)];
-        let (mut s, mut p) = (Bounded::zero(), Bounded::one());
-        for &x in &xs {
-            s = s + x;
-            p = p * x;
-        }
+        let s = xs.iter().fold(Bounded::zero(), |acc, &x| acc + x);
+        let p = xs.iter().fold(Bounded::one(), |acc, &x| acc * x);
         assert!(same(xs.iter().copied().sum(), s));
         assert!(same(xs.iter().copied().product(), p));
         // Comparisons are on values.
