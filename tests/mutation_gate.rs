@@ -1,9 +1,19 @@
 //! The fast gate of mutation testing (`.cargo/mutants.toml` runs this target alone for every
-//! mutant; see the README's "Mutation testing"): in seconds, every catalogue map through the
-//! oracle on seeded cases in every regime of the report (moderate, saturating, tiny and huge
-//! scales), and every hand-written mutant caught — so a mutant that breaks a derivative fails
-//! the first test, and one that weakens the oracle (a tolerance part, a witness, a verdict)
-//! lets a hand-written mutant through and fails the second.
+//! mutant; see the README's "Mutation testing"): in seconds,
+//!
+//! * every catalogue map through the oracle on seeded cases in every regime of the report
+//!   (moderate, saturating, tiny and huge scales), and every public scalar helper against dual
+//!   numbers over its domain — so a mutant that breaks a derivative fails;
+//! * every hand-written mutant caught — so one that weakens the oracle (a tolerance part, a
+//!   witness, a verdict) lets a hand-written mutant through and fails;
+//! * the oracle's own accounts and boundaries: the evaluations every check reports are the
+//!   calls it made (`accounts`, `black_box_accounts`), an analytic entry at the last float
+//!   within its tolerance passes and the next is caught (`boundaries`), every setting changes
+//!   what it is documented to change (`settings`), and the rounding model is its documented
+//!   first-order model (`running_error_bounds`, `forward_error_is_its_documented_model`).
+//!
+//! What it lets through, the second stage judges again with the behavioural test files
+//! (`tests/mutation_deep.rs`).
 
 use jacobian_oracle::suite::{SuiteConfig, catalogue, mutants, run_map, run_mutant};
 
