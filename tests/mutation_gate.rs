@@ -845,6 +845,111 @@ mod black_box_accounts {
     }
 
     #[test]
+    fn empty_shapes_are_named() {
+        let f = |p: &DVector<f64>| p.map(|v| v * v);
+        let x = DVector::from_element(3, 0.5);
+        let no_rows = DMatrix::<f64>::zeros(0, 3);
+        match Oracle::default().check_black_box(f, &no_rows, &x) {
+            Err(CheckError::EmptyMap {
+                input_dim,
+                output_dim,
+            }) => {
+                assert_eq!((input_dim, output_dim), (3, 0));
+            }
+            other => panic!("{other:?}"),
+        }
+        let empty = DVector::<f64>::zeros(0);
+        match Oracle::default().check_black_box(f, &DMatrix::zeros(2, 0), &empty) {
+            Err(CheckError::EmptyMap {
+                input_dim,
+                output_dim,
+            }) => {
+                assert_eq!((input_dim, output_dim), (0, 2));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A non-finite analytic entry is held to the first central difference with the rounding
+    /// model of f (`OUTPUT_ULPS·ε·|f_i|` over the step).
+    #[test]
+    fn a_non_finite_entry_is_held_to_the_first_difference() {
+        use jacobian_oracle::tolerance::{FD_SAFETY, OUTPUT_ULPS};
+        for case in cases().into_iter().take(6) {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let (r, c) = (case.w.nrows() - 1, case.w.ncols() - 1);
+            let (result, _, _) = run(&layer, |j| j[(r, c)] = f64::INFINITY, &case.x);
+            let Err(CheckError::Mismatch(m)) = result else {
+                panic!("{case:?}: {result:?}")
+            };
+            assert_eq!((m.witnesses.row, m.witnesses.col), (r, c), "{m}");
+            let fd = m.witnesses.finite_difference.expect("ran");
+            let f_r = layer.eval(&case.x)[r];
+            let expected = OUTPUT_ULPS * f64::EPSILON * f_r.abs() / fd.step;
+            assert!(
+                (fd.error_estimate - expected).abs() <= 1e-14 * expected,
+                "{m}"
+            );
+            assert_eq!(m.tolerance.terms, FD_SAFETY * fd.error_estimate, "{m}");
+        }
+    }
+
+    /// Notes count what they say: entries that agreed only at a refined step (ReLU at 1e-9,
+    /// where the default step spans the kink) and only within the analytic side's measured
+    /// noise (a jittering formula); neither for a smooth map and an exact formula.
+    #[test]
+    fn notes_count_what_they_say() {
+        use jacobian_oracle::report::Note;
+        let relu = |p: &DVector<f64>| p.map(|v| v.max(0.0));
+        let x = DVector::from_vec(vec![1e-9, 0.75]);
+        let a = Oracle::default()
+            .check_black_box(relu, &DMatrix::identity(2, 2), &x)
+            .unwrap();
+        assert!(a.notes.contains(&Note::RefinedStep { entries: 1 }), "{a}");
+        let at_kink = DVector::from_vec(vec![0.0, 0.75]);
+        match Oracle::default().check_black_box(relu, &DMatrix::identity(2, 2), &at_kink) {
+            Err(CheckError::CannotJudge(c)) => {
+                assert_eq!((c.witnesses.row, c.witnesses.col), (0, 0));
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut noise_noted = 0;
+        for case in cases().into_iter().take(6) {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let (exact, _, _) = run(&layer, |_| (), &case.x);
+            let exact = exact.unwrap();
+            assert!(
+                !exact
+                    .notes
+                    .iter()
+                    .any(|n| matches!(n, Note::AnalyticNoise { .. } | Note::RefinedStep { .. })),
+                "{exact}"
+            );
+            // Every entry off by up to a relative 1e-9, a hash of the matrix's bits (which
+            // change with every bit of x): noise, not a smooth mistake.
+            let jitter = |j: &mut DMatrix<f64>| {
+                let mut h = j.iter().fold(0x9E37_79B9_7F4A_7C15u64, |h, v| {
+                    (h ^ v.to_bits()).wrapping_mul(0x0100_0000_01B3)
+                });
+                for v in j.iter_mut() {
+                    h ^= h >> 29;
+                    h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    *v *= 1.0 + 1e-9 * ((h >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+                }
+            };
+            let (noisy, _, _) = run(&layer, jitter, &case.x);
+            let noisy = noisy.unwrap_or_else(|e| panic!("{case:?}: {e}"));
+            noise_noted += usize::from(
+                noisy
+                    .notes
+                    .iter()
+                    .any(|n| matches!(n, Note::AnalyticNoise { entries } if *entries >= 1)),
+            );
+        }
+        assert!(noise_noted >= 3, "{noise_noted} of 6");
+    }
+
+    #[test]
     fn a_non_finite_input_is_named_before_the_jacobian_is_asked() {
         let layer = SigmoidLayer::new(DMatrix::from_element(2, 3, 0.5));
         for (index, value) in [(0, f64::NAN), (2, f64::INFINITY), (1, f64::NEG_INFINITY)] {
