@@ -1137,12 +1137,27 @@ mod accounts {
         result: Result<Agreement, CheckError>,
     ) {
         let a = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_within_bounds(what, &a);
         assert_eq!(
             a.evaluations,
             counted.made(under_test),
             "{what}: {:?}",
             counted.types.borrow()
         );
+    }
+
+    /// A passing check's statistics are within what passing allows: the worst analytic
+    /// entry within its tolerance, the worst finite-difference comparison within the safety
+    /// factor times its estimate (whichever witness made it: per column or along a direction).
+    fn assert_within_bounds(what: &str, a: &Agreement) {
+        assert!(a.worst_analytic.ratio() <= 1.0, "{what}: {a:?}");
+        if let Some(fd) = a.worst_fd {
+            assert!(fd.bound > 0.0, "{what}: {fd:?}");
+            assert!(
+                fd.ratio() <= jacobian_oracle::tolerance::FD_SAFETY,
+                "{what}: {fd:?}"
+            );
+        }
     }
 
     /// A Hessian check counts evaluations of the gradient map (`GradientOf`), each of which
@@ -1154,6 +1169,7 @@ mod accounts {
         result: Result<Agreement, CheckError>,
     ) {
         let a = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_within_bounds(what, &a);
         let r = a.evaluations;
         assert!(
             r.f64_evals >= 2,
@@ -1228,6 +1244,46 @@ mod accounts {
                 );
             }
         }
+    }
+
+    /// The directional witness vouches for a right map along its three directions — at most
+    /// `1 + 4·3` evaluations of f (a central difference along each, extended to `±2h` where
+    /// the first comparison is not enough), fewer than the per-column witness's `1 + 2n` —
+    /// in every regime.
+    #[test]
+    fn the_directional_witness_vouches_for_right_maps_in_every_regime() {
+        let mut runner = runner();
+        let strategy = layer_case().max_dim(12).regimes(&[
+            Regime::Moderate,
+            Regime::Saturating,
+            Regime::TinyInput,
+            Regime::HugeInput,
+            Regime::TinyWeights,
+            Regime::Integers,
+        ]);
+        let (mut vouched, mut extended) = (0, 0);
+        for _ in 0..60 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let n = case.x.len();
+            if n < 7 {
+                continue;
+            }
+            let layer = SigmoidLayer::new(case.w.clone());
+            let a = Oracle::default().check(&layer, &case.x).unwrap();
+            let evals = a.evaluations.f64_evals;
+            assert!(
+                evals <= 1 + 4 * 3 && evals < 1 + 2 * n,
+                "{evals} for {case:?}"
+            );
+            assert!(a.worst_fd.is_some_and(|s| s.col == 0), "{a:?}");
+            vouched += 1;
+            extended += usize::from(evals > 1 + 2 * 3);
+        }
+        // Both paths ran: the first comparison alone, and the extended stencil.
+        assert!(
+            vouched >= 20 && extended >= 3 && extended < vouched,
+            "{vouched}, {extended}"
+        );
     }
 
     #[test]
