@@ -844,6 +844,48 @@ mod black_box_accounts {
         }
     }
 
+    /// The worst entry a black box reports is the entry whose own check — `f_i` as a
+    /// function of `x_j` alone, at `x_j`, against `J_ij` — comes closest to its bound: the
+    /// same finite differences, entry by entry, and the largest ratio kept.
+    #[test]
+    fn the_worst_entry_is_the_worst_of_the_entries_checked_alone() {
+        for case in cases().into_iter().take(8) {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let right = layer.jacobian(&case.x);
+            let whole = Oracle::default()
+                .check_black_box(|p| layer.eval(p), &right, &case.x)
+                .unwrap();
+            let mut alone = Vec::new();
+            for i in 0..right.nrows() {
+                for j in 0..right.ncols() {
+                    let x = case.x.clone();
+                    let f_ij = |t: &DVector<f64>| {
+                        let mut p = x.clone();
+                        p[j] = t[0];
+                        DVector::from_element(1, layer.eval(&p)[i])
+                    };
+                    let a = Oracle::default()
+                        .check_black_box(
+                            f_ij,
+                            &DMatrix::from_element(1, 1, right[(i, j)]),
+                            &DVector::from_element(1, case.x[j]),
+                        )
+                        .unwrap();
+                    alone.push(((i, j), a.worst_analytic));
+                }
+            }
+            let (at, worst) = alone
+                .iter()
+                .max_by(|p, q| p.1.ratio().total_cmp(&q.1.ratio()))
+                .copied()
+                .unwrap();
+            let reported = whole.worst_analytic;
+            assert_eq!((reported.row, reported.col), at, "{case:?}: {alone:?}");
+            assert_eq!(reported.abs_error, worst.abs_error, "{case:?}");
+            assert_eq!(reported.bound, worst.bound, "{case:?}");
+        }
+    }
+
     #[test]
     fn empty_shapes_are_named() {
         let f = |p: &DVector<f64>| p.map(|v| v * v);
