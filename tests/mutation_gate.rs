@@ -2095,3 +2095,153 @@ fn cross_entropy_with_targets_of_any_sum() {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+mod special_functions {
+    //! The public special functions of the catalogue (`gaussian`, `normal_pdf`, `erf`, `erfc`,
+    //! `normal_cdf`): their `f64` values against mpmath at 50 digits (rounded to the nearest
+    //! `f64`), and their lifting onto dual numbers — held by the oracle to their closed-form
+    //! first and second derivatives, and on third-order duals to the Hermite forms
+    //! `F^{(k)} = (−1)^{k−1} P_{k−1}·F'`.
+
+    use jacobian_oracle::catalogue::{erf, erfc, gaussian, normal_cdf, normal_pdf};
+    use jacobian_oracle::{AnalyticGradient, AnalyticHessian, Oracle, ScalarFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::{Dual3_64, DualNum};
+
+    fn ulps(got: f64, want: f64) -> f64 {
+        (got - want).abs() / (want.abs() * f64::EPSILON)
+    }
+
+    #[test]
+    fn values_are_within_an_ulp_or_two_of_mpmath() {
+        // e^{−x²}: the rounding of x² alone would cost x²·ε (700 ulps near 26).
+        for (x, want) in [
+            (0.5, 0.7788007830714049),
+            (3.7, 1.1337271387479642e-06),
+            (12.25, 6.740378884131016e-66),
+            (26.3, 4.007281139193885e-301),
+        ] {
+            assert!(
+                ulps(gaussian(x), want) <= 2.0,
+                "gaussian({x}) = {:e}",
+                gaussian(x)
+            );
+            assert!(ulps(gaussian(-x), want) <= 2.0, "gaussian(−{x})");
+        }
+        for (x, want) in [
+            (0.5, 0.35206532676429947),
+            (8.3, 4.3816394355093325e-16),
+            (30.7, 8.745949016024064e-206),
+            (37.5, 1.7282337322841054e-306),
+        ] {
+            assert!(
+                ulps(normal_pdf(x), want) <= 2.0,
+                "φ({x}) = {:e}",
+                normal_pdf(x)
+            );
+        }
+        for (x, want_erf, want_erfc) in [
+            (-4.5, -0.9999999998033839, 1.999999999803384),
+            (-1.0, -0.8427007929497149, 1.8427007929497148),
+            (0.3, 0.3286267594591274, 0.6713732405408726),
+            (2.0, 0.9953222650189527, 0.004677734981047266),
+            (5.5, 0.9999999999999927, 7.357847917974398e-15),
+        ] {
+            assert!(ulps(erf(x), want_erf) <= 2.0, "erf({x})");
+            assert!(ulps(erfc(x), want_erfc) <= 2.0, "erfc({x})");
+        }
+    }
+
+    /// `F` on ℝ¹ with its closed-form first, second and third derivatives.
+    struct Special {
+        name: &'static str,
+        first: fn(f64) -> f64,
+        second: fn(f64) -> f64,
+        third: fn(f64) -> f64,
+    }
+
+    impl Special {
+        fn apply<D: DualNum<Primitive = f64> + Copy>(&self, x: D) -> D {
+            match self.name {
+                "erf" => erf(x),
+                "erfc" => erfc(x),
+                _ => normal_cdf(x),
+            }
+        }
+    }
+
+    impl ScalarFn for Special {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+            self.apply(x[0])
+        }
+    }
+
+    impl AnalyticGradient for Special {
+        fn gradient(&self, x: &DVector<f64>) -> DVector<f64> {
+            DVector::from_element(1, (self.first)(x[0]))
+        }
+    }
+
+    impl AnalyticHessian for Special {
+        fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::from_element(1, 1, (self.second)(x[0]))
+        }
+    }
+
+    fn specials() -> [Special; 3] {
+        [
+            Special {
+                name: "erf",
+                first: |x| std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+                second: |x| -2.0 * x * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+                third: |x| (4.0 * x * x - 2.0) * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+            },
+            Special {
+                name: "erfc",
+                first: |x| -std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+                second: |x| 2.0 * x * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+                third: |x| -(4.0 * x * x - 2.0) * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+            },
+            Special {
+                name: "normal_cdf",
+                first: |x| (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt(),
+                second: |x| -x * (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt(),
+                third: |x| {
+                    (x * x - 1.0) * (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt()
+                },
+            },
+        ]
+    }
+
+    #[test]
+    fn derivatives_agree_with_their_closed_forms_to_third_order() {
+        let oracle = Oracle::default();
+        for s in specials() {
+            for x in [-5.5, -2.0, -0.7, -0.05, 0.3, 1.0, 2.5, 4.75] {
+                let at = DVector::from_element(1, x);
+                oracle
+                    .check_gradient(&s, &at)
+                    .unwrap_or_else(|e| panic!("{}'({x}): {e}", s.name));
+                oracle
+                    .check_hessian(&s, &at)
+                    .unwrap_or_else(|e| panic!("{}''({x}): {e}", s.name));
+                let d3 = s.apply(Dual3_64::from_re(x).derivative());
+                for (k, got, want) in [
+                    (1, d3.v1, (s.first)(x)),
+                    (2, d3.v2, (s.second)(x)),
+                    (3, d3.v3, (s.third)(x)),
+                ] {
+                    let tol = 1e-12 * want.abs().max((s.first)(x).abs());
+                    assert!(
+                        (got - want).abs() <= tol,
+                        "{}^({k})({x}) = {got:e}, want {want:e}",
+                        s.name
+                    );
+                }
+            }
+        }
+    }
+}
