@@ -2245,3 +2245,76 @@ mod special_functions {
         }
     }
 }
+
+/// A JVP, VJP or projection entry sums entries of `J` weighted by its direction, each with the
+/// underflow floor, so its tolerance's floor is `Σ_k |d_k|·f64::MIN_POSITIVE` (at least one
+/// floor): read off the mismatch of a wrong product along a direction it names. (A projection's
+/// mismatch names no direction: its floor, that of the largest of its directions, is not read
+/// here.)
+#[test]
+fn the_floor_of_a_product_is_its_directions_weight() {
+    use jacobian_oracle::catalogue::SigmoidLayer;
+    use jacobian_oracle::{
+        AnalyticJacobian, AnalyticJvp, AnalyticVjp, CheckError, Oracle, VectorFn,
+    };
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// The layer with every derivative negated.
+    struct Negated(SigmoidLayer);
+    impl VectorFn for Negated {
+        fn input_dim(&self) -> usize {
+            self.0.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.0.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.0.eval(x)
+        }
+    }
+    impl AnalyticJacobian for Negated {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            -self.0.jacobian(x)
+        }
+    }
+    impl AnalyticJvp for Negated {
+        fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+            -self.0.jvp(x, v)
+        }
+    }
+    impl AnalyticVjp for Negated {
+        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            -self.0.vjp(x, u)
+        }
+    }
+
+    let w = DMatrix::from_fn(3, 4, |i, j| ((i * 5 + j * 3) % 7) as f64 / 3.0 - 1.0);
+    let f = Negated(SigmoidLayer::new(w));
+    let x = DVector::from_vec(vec![0.4, -1.1, 0.8, 2.0]);
+    let weight = |d: &DVector<f64>| {
+        d.iter()
+            .map(|e| e.abs() * f64::MIN_POSITIVE)
+            .sum::<f64>()
+            .max(f64::MIN_POSITIVE)
+    };
+    let floor_of = |r: Result<jacobian_oracle::Agreement, CheckError>| match r {
+        Err(CheckError::Mismatch(m)) => (m.tolerance.floor, m.direction.clone()),
+        other => panic!("{other:?}"),
+    };
+    let o = Oracle::default();
+    for v in [
+        DVector::from_vec(vec![3.0, -0.5, 0.25, 8.0]),
+        DVector::from_vec(vec![1e-3, 0.0, 0.0, 0.0]),
+    ] {
+        let (floor, _) = floor_of(o.check_jvp_along(&f, &x, &v));
+        assert_eq!(floor, weight(&v), "JVP along {v}");
+    }
+    let u = DVector::from_vec(vec![-2.0, 0.75, 5.5]);
+    let (floor, _) = floor_of(o.check_vjp_along(&f, &x, &u));
+    assert_eq!(floor, weight(&u), "VJP along {u}");
+    let (floor, direction) = floor_of(o.check_jvp(&f, &x));
+    assert_eq!(floor, weight(&direction.expect("named")), "JVP");
+    let (floor, direction) = floor_of(o.check_vjp(&f, &x));
+    assert_eq!(floor, weight(&direction.expect("named")), "VJP");
+}
