@@ -2318,3 +2318,34 @@ fn the_floor_of_a_product_is_its_directions_weight() {
     let (floor, direction) = floor_of(o.check_vjp(&f, &x));
     assert_eq!(floor, weight(&direction.expect("named")), "VJP");
 }
+
+/// Where `f` oscillates far faster than any step the finite differences try (`t·sin(k t²)`
+/// at `k t² ≈ 5·10⁹`: a period of about `10⁻⁷` around `t`, against steps of `10⁻⁵·t`),
+/// their levels seem to agree only by accident: the black box, which has no dual reference
+/// to fall back on, cannot judge — it neither passes the right derivative nor a wrong one.
+/// (Each level's error is bounded by its distance to its neighbours' values, which is what
+/// exposes the accident.)
+#[test]
+fn a_black_box_cannot_judge_where_f_oscillates_faster_than_its_steps() {
+    use jacobian_oracle::{CheckError, Oracle};
+    use nalgebra::{DMatrix, DVector};
+    for (k, t) in [
+        (1.778e4, 516.912412921),
+        (3.162e4, 387.617_890_999_999_93),
+        (5.623e4, 281.760_442_538_999_94),
+    ] {
+        let f = |p: &DVector<f64>| DVector::from_element(1, p[0] * (k * p[0] * p[0]).sin());
+        let right = (k * t * t).sin() + 2.0 * k * t * t * (k * t * t).cos();
+        for analytic in [right, 1.3 * right, -right] {
+            let r = Oracle::default().check_black_box(
+                f,
+                &DMatrix::from_element(1, 1, analytic),
+                &DVector::from_element(1, t),
+            );
+            assert!(
+                matches!(r, Err(CheckError::CannotJudge(_))),
+                "k = {k}, t = {t}, analytic {analytic:e} (right {right:e}): {r:?}"
+            );
+        }
+    }
+}
