@@ -2349,3 +2349,55 @@ fn a_black_box_cannot_judge_where_f_oscillates_faster_than_its_steps() {
         }
     }
 }
+
+/// A failing gradient or Hessian check carries the map's own Rust expression (through the
+/// views of `jacobian_oracle::scalar`), so its snippet rebuilds the very map.
+#[test]
+fn gradient_and_hessian_failures_carry_the_maps_expression() {
+    use jacobian_oracle::catalogue::LogisticRegression;
+    use jacobian_oracle::{AnalyticGradient, AnalyticHessian, CheckError, Oracle, ScalarFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// The model with its derivatives doubled, and its own expression.
+    struct Doubled(LogisticRegression);
+    impl ScalarFn for Doubled {
+        fn input_dim(&self) -> usize {
+            self.0.input_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> D {
+            self.0.eval(x)
+        }
+        fn rust_expr(&self) -> Option<String> {
+            self.0.rust_expr()
+        }
+    }
+    impl AnalyticGradient for Doubled {
+        fn gradient(&self, x: &DVector<f64>) -> DVector<f64> {
+            self.0.gradient(x) * 2.0
+        }
+    }
+    impl AnalyticHessian for Doubled {
+        fn hessian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            self.0.hessian(x) * 2.0
+        }
+    }
+
+    let data = DMatrix::from_row_slice(3, 2, &[1.0, 0.5, -1.0, 2.0, 0.25, -0.75]);
+    let f = Doubled(LogisticRegression::new(
+        data,
+        DVector::from_vec(vec![1.0, 0.0, 1.0]),
+    ));
+    let expr = f.rust_expr().expect("the catalogue's maps have one");
+    assert!(!expr.is_empty());
+    let x = DVector::from_vec(vec![0.3, -0.2]);
+    for result in [
+        Oracle::default().check_gradient(&f, &x),
+        Oracle::default().check_hessian(&f, &x),
+    ] {
+        match result {
+            Err(CheckError::Mismatch(m)) => assert_eq!(m.map_expr.as_deref(), Some(expr.as_str())),
+            other => panic!("{other:?}"),
+        }
+    }
+}
