@@ -2401,3 +2401,44 @@ fn gradient_and_hessian_failures_carry_the_maps_expression() {
         }
     }
 }
+
+/// So does a failing `f32` check (through its widened view).
+#[test]
+fn f32_failures_carry_the_maps_expression() {
+    use jacobian_oracle::catalogue::SigmoidLayer;
+    use jacobian_oracle::{AnalyticJacobianF32, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    struct Negated(SigmoidLayer);
+    impl VectorFn for Negated {
+        fn input_dim(&self) -> usize {
+            self.0.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.0.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.0.eval(x)
+        }
+        fn rust_expr(&self) -> Option<String> {
+            self.0.rust_expr()
+        }
+    }
+    impl AnalyticJacobianF32 for Negated {
+        fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
+            -self.0.jacobian_f32(x)
+        }
+    }
+
+    let f = Negated(SigmoidLayer::new(DMatrix::from_row_slice(
+        2,
+        2,
+        &[0.5, -1.0, 2.0, 0.25],
+    )));
+    let expr = f.rust_expr().expect("the catalogue's maps have one");
+    match Oracle::default().check_f32(&f, &DVector::from_vec(vec![0.3, -0.7])) {
+        Err(CheckError::Mismatch(m)) => assert_eq!(m.map_expr.as_deref(), Some(expr.as_str())),
+        other => panic!("{other:?}"),
+    }
+}
