@@ -2216,6 +2216,24 @@ mod special_functions {
         ]
     }
 
+    /// In the deep tails the derivatives underflow to 0 and stay 0 on every order, never
+    /// `∞·0 = NaN` (the Hermite polynomials overflow there).
+    #[test]
+    fn derivatives_in_the_deep_tails_are_zero_not_nan() {
+        for s in specials() {
+            for x in [-1e200, -1e10, 1e10, 1e200] {
+                let d = s.apply(Dual3_64::from_re(x).derivative());
+                assert_eq!(
+                    (d.v1, d.v2, d.v3),
+                    (0.0, 0.0, 0.0),
+                    "{}({x:e}): {d:?}",
+                    s.name
+                );
+                assert_eq!(d.re, s.apply(x), "{}({x:e})", s.name);
+            }
+        }
+    }
+
     #[test]
     fn derivatives_agree_with_their_closed_forms_to_third_order() {
         let oracle = Oracle::default();
