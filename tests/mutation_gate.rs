@@ -2460,3 +2460,120 @@ fn f32_failures_carry_the_maps_expression() {
         other => panic!("{other:?}"),
     }
 }
+
+mod stencils {
+    //! The finite-difference stencil (`jacobian_oracle::fd`) on functions whose differences
+    //! are known in closed form: the default step is exactly representable and about
+    //! `ε^{1/3}` of the coordinate's scale; central differences of a cubic carry exactly its
+    //! `a·k²h²` truncation, which Richardson's extrapolation removes and estimates;
+    //! second-order one-sided differences are exact on a quadratic; the scatter points lie
+    //! inside `±2h`, apart from the lattice of the stencil; the spread is `max − min`.
+
+    use jacobian_oracle::fd::{Eval, SCATTER_POINTS, STEP_FACTOR, Stencil, step};
+    use nalgebra::DVector;
+    use std::cell::RefCell;
+
+    #[test]
+    fn the_default_step_is_representable_and_scaled() {
+        for x in [0.0, 1e-300, -0.5, 1.0, -3.0, 1234.5, -6.02e23, 1e300] {
+            let h = step(x).unwrap_or_else(|| panic!("{x:e}"));
+            assert!(h > 0.0);
+            assert_eq!((x + h) - x, h, "{x:e}");
+            let ratio = h / (STEP_FACTOR * f64::max(1.0, x.abs()));
+            assert!((0.5..=2.0).contains(&ratio), "{x:e}: {ratio}");
+        }
+        for x in [f64::MAX, f64::INFINITY, f64::NAN] {
+            assert_eq!(step(x), None, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn differences_of_polynomials_are_their_closed_forms() {
+        let (a, b, c) = (0.75, -2.0, 3.5);
+        for x0 in [-1.5, 0.25, 2.0] {
+            let mut cubic = |x: &DVector<f64>| x.map(|t| ((a * t + b) * t + c) * t);
+            let eval: &mut Eval<'_> = &mut cubic;
+            let x = DVector::from_element(1, x0);
+            let f0 = eval(&x);
+            let mut s = Stencil::with_step(eval, &x, 0, &f0, 1e-2).unwrap();
+            s.extend(eval, &x, &[-2, 2]).unwrap();
+            let h = s.h;
+            let exact = (3.0 * a * x0 + 2.0 * b) * x0 + c;
+            for k in [1, 2] {
+                let kh = f64::from(k) * h;
+                let want = exact + a * kh * kh;
+                assert!((s.central(0, k) - want).abs() <= 1e-10, "D({k}h) at {x0}");
+            }
+            let (r, estimate) = s.richardson(0);
+            assert!((r - exact).abs() <= 1e-10, "R at {x0}: {r} vs {exact}");
+            assert!(
+                (estimate / (a * h * h) - 1.0).abs() <= 1e-4,
+                "estimate at {x0}"
+            );
+            // A quadratic: the one-sided differences are exact, both sides.
+            let mut quadratic = |x: &DVector<f64>| x.map(|t| (b * t + c) * t);
+            let eval: &mut Eval<'_> = &mut quadratic;
+            let f0 = eval(&x);
+            let mut s = Stencil::with_step(eval, &x, 0, &f0, 1e-2).unwrap();
+            s.widen(eval, &x).unwrap();
+            let slope = 2.0 * b * x0 + c;
+            for (side, (value, estimate)) in s.one_sided(0).into_iter().enumerate() {
+                assert!(
+                    (value - slope).abs() <= 1e-10,
+                    "side {side} at {x0}: {value}"
+                );
+                assert!(estimate <= 1e-10, "side {side} at {x0}: {estimate}");
+            }
+            assert!(s.one_sided_noise(0) <= 1e-12 && s.residual_noise(0) <= 1e-12);
+        }
+        // |t| at its kink: each side is its own line.
+        let mut abs = |x: &DVector<f64>| x.map(f64::abs);
+        let eval: &mut Eval<'_> = &mut abs;
+        let x = DVector::from_element(1, 0.0);
+        let f0 = eval(&x);
+        let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+        s.widen(eval, &x).unwrap();
+        assert_eq!(s.one_sided(0), [(1.0, 0.0), (-1.0, 0.0)]);
+        assert_eq!(s.spread(0), 4.0 * s.h);
+    }
+
+    #[test]
+    fn scatter_points_lie_inside_the_stencil_off_its_lattice() {
+        let points = RefCell::new(Vec::new());
+        let mut line = |x: &DVector<f64>| {
+            points.borrow_mut().push(x[1]);
+            DVector::from_vec(vec![x[1], (x[1] + 1e4) - 1e4, 7.0])
+        };
+        let eval: &mut Eval<'_> = &mut line;
+        let x = DVector::from_vec(vec![5.0, 0.375]);
+        let f0 = eval(&x);
+        let mut s = Stencil::new(eval, &x, 1, &f0).unwrap();
+        s.extend(eval, &x, &[-2, 2]).unwrap();
+        let before = points.borrow().len();
+        s.scatter(eval, &x).unwrap();
+        let offsets: Vec<f64> = points.borrow()[before..]
+            .iter()
+            .map(|p| (p - x[1]) / s.h)
+            .collect();
+        assert_eq!(offsets.len(), SCATTER_POINTS);
+        for (k, &u) in offsets.iter().enumerate() {
+            assert!(u > -2.0 && u < 2.0, "{offsets:?}");
+            for lattice in [-2.0, -1.0, 0.0, 1.0, 2.0] {
+                assert!((u - lattice).abs() > 1e-3, "{offsets:?}");
+            }
+            for &v in &offsets[..k] {
+                assert!((u - v).abs() > 1e-3, "{offsets:?}");
+                // No two related by a power of two.
+                let r = (u / v).abs().log2();
+                assert!((r - r.round()).abs() > 1e-3, "{offsets:?}");
+            }
+        }
+        // An exact line has no residual noise; through an offset of 10⁴ it does, at the
+        // scale of its ulp (1.8e-12); a constant has no spread.
+        assert!(s.residual_noise(0) < 1e-18);
+        let offset = s.residual_noise(1);
+        assert!(offset > 1e-14 && offset < 1e-11, "{offset:e}");
+        assert_eq!(s.spread(2), 0.0);
+        assert!((s.spread(0) - 4.0 * s.h).abs() <= 1e-15);
+    }
+}
