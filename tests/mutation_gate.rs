@@ -2556,6 +2556,12 @@ mod stencils {
             .map(|p| (p - x[1]) / s.h)
             .collect();
         assert_eq!(offsets.len(), SCATTER_POINTS);
+        // The documented sequence: a Weyl sequence of the golden ratio from √½, on [−2, 2].
+        let golden = (5f64.sqrt() - 1.0) / 2.0;
+        for (k, &u) in offsets.iter().enumerate() {
+            let weyl = (0.5f64.sqrt() + (k + 1) as f64 * golden).fract();
+            assert!((u - (4.0 * weyl - 2.0)).abs() < 1e-9, "{k}: {offsets:?}");
+        }
         for (k, &u) in offsets.iter().enumerate() {
             assert!(u > -2.0 && u < 2.0, "{offsets:?}");
             for lattice in [-2.0, -1.0, 0.0, 1.0, 2.0] {
