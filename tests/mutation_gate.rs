@@ -2576,10 +2576,23 @@ mod stencils {
         }
         // An exact line has no residual noise; through an offset of 10⁴ it does, at the
         // scale of its ulp (1.8e-12); a constant has no spread.
-        assert!(s.residual_noise(0) < 1e-18);
+        assert!(s.residual_noise(0) < 1e-18 && s.one_sided_noise(0) < 1e-18);
         let offset = s.residual_noise(1);
         assert!(offset > 1e-14 && offset < 1e-11, "{offset:e}");
+        // Each side alone sees the same kind of noise.
+        let one_sided = s.one_sided_noise(1);
+        assert!(one_sided > 1e-14 && one_sided < 1e-11, "{one_sided:e}");
         assert_eq!(s.spread(2), 0.0);
         assert!((s.spread(0) - 4.0 * s.h).abs() <= 1e-15);
+        // |t| at its kink: a quadratic through it misses; each side alone is a line.
+        let mut abs = |x: &DVector<f64>| x.map(f64::abs);
+        let eval: &mut Eval<'_> = &mut abs;
+        let x = DVector::from_element(1, 0.0);
+        let f0 = eval(&x);
+        let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+        s.extend(eval, &x, &[-2, 2]).unwrap();
+        s.scatter(eval, &x).unwrap();
+        assert!(s.residual_noise(0) > 0.01 * s.h);
+        assert!(s.one_sided_noise(0) < 1e-18);
     }
 }
