@@ -1030,7 +1030,8 @@ pub struct Agreement {
     pub quantity: Quantity,
     /// The shape of the checked matrix.
     pub shape: (usize, usize),
-    /// The entry closest to its analytic-vs-dual tolerance.
+    /// The entry closest to its analytic-vs-dual tolerance (the largest `abs_error / bound`;
+    /// of equal ratios, the first in column-major order).
     pub worst_analytic: EntryStat,
     /// The largest relative analytic-vs-dual error among entries that are well-conditioned
     /// (passed on the ulps tolerance alone, `dual` normal and nonzero).

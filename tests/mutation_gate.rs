@@ -2596,3 +2596,259 @@ mod stencils {
         assert!(s.one_sided_noise(0) < 1e-18);
     }
 }
+
+mod statistics {
+    //! The statistics of a passing check are their documented definitions, recomputed here
+    //! from the entries: on linear layers (dual Jacobian `W` exactly, no second derivatives)
+    //! with an error planted in every entry, below its first tolerance parts
+    //! (`ulps·ε·|D| + 8ε·max|D| + f64::MIN_POSITIVE`, a quarter of them with full statistics,
+    //! so that no later part is computed), the worst entry is the largest error/bound ratio
+    //! (the first in column-major order of equal ones), the worst relative error is the
+    //! largest among the well-conditioned entries within their ulps part, and the
+    //! precision-loss note counts the others and gives their worst relative error — on every
+    //! path an entry can take (deferred behind the directional witness, or judged with its
+    //! own stencil, or with no finite differences).
+
+    use jacobian_oracle::catalogue::LinearLayer;
+    use jacobian_oracle::report::{EntryStat, Note};
+    use jacobian_oracle::strategy::{Regime, layer_case};
+    use jacobian_oracle::tolerance::{DEFAULT_ULPS, UNDERFLOW_FLOOR};
+    use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    /// The norm-wise part's multiple of `ε·max|D|`.
+    const MATRIX_ULPS: f64 = 8.0;
+
+    /// A map whose analytic Jacobian is a given matrix.
+    struct Planted<'a> {
+        layer: &'a LinearLayer,
+        jacobian: DMatrix<f64>,
+    }
+
+    impl VectorFn for Planted<'_> {
+        fn input_dim(&self) -> usize {
+            self.layer.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.layer.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.layer.eval(x)
+        }
+    }
+
+    impl AnalyticJacobian for Planted<'_> {
+        fn jacobian(&self, _: &DVector<f64>) -> DMatrix<f64> {
+            self.jacobian.clone()
+        }
+    }
+
+    fn rel_error(err: f64, d: f64) -> f64 {
+        if d != 0.0 {
+            err / d.abs()
+        } else if err == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// What the statistics of `analytic` against `w` must be.
+    struct Expected {
+        worst: EntryStat,
+        worst_rel_error: f64,
+        loss: usize,
+        worst_loss: f64,
+        /// Two entries share the worst ratio.
+        tied: bool,
+    }
+
+    fn expected(w: &DMatrix<f64>, analytic: &DMatrix<f64>) -> Expected {
+        let matrix = MATRIX_ULPS * f64::EPSILON * w.amax();
+        let mut e = Expected {
+            worst: EntryStat {
+                row: 0,
+                col: 0,
+                abs_error: 0.0,
+                bound: UNDERFLOW_FLOOR,
+            },
+            worst_rel_error: 0.0,
+            loss: 0,
+            worst_loss: 0.0,
+            tied: false,
+        };
+        let (mut worst_ratio, mut tied) = (0.0, 0.0);
+        for c in 0..w.ncols() {
+            for r in 0..w.nrows() {
+                let (a, d) = (analytic[(r, c)], w[(r, c)]);
+                let err = (a - d).abs();
+                let relative = DEFAULT_ULPS * f64::EPSILON * d.abs();
+                let total = relative + matrix + UNDERFLOW_FLOOR;
+                let ratio = err / total;
+                if ratio == worst_ratio {
+                    tied = ratio;
+                }
+                if ratio > worst_ratio {
+                    worst_ratio = ratio;
+                    e.worst = EntryStat {
+                        row: r,
+                        col: c,
+                        abs_error: err,
+                        bound: total,
+                    };
+                }
+                if err <= relative + UNDERFLOW_FLOOR {
+                    if d.abs() >= UNDERFLOW_FLOOR / f64::EPSILON {
+                        e.worst_rel_error = e.worst_rel_error.max(rel_error(err, d));
+                    }
+                } else {
+                    e.loss += 1;
+                    e.worst_loss = e.worst_loss.max(rel_error(err, d));
+                }
+            }
+        }
+        e.tied = tied > 0.0 && tied == worst_ratio;
+        e
+    }
+
+    /// `w` with an error in every entry, `share` of its first tolerance parts at most (a
+    /// random share, sign and rounding of each; some entries exact). With `tie`, the first
+    /// and last entries (equal in `w`) get the same error, the largest share, and the others
+    /// less than half of it (the rounding of `d + error` moves a ratio by a quarter at most).
+    fn planted(
+        w: &DMatrix<f64>,
+        share: f64,
+        tie: bool,
+        rng: &mut impl FnMut() -> f64,
+    ) -> DMatrix<f64> {
+        let matrix = MATRIX_ULPS * f64::EPSILON * w.amax();
+        let scale = if tie { 0.45 } else { 1.0 };
+        let mut a = w.map(|d| {
+            let total = DEFAULT_ULPS * f64::EPSILON * d.abs() + matrix + UNDERFLOW_FLOOR;
+            let u = rng();
+            let sign = if rng() < 0.5 { -1.0 } else { 1.0 };
+            if u < 0.1 {
+                d
+            } else {
+                d + sign * share * scale * u * total
+            }
+        });
+        let last = (w.nrows() - 1, w.ncols() - 1);
+        if tie {
+            let d = w[(0, 0)];
+            let total = DEFAULT_ULPS * f64::EPSILON * d.abs() + matrix + UNDERFLOW_FLOOR;
+            a[(0, 0)] = d + share * total;
+            a[last] = w[last] + (a[(0, 0)] - d);
+        }
+        a
+    }
+
+    #[test]
+    fn the_statistics_of_a_passing_check_are_their_definitions() {
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let strategy = layer_case().max_dim(6).regimes(&[
+            Regime::Moderate,
+            Regime::TinyInput,
+            Regime::HugeInput,
+            Regime::TinyWeights,
+            Regime::Integers,
+        ]);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut rng = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let plain = Oracle::default();
+        let oracles = [
+            ("default", plain.clone(), 0.95),
+            ("no noise", plain.clone().with_analytic_noise(false), 0.95),
+            (
+                "per column",
+                plain.clone().with_directional_witness(false),
+                0.95,
+            ),
+            ("no fd", plain.clone().with_finite_differences(false), 0.95),
+            ("full", plain.clone().with_full_statistics(true), 0.95 / 4.0),
+            (
+                "full per column",
+                plain
+                    .clone()
+                    .with_full_statistics(true)
+                    .with_directional_witness(false),
+                0.95 / 4.0,
+            ),
+        ];
+        let (mut losses, mut ties, mut conditioned) = (0, 0, 0);
+        for round in 0..12 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let mut w = case.w.clone();
+            let last = (w.nrows() - 1, w.ncols() - 1);
+            let tie = round % 3 == 0 && last != (0, 0);
+            if tie {
+                w[last] = w[(0, 0)];
+            }
+            let layer = LinearLayer::new(w.clone(), DVector::zeros(w.nrows()));
+            for (name, oracle, share) in &oracles {
+                let analytic = planted(&w, *share, tie, &mut rng);
+                let want = expected(&w, &analytic);
+                let got = oracle
+                    .check(
+                        &Planted {
+                            layer: &layer,
+                            jacobian: analytic.clone(),
+                        },
+                        &case.x,
+                    )
+                    .unwrap_or_else(|e| panic!("{name}, {case:?}: {e}"));
+                let at = format!("{name}: {case:?}\nanalytic {analytic:e}");
+                assert_eq!(got.worst_analytic, want.worst, "{at}");
+                assert_eq!(got.worst_rel_error, want.worst_rel_error, "{at}");
+                assert_eq!(got.precision_loss_entries(), want.loss, "{at}");
+                let notes: Vec<_> = got
+                    .notes
+                    .iter()
+                    .filter(|n| matches!(n, Note::PrecisionLoss { .. }))
+                    .collect();
+                if want.loss == 0 {
+                    assert!(notes.is_empty(), "{at}: {notes:?}");
+                } else {
+                    assert_eq!(
+                        notes,
+                        [&Note::PrecisionLoss {
+                            entries: want.loss,
+                            worst_rel_error: want.worst_loss,
+                        }],
+                        "{at}"
+                    );
+                    losses += 1;
+                }
+                ties += usize::from(want.tied);
+                conditioned += usize::from(want.worst_rel_error > 0.0);
+                // The finite-difference statistic: present exactly when the witness ran, on
+                // an entry of the matrix, and passing (its bound is the estimate without the
+                // safety factor).
+                match got.worst_fd {
+                    None => assert!(!oracle.finite_differences(), "{at}"),
+                    Some(s) => {
+                        assert!(oracle.finite_differences(), "{at}");
+                        assert!(s.row < w.nrows() && s.col < w.ncols(), "{at}: {s:?}");
+                        assert!(s.ratio() <= oracle.fd_safety(), "{at}: {s:?}");
+                    }
+                }
+            }
+        }
+        // The cases reach what they test.
+        assert!(
+            losses >= 6 && ties >= 3 && conditioned >= 12,
+            "{losses} {ties} {conditioned}"
+        );
+    }
+}
