@@ -2768,15 +2768,11 @@ mod statistics {
         };
         let plain = Oracle::default();
         let oracles = [
-            ("default", plain.clone(), 0.95),
-            ("no noise", plain.clone().with_analytic_noise(false), 0.95),
-            (
-                "per column",
-                plain.clone().with_directional_witness(false),
-                0.95,
-            ),
-            ("no fd", plain.clone().with_finite_differences(false), 0.95),
-            ("full", plain.clone().with_full_statistics(true), 0.95 / 4.0),
+            ("default", plain, 0.95),
+            ("no noise", plain.with_analytic_noise(false), 0.95),
+            ("per column", plain.with_directional_witness(false), 0.95),
+            ("no fd", plain.with_finite_differences(false), 0.95),
+            ("full", plain.with_full_statistics(true), 0.95 / 4.0),
             (
                 "full per column",
                 plain
