@@ -163,6 +163,13 @@ pub const DIRECTIONS: usize = 3;
 /// seeded by `seed`); with `scale`, entry `l` is multiplied by `max(1, |scale_l|)` so that a
 /// step along the direction moves every coordinate in proportion to its size.
 ///
+/// The stream, to reproduce a direction elsewhere: the state starts at
+/// `seed·0x9E37_79B9_7F4A_7C15 ⊕ 0xD1B5_4A32_D192_ED03` (wrapping); each entry advances it by
+/// `s ⊕= s >> 12; s ⊕= s << 25; s ⊕= s >> 27` and takes `r = s·0x2545_F491_4F6C_DD1D`
+/// (wrapping): magnitude `0.5 + (r >> 11)·2⁻⁵³`, negative if `r` is odd. Then, if `n ≥ 2` and
+/// every entry has the same sign, the last is negated; and with `scale`, entry `l` is
+/// multiplied by `|scale_l|` clamped to `[1, f64::MAX/2]`.
+///
 /// ```
 /// use jacobian_oracle::modes::direction;
 /// let v = direction(4, 7, None);
