@@ -2776,7 +2776,6 @@ mod statistics {
             (
                 "full per column",
                 plain
-                    .clone()
                     .with_full_statistics(true)
                     .with_directional_witness(false),
                 0.95 / 4.0,
