@@ -242,10 +242,10 @@ fn own_directions<F: VectorFn + ?Sized>(
         if scale == 2 && crate::dual::dual_jacobian(f, x).is_err() {
             break;
         }
-        let directions = match first.take() {
-            Some(d) if scale == 0 => d,
-            _ => scaled_directions(x, seed, k, scale),
-        };
+        // (`first` is the first scale's: taken on the first pass, `None` after it.)
+        let directions = first
+            .take()
+            .unwrap_or_else(|| scaled_directions(x, seed, k, scale));
         let references = crate::dual::directional_derivatives(f, x, &directions);
         if references.is_some() && accept(&directions) {
             return (directions, references);

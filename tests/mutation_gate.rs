@@ -2944,3 +2944,229 @@ mod direction_stream {
         );
     }
 }
+
+mod view_scales {
+    //! The directions of the JVP, projected and adjoint checks at the three documented scales
+    //! (`modes::own_directions`): scaled with `|x|` where the products `Jv` are finite, unscaled
+    //! where a scaled direction makes them overflow (`x²` near `|x| = 1.2e154`), and shrunk by
+    //! `2^−(⌈log₂ n⌉ + 2)` where even unscaled ones do (entries of `J` near `f64::MAX`) — read
+    //! off the directions the map's own rules are called with. Right rules pass at every
+    //! scale, in every check and for every number of projections (blocks of four and the
+    //! rest); an entry wrong by a millionth is caught by each.
+
+    use jacobian_oracle::report::NotJudgeable;
+    use jacobian_oracle::{
+        AnalyticJacobian, AnalyticJvp, AnalyticVjp, CheckError, Oracle, VectorFn,
+    };
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+    use std::cell::RefCell;
+
+    /// `f_i(x) = Σ_j W_ij x_j + q·x_i²` (the square for `i < min(m, n)`), with `wrong` added to
+    /// `∂f_0/∂x_0` in every rule, and the directions the rules were called with.
+    struct Quad {
+        w: DMatrix<f64>,
+        q: f64,
+        wrong: f64,
+        seen: RefCell<Vec<DVector<f64>>>,
+    }
+
+    impl Quad {
+        fn new(w: DMatrix<f64>, q: f64, wrong: f64) -> Quad {
+            Quad {
+                w,
+                q,
+                wrong,
+                seen: RefCell::new(Vec::new()),
+            }
+        }
+        fn j(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let mut j = self.w.clone();
+            for i in 0..j.nrows().min(j.ncols()) {
+                j[(i, i)] += 2.0 * self.q * x[i];
+            }
+            j[(0, 0)] += self.wrong;
+            j
+        }
+    }
+
+    impl VectorFn for Quad {
+        fn input_dim(&self) -> usize {
+            self.w.ncols()
+        }
+        fn output_dim(&self) -> usize {
+            self.w.nrows()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            DVector::from_fn(self.w.nrows(), |i, _| {
+                let mut s = D::from(0.0);
+                for j in 0..self.w.ncols() {
+                    s += x[j] * self.w[(i, j)];
+                }
+                if i < self.w.ncols() && self.q != 0.0 {
+                    s += x[i] * x[i] * self.q;
+                }
+                s
+            })
+        }
+    }
+
+    impl AnalyticJacobian for Quad {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            self.j(x)
+        }
+    }
+
+    impl AnalyticJvp for Quad {
+        fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+            self.seen.borrow_mut().push(v.clone());
+            self.j(x) * v
+        }
+    }
+
+    impl AnalyticVjp for Quad {
+        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            self.j(x).transpose() * u
+        }
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Scale {
+        Scaled,
+        Unscaled,
+        Shrunk,
+    }
+
+    /// The scale of a direction: each `|v_l|` within `[0.5, 1.5)` times the scale's factor.
+    fn scale_of(v: &DVector<f64>, x: &DVector<f64>) -> Option<Scale> {
+        let n = v.len();
+        let shrink = 2f64.powi(-(n.next_power_of_two().trailing_zeros() as i32 + 2));
+        let fits = |factor: &dyn Fn(usize) -> f64| {
+            (0..n).all(|l| (0.5..1.5).contains(&(v[l].abs() / factor(l))))
+        };
+        if fits(&|l| x[l].abs().max(1.0)) {
+            Some(Scale::Scaled)
+        } else if fits(&|_| 1.0) {
+            Some(Scale::Unscaled)
+        } else if fits(&|_| shrink) {
+            Some(Scale::Shrunk)
+        } else {
+            None
+        }
+    }
+
+    /// The cases: the map, the point, and the scales its directions may take (the first that
+    /// gives finite products, of the direction drawn at the scales before).
+    fn cases() -> Vec<(&'static str, Quad, DVector<f64>, Scale)> {
+        let square = || DMatrix::zeros(3, 3);
+        vec![
+            (
+                "x² at moderate |x| > 1",
+                Quad::new(square(), 1.0, 0.0),
+                DVector::from_vec(vec![1.5, -3.0, 2.5]),
+                Scale::Scaled,
+            ),
+            (
+                "x² near 1.2e154",
+                Quad::new(square(), 1.0, 0.0),
+                DVector::from_vec(vec![1.2e154, -1.25e154, 1.3e154]),
+                Scale::Unscaled,
+            ),
+            (
+                "a row of W near f64::MAX",
+                Quad::new(
+                    DMatrix::from_row_slice(1, 5, &[0.9, 0.85, -0.95, 0.8, 0.9]) * f64::MAX,
+                    0.0,
+                    0.0,
+                ),
+                DVector::from_vec(vec![0.1, 0.2, -0.1, 0.15, 0.05]),
+                Scale::Shrunk,
+            ),
+        ]
+    }
+
+    #[test]
+    fn own_directions_take_the_first_scale_whose_products_are_finite() {
+        let oracle = Oracle::default();
+        for (name, f, x, deepest) in cases() {
+            // Right rules pass every check.
+            oracle
+                .check_jvp(&f, &x)
+                .unwrap_or_else(|e| panic!("{name}: check_jvp: {e}"));
+            let seen = f.seen.take();
+            assert_eq!(seen.len(), 3, "{name}");
+            let mut reached = false;
+            for v in &seen {
+                let scale = scale_of(v, &x).unwrap_or_else(|| panic!("{name}: {v}"));
+                // The products at the scale taken are finite, those at the scales before
+                // are not.
+                assert!((f.j(&x) * v).iter().all(|e| e.is_finite()), "{name}: {v}");
+                let before = match scale {
+                    Scale::Scaled => vec![],
+                    Scale::Unscaled => vec![v.component_mul(&x.map(|e| e.abs().max(1.0)))],
+                    Scale::Shrunk => {
+                        let unscaled = v / 2f64
+                            .powi(-(v.len().next_power_of_two().trailing_zeros() as i32 + 2));
+                        vec![unscaled]
+                    }
+                };
+                for b in before {
+                    assert!(
+                        (f.j(&x) * &b).iter().any(|e| !e.is_finite()),
+                        "{name}: {v} at {scale:?}, though {b} has finite products"
+                    );
+                }
+                assert!(
+                    match deepest {
+                        Scale::Scaled => scale == Scale::Scaled,
+                        Scale::Unscaled => scale != Scale::Shrunk,
+                        Scale::Shrunk => true,
+                    },
+                    "{name}: {v} at {scale:?}"
+                );
+                reached |= scale == deepest;
+            }
+            assert!(reached, "{name}: no direction at {deepest:?}: {seen:?}");
+            // (Near 1.2e154, `uᵀf` overflows: the VJP's view cannot be evaluated. With `J`
+            // near f64::MAX, `Jᵀu` may overflow: the cotangents have no smaller scale to
+            // fall back on, unlike the directions.)
+            let contractible = f.eval(&x).iter().map(|e| e.abs()).sum::<f64>() < 1e307;
+            let cotangents_fit = f.j(&x).amax() * 1.5 * (f.w.nrows() as f64) < f64::MAX;
+            if contractible && cotangents_fit {
+                oracle
+                    .check_vjp(&f, &x)
+                    .unwrap_or_else(|e| panic!("{name}: check_vjp: {e}"));
+            }
+            if cotangents_fit {
+                oracle
+                    .check_adjoint(&f, &x)
+                    .unwrap_or_else(|e| panic!("{name}: check_adjoint: {e}"));
+            }
+            for k in [1, 3, 4, 5, 9] {
+                oracle
+                    .check_projected(&f, &x, k)
+                    .unwrap_or_else(|e| panic!("{name}: check_projected({k}): {e}"));
+            }
+            // An entry wrong by a millionth of J's largest is caught by each.
+            let wrong = 1e-6 * f.j(&x).amax();
+            let g = Quad::new(f.w.clone(), f.q, wrong);
+            let mismatch = |what: &str, r: Result<jacobian_oracle::Agreement, CheckError>| {
+                // (Near 1.2e154 f's rounding bound overflows: the oracle says it cannot
+                // bound the tolerance there rather than pass.)
+                let unbounded = matches!(&r, Err(CheckError::CannotJudge(c))
+                    if c.reason == NotJudgeable::Unbounded && !contractible);
+                assert!(
+                    matches!(r, Err(CheckError::Mismatch(_))) || unbounded,
+                    "{name}: {what}: {r:?}"
+                );
+            };
+            mismatch("check_jvp", oracle.check_jvp(&g, &x));
+            if contractible && cotangents_fit {
+                mismatch("check_vjp", oracle.check_vjp(&g, &x));
+            }
+            for k in [1, 4, 5, 9] {
+                mismatch("check_projected", oracle.check_projected(&g, &x, k));
+            }
+        }
+    }
+}
