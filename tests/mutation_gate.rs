@@ -3170,3 +3170,155 @@ mod view_scales {
         }
     }
 }
+
+mod dual_passes {
+    //! The public dual passes against closed forms: on a cubic map with a known Jacobian,
+    //! `dual_jacobian`'s value is `eval::<f64>`'s and its Jacobian the closed form for every
+    //! number of passes (`n` across multiples of the lanes), `directional_derivatives` is `J·V`
+    //! for every number of directions (every lane width), `dual_column` and
+    //! `second_order_column` are the closed form's column and curvature; each says `None` (or
+    //! names the entry) exactly where a value or a derivative is not finite.
+
+    use jacobian_oracle::dual::{
+        LANES, directional_derivatives, dual_column, dual_jacobian, second_order_column,
+    };
+    use jacobian_oracle::{CheckError, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// `f_i(x) = Σ_j W_ij x_j + c_i·x_i³` (the cube for `i < min(m, n)`), or `√x_i` with `root`.
+    struct Cubic {
+        w: DMatrix<f64>,
+        c: Vec<f64>,
+        root: bool,
+    }
+
+    impl VectorFn for Cubic {
+        fn input_dim(&self) -> usize {
+            self.w.ncols()
+        }
+        fn output_dim(&self) -> usize {
+            self.w.nrows()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            DVector::from_fn(self.w.nrows(), |i, _| {
+                let mut s = D::from(0.0);
+                for j in 0..self.w.ncols() {
+                    s += x[j] * self.w[(i, j)];
+                }
+                if i < self.w.ncols() {
+                    s += if self.root {
+                        x[i].sqrt()
+                    } else {
+                        x[i] * x[i] * x[i] * self.c[i]
+                    };
+                }
+                s
+            })
+        }
+    }
+
+    impl Cubic {
+        fn new(m: usize, n: usize) -> Cubic {
+            Cubic {
+                w: DMatrix::from_fn(m, n, |i, j| ((i * 7 + j * 5) % 11) as f64 / 4.0 - 1.25),
+                c: (0..m).map(|i| 0.5 + (i % 3) as f64 * 0.25).collect(),
+                root: false,
+            }
+        }
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let mut j = self.w.clone();
+            for i in 0..j.nrows().min(j.ncols()) {
+                j[(i, i)] += 3.0 * self.c[i] * x[i] * x[i];
+            }
+            j
+        }
+        fn curvature(&self, x: &DVector<f64>, j: usize) -> DVector<f64> {
+            DVector::from_fn(self.w.nrows(), |i, _| {
+                if i == j { 6.0 * self.c[i] * x[i] } else { 0.0 }
+            })
+        }
+    }
+
+    fn close(a: &DMatrix<f64>, b: &DMatrix<f64>) -> bool {
+        a.shape() == b.shape()
+            && a.iter()
+                .zip(b.iter())
+                .all(|(p, q)| (p - q).abs() <= 8.0 * f64::EPSILON * (p.abs() + q.abs()) + 1e-300)
+    }
+
+    fn point(n: usize) -> DVector<f64> {
+        DVector::from_fn(n, |j, _| (j as f64 - 2.5) * 0.375 + 0.0625)
+    }
+
+    #[test]
+    fn dual_passes_are_the_closed_forms() {
+        for m in [1, 3, 9] {
+            for n in [1, 2, LANES - 1, LANES, LANES + 1, 2 * LANES + 3] {
+                let f = Cubic::new(m, n);
+                let x = point(n);
+                let what = format!("m = {m}, n = {n}");
+                let d = dual_jacobian(&f, &x).unwrap_or_else(|e| panic!("{what}: {e}"));
+                let value = f.eval(&x);
+                assert_eq!(d.value, value, "{what}");
+                assert!(
+                    close(&d.jacobian, &f.jacobian(&x)),
+                    "{what}: {}",
+                    d.jacobian
+                );
+                for j in 0..n {
+                    let column = dual_column(&f, &x, j).unwrap();
+                    assert_eq!(column, d.jacobian.column(j), "{what}, j = {j}");
+                    let c = second_order_column(&f, &x, j).unwrap();
+                    assert_eq!(c.derivative, column, "{what}, j = {j}");
+                    assert!(
+                        close(
+                            &DMatrix::from_column_slice(m, 1, c.curvature.as_slice()),
+                            &DMatrix::from_column_slice(m, 1, f.curvature(&x, j).as_slice())
+                        ),
+                        "{what}, j = {j}: {}",
+                        c.curvature
+                    );
+                }
+                for k in [0, 1, 2, 3, 4, 5, LANES, LANES + 1, 2 * LANES + 1] {
+                    let v = DMatrix::from_fn(n, k, |l, p| ((l * 3 + p * 5) % 7) as f64 / 3.0 - 1.0);
+                    let jv = directional_derivatives(&f, &x, &v).unwrap();
+                    // Within the rounding of the sums and of the cube's chain rule.
+                    let scale = d.jacobian.abs() * v.abs() * ((n + 8) as f64 * f64::EPSILON);
+                    let exact = &d.jacobian * &v;
+                    assert_eq!(jv.shape(), exact.shape(), "{what}, k = {k}");
+                    for ((a, b), s) in jv.iter().zip(exact.iter()).zip(scale.iter()) {
+                        assert!((a - b).abs() <= 2.0 * s, "{what}, k = {k}: {jv} {exact}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dual_passes_refuse_what_is_not_finite() {
+        // √x at x_1 = 0: the value 0 is finite, its derivative is not.
+        let mut f = Cubic::new(2, 3);
+        f.root = true;
+        let x = DVector::from_vec(vec![0.25, 0.0, 1.0]);
+        match dual_jacobian(&f, &x) {
+            // (The first non-finite entry found: in a vector pass, lane 0 of √x_1 is 0/0.)
+            Err(CheckError::NonFiniteDual { row: 1, col, value }) => {
+                assert!(col <= 1 && !value.is_finite(), "{col} {value}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(dual_column(&f, &x, 1).is_none());
+        let positive = DVector::from_vec(vec![0.25, 0.5, 1.0]);
+        assert!(dual_column(&f, &positive, 1).is_some());
+        let v = DMatrix::from_fn(3, 2, |l, p| if l == 1 { 0.0 } else { 1.0 + p as f64 });
+        // (The direction along x_1 is 0, but 0·∞ is not finite.)
+        assert!(directional_derivatives(&f, &x, &v).is_none());
+        // A value that overflows with a finite derivative there: x³ at 1e103 is ∞.
+        let g = Cubic::new(1, 1);
+        let big = DVector::from_vec(vec![1e103]);
+        assert!(dual_column(&g, &big, 0).is_none());
+        assert!(directional_derivatives(&g, &big, &DMatrix::from_element(1, 1, 0.0)).is_none());
+        assert!(dual_jacobian(&g, &big).is_err());
+    }
+}
