@@ -3322,3 +3322,166 @@ mod dual_passes {
         assert!(dual_jacobian(&g, &big).is_err());
     }
 }
+
+mod vjp_rows {
+    //! A VJP entry `(uᵀJ)_j` outside its view's first parts gets the tolerance of the Jacobian
+    //! entries it contracts, row by row (`modes::Rows`), as documented: the relative part
+    //! `max(ulps·ε·|D_j|, (ulps + m)·ε·Σ_i |u_i J_ij|)`, the sensitivity
+    //! `Σ_i |u_i|·safety·|∂²f_i/∂x_j² / J_ij|·max(Δf_i, b(f_i))`, the terms
+    //! `max(2·b(D_j), Σ_i |u_i|·2·b(J_ij))` and the total their sum with the norm-wise part
+    //! and the floor — each recomputed here from the public dual passes, on sigmoid layers
+    //! in every regime, read off the mismatch of a VJP with one entry planted wrong.
+
+    use jacobian_oracle::catalogue::SigmoidLayer;
+    use jacobian_oracle::dual::second_order_column;
+    use jacobian_oracle::rounding::Bounded;
+    use jacobian_oracle::strategy::{Regime, layer_case};
+    use jacobian_oracle::tolerance::forward_error;
+    use jacobian_oracle::{AnalyticVjp, CheckError, Oracle, VectorFn};
+    use nalgebra::DVector;
+    use num_dual::DualNum;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    /// The layer with entry `at` of every VJP off by `by`.
+    struct Planted<'a> {
+        layer: &'a SigmoidLayer,
+        at: usize,
+        by: f64,
+    }
+
+    impl VectorFn for Planted<'_> {
+        fn input_dim(&self) -> usize {
+            self.layer.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.layer.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.layer.eval(x)
+        }
+    }
+
+    impl AnalyticVjp for Planted<'_> {
+        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            let mut r = self.layer.vjp(x, u);
+            r[self.at] += self.by;
+            r
+        }
+    }
+
+    /// `x ↦ uᵀf(x)` with the arithmetic of the VJP check's view.
+    struct View<'a> {
+        layer: &'a SigmoidLayer,
+        u: &'a DVector<f64>,
+    }
+
+    impl VectorFn for View<'_> {
+        fn input_dim(&self) -> usize {
+            self.layer.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let out = self.layer.eval(x);
+            DVector::from_element(
+                1,
+                out.iter()
+                    .zip(self.u.iter())
+                    .fold(D::zero(), |acc, (&fi, &ui)| acc + fi * ui),
+            )
+        }
+    }
+
+    #[test]
+    fn a_vjp_entry_gets_the_tolerance_of_the_rows_it_contracts() {
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let strategy = layer_case().max_dim(5).regimes(&[
+            Regime::Moderate,
+            Regime::Saturating,
+            Regime::TinyInput,
+            Regime::HugeInput,
+        ]);
+        let oracle = Oracle::default().with_analytic_noise(false);
+        let (ulps, safety) = (oracle.ulps(), oracle.sensitivity_safety());
+        let (mut sensitive, mut rows_relative) = (0, 0);
+        for round in 0..16 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let layer = SigmoidLayer::new(case.w.clone());
+            let (m, n) = case.w.shape();
+            let x = &case.x;
+            let u = DVector::from_fn(m, |i, _| [0.75, -1.25, 0.5, 2.0, -0.625][(i + round) % 5]);
+            let at = round % n;
+            let f0 = layer.eval(x);
+            let by = 1e-3 * (1.0 + layer.vjp(x, &u).amax());
+            let m_report = match oracle.check_vjp_along(
+                &Planted {
+                    layer: &layer,
+                    at,
+                    by,
+                },
+                x,
+                &u,
+            ) {
+                Err(CheckError::Mismatch(r)) => r,
+                other => panic!("{case:?}: {other:?}"),
+            };
+            let (t, w) = (m_report.tolerance, m_report.witnesses);
+            assert_eq!((w.row, w.col), (0, at), "{m_report}");
+            let j = at;
+            // The rows, from the public passes.
+            let c = second_order_column(&layer, x, j).unwrap();
+            let bounds = layer.eval(&x.map(Bounded::exact)).map(|b| b.bound());
+            let (mut abs_terms, mut sensitivity, mut terms) = (0.0, 0.0, 0.0);
+            for i in 0..m {
+                let (d, wi) = (c.derivative[i], u[i].abs());
+                abs_terms += wi * d.abs();
+                let ratio = if d != 0.0 {
+                    (c.curvature[i] / d).abs()
+                } else {
+                    0.0
+                };
+                let delta = forward_error(f0[i], 0.0, 0).max(bounds[i]);
+                sensitivity += wi * safety * ratio * delta;
+                terms += wi * 2.0 * c.derivative_bound[i];
+            }
+            let relative = (ulps + m as f64) * f64::EPSILON * abs_terms;
+            // The view's own parts.
+            let own = second_order_column(
+                &View {
+                    layer: &layer,
+                    u: &u,
+                },
+                x,
+                j,
+            )
+            .unwrap();
+            let own_relative = ulps * f64::EPSILON * w.dual.abs();
+            let own_terms = 2.0 * own.derivative_bound[0];
+            assert_eq!(t.relative, own_relative.max(relative), "{m_report}");
+            assert_eq!(t.sensitivity, sensitivity, "{m_report}");
+            assert_eq!(t.terms, own_terms.max(terms), "{m_report}");
+            assert_eq!(t.analytic_noise, 0.0, "{m_report}");
+            let floor = u.iter().map(|e| e.abs() * f64::MIN_POSITIVE).sum::<f64>();
+            assert_eq!(t.floor, floor.max(f64::MIN_POSITIVE), "{m_report}");
+            assert_eq!(
+                t.total,
+                t.relative + t.matrix + t.sensitivity + t.terms + t.analytic_noise + t.floor,
+                "{m_report}"
+            );
+            sensitive += usize::from(sensitivity > 0.0);
+            rows_relative += usize::from(relative > own_relative);
+        }
+        // The rows' parts decide in some cases. (Not the terms: the view's own running bound
+        // carries every row's, so it is the larger here; a rows' terms part too large is
+        // what the equality above catches.)
+        assert!(
+            sensitive >= 4 && rows_relative >= 4,
+            "{sensitive} {rows_relative}"
+        );
+    }
+}
