@@ -915,7 +915,7 @@ impl Oracle {
     /// maps that expose both.
     ///
     /// The identity is first held to the rounding of the two inner products,
-    /// `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)·√(m + n)`. That is not the rounding of the rules
+    /// `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)·√(m + n) + f64::MIN_POSITIVE`. That is not the rounding of the rules
     /// themselves: two right rules can differ by far more (the textbook `z(1 − z)` at `a = 8` is
     /// off by `ε/(1 − z) ≈ 7e-13` relative, a stable `σ(a)σ(−a)` by an ulp). So a pair outside
     /// it is adjudicated: each side is checked against dual numbers along that pair

@@ -3485,3 +3485,222 @@ mod vjp_rows {
         );
     }
 }
+
+mod adjoint {
+    //! `check_adjoint` as documented: the identity `⟨Jv, u⟩ = ⟨v, Jᵀu⟩` held to
+    //! `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)·√(m + n) + f64::MIN_POSITIVE` at its exact boundary (the
+    //! last float of `(Jv)_0` within it costs no evaluation of `f`; the next is adjudicated
+    //! against dual numbers, and passes, being right to far below the rules' own tolerance);
+    //! a wrong side is reported with the pair it was found along, both inner products, the
+    //! tolerance and that side's mismatch.
+
+    use jacobian_oracle::{AnalyticJvp, AnalyticVjp, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+    use std::cell::{Cell, RefCell};
+
+    /// `f(x) = W·tanh(x)` (smooth, curved), its rules, with `jv0` replacing `(Jv)_0` of the
+    /// first JVP call and `vjp_off` added to every `(Jᵀu)_0`; the calls it sees.
+    struct Layer {
+        w: DMatrix<f64>,
+        jv0: Cell<Option<f64>>,
+        vjp_off: f64,
+        jvp_off: f64,
+        evals: Cell<usize>,
+        us: RefCell<Vec<DVector<f64>>>,
+        vs: RefCell<Vec<DVector<f64>>>,
+    }
+
+    impl Layer {
+        fn new(w: DMatrix<f64>) -> Layer {
+            Layer {
+                w,
+                jv0: Cell::new(None),
+                vjp_off: 0.0,
+                jvp_off: 0.0,
+                evals: Cell::new(0),
+                us: RefCell::new(Vec::new()),
+                vs: RefCell::new(Vec::new()),
+            }
+        }
+        fn j(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let d = x.map(|e| 1.0 - e.tanh() * e.tanh());
+            DMatrix::from_fn(self.w.nrows(), self.w.ncols(), |i, j| self.w[(i, j)] * d[j])
+        }
+        fn right_jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+            self.j(x) * v
+        }
+        fn right_vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            self.j(x).transpose() * u
+        }
+    }
+
+    impl VectorFn for Layer {
+        fn input_dim(&self) -> usize {
+            self.w.ncols()
+        }
+        fn output_dim(&self) -> usize {
+            self.w.nrows()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            self.evals.set(self.evals.get() + 1);
+            let t = x.map(|e| e.tanh());
+            DVector::from_fn(self.w.nrows(), |i, _| {
+                (0..self.w.ncols()).fold(D::zero(), |s, j| s + t[j] * self.w[(i, j)])
+            })
+        }
+    }
+
+    impl AnalyticJvp for Layer {
+        fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+            self.vs.borrow_mut().push(v.clone());
+            let mut r = self.right_jvp(x, v);
+            if let Some(a) = self.jv0.take() {
+                r[0] = a;
+            }
+            r[0] += self.jvp_off * v[0];
+            r
+        }
+    }
+
+    impl AnalyticVjp for Layer {
+        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            self.us.borrow_mut().push(u.clone());
+            let mut r = self.right_vjp(x, u);
+            r[0] += self.vjp_off * u[0];
+            r
+        }
+    }
+
+    /// The documented tolerance of a pair and the gap `|⟨Jv, u⟩ − ⟨v, Jᵀu⟩|`.
+    fn identity(
+        ulps: f64,
+        jv: &DVector<f64>,
+        u: &DVector<f64>,
+        v: &DVector<f64>,
+        jtu: &DVector<f64>,
+    ) -> (f64, f64, f64, f64) {
+        let (left, right) = (jv.dot(u), v.dot(jtu));
+        let scale = jv.abs().dot(&u.abs()) + v.abs().dot(&jtu.abs());
+        let (m, n) = (u.len(), v.len());
+        let tolerance = ulps * f64::EPSILON * scale * ((m + n) as f64).sqrt() + f64::MIN_POSITIVE;
+        (left, right, tolerance, (left - right).abs())
+    }
+
+    fn weights(m: usize, n: usize, scale: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(m, n, |i, j| {
+            scale * (((i * 5 + j * 3) % 7) as f64 / 3.0 - 1.1)
+        })
+    }
+
+    #[test]
+    fn the_identity_is_held_to_its_documented_tolerance_at_its_boundary() {
+        let oracle = Oracle::default();
+        let mut boundaries = 0;
+        for (m, n, scale) in [
+            (1, 1, 1.0),
+            (2, 3, 1.0),
+            (4, 2, 1e-3),
+            (3, 5, 1e6),
+            (5, 9, 0.5),
+            // A zero Jacobian: the tolerance is f64::MIN_POSITIVE alone.
+            (2, 2, 0.0),
+        ] {
+            let w = weights(m, n, scale);
+            let x = DVector::from_fn(n, |j, _| 0.3 * j as f64 - 0.4);
+            // A first run: the pairs, and a right map passes on the identity alone.
+            let f = Layer::new(w.clone());
+            oracle.check_adjoint(&f, &x).unwrap();
+            assert_eq!(
+                f.evals.get(),
+                0,
+                "{m}×{n}: right rules needed no adjudication"
+            );
+            let (u, v) = (f.us.borrow()[0].clone(), f.vs.borrow()[0].clone());
+            assert_eq!((f.us.borrow().len(), f.vs.borrow().len()), (3, 3));
+            let (jv, jtu) = (f.right_jvp(&x, &v), f.right_vjp(&x, &u));
+            // The last float of (Jv)_0 whose gap is within the tolerance, each side.
+            for side in [1.0, -1.0] {
+                let with = |a: f64| {
+                    let mut jv = jv.clone();
+                    jv[0] = a;
+                    identity(oracle.ulps(), &jv, &u, &v, &jtu)
+                };
+                let within = |a: f64| {
+                    let (_, _, t, gap) = with(a);
+                    gap <= t
+                };
+                let step = |a: f64, out: bool| {
+                    if (side * u[0] > 0.0) == out {
+                        a.next_up()
+                    } else {
+                        a.next_down()
+                    }
+                };
+                let (_, _, t0, _) = with(jv[0]);
+                let mut inside = jv[0] + side * t0 / u[0].abs() * u[0].signum();
+                while !within(inside) {
+                    inside = step(inside, false);
+                }
+                while within(step(inside, true)) {
+                    inside = step(inside, true);
+                }
+                let outside = step(inside, true);
+                for (a, adjudicated) in [(inside, false), (outside, true)] {
+                    let g = Layer::new(w.clone());
+                    g.jv0.set(Some(a));
+                    let result = oracle.check_adjoint(&g, &x);
+                    assert!(result.is_ok(), "{m}×{n}, (Jv)_0 = {a:e}: {result:?}");
+                    assert_eq!(
+                        g.evals.get() > 0,
+                        adjudicated,
+                        "{m}×{n}, (Jv)_0 = {a:e}, {:?}",
+                        with(a)
+                    );
+                }
+                boundaries += 1;
+            }
+        }
+        assert_eq!(boundaries, 12);
+    }
+
+    #[test]
+    fn a_wrong_side_is_reported_with_its_pair() {
+        let oracle = Oracle::default();
+        let (m, n) = (3, 4);
+        let x = DVector::from_fn(n, |j, _| 0.25 * j as f64 - 0.3);
+        for wrong_vjp in [true, false] {
+            let mut f = Layer::new(weights(m, n, 1.0));
+            if wrong_vjp {
+                f.vjp_off = 1e-4;
+            } else {
+                f.jvp_off = 1e-4;
+            }
+            let r = match oracle.check_adjoint(&f, &x) {
+                Err(CheckError::NotAdjoint(r)) => r,
+                other => panic!("{other:?}"),
+            };
+            // The first pair: the directions the rules were called with first.
+            let (u, v) = (f.us.borrow()[0].clone(), f.vs.borrow()[0].clone());
+            assert_eq!((&r.u, &r.v), (&u, &v));
+            let (mut jv, mut jtu) = (f.right_jvp(&x, &v), f.right_vjp(&x, &u));
+            jv[0] += f.jvp_off * v[0];
+            jtu[0] += f.vjp_off * u[0];
+            let (left, right, tolerance, gap) = identity(oracle.ulps(), &jv, &u, &v, &jtu);
+            assert_eq!(
+                (r.jvp_side, r.vjp_side, r.tolerance),
+                (left, right, tolerance)
+            );
+            assert!(gap > tolerance);
+            assert_eq!(r.x, x);
+            match r.culprit.as_deref() {
+                Some(CheckError::Mismatch(mm)) => {
+                    let along = if wrong_vjp { &u } else { &v };
+                    assert_eq!(mm.direction.as_ref(), Some(along), "{mm}");
+                    assert_eq!((mm.witnesses.row, mm.witnesses.col), (0, 0), "{mm}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
