@@ -915,10 +915,10 @@ impl Oracle {
     /// maps that expose both.
     ///
     /// The identity is first held to the rounding of the two inner products,
-    /// `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)·√(m + n) + f64::MIN_POSITIVE`. That is not the rounding of the rules
-    /// themselves: two right rules can differ by far more (the textbook `z(1 − z)` at `a = 8` is
-    /// off by `ε/(1 − z) ≈ 7e-13` relative, a stable `σ(a)σ(−a)` by an ulp). So a pair outside
-    /// it is adjudicated: each side is checked against dual numbers along that pair
+    /// `ulps·ε·(|Jv|·|u| + |v|·|Jᵀu|)·√(m + n) + f64::MIN_POSITIVE`. That is not the rounding of
+    /// the rules themselves: two right rules can differ by far more (the textbook `z(1 − z)` at
+    /// `a = 8` is off by `ε/(1 − z) ≈ 7e-13` relative, a stable `σ(a)σ(−a)` by an ulp). So a
+    /// pair outside it is adjudicated: each side is checked against dual numbers along that pair
     /// ([`Oracle::check_jvp_along`] along `v`, [`Oracle::check_vjp_along`] along `u`), with
     /// their tolerances. If both pass, the gap is rounding each rule was shown to be allowed,
     /// and the pair passes; if one is wrong, the identity is broken and the report carries
