@@ -1031,7 +1031,7 @@ mod accounts {
     use std::collections::BTreeMap;
 
     /// `f` with its calls counted.
-    struct Counted<F> {
+    pub(super) struct Counted<F> {
         f: F,
         f64_evals: Cell<usize>,
         dual_evals: Cell<usize>,
@@ -1042,7 +1042,7 @@ mod accounts {
     }
 
     impl<F> Counted<F> {
-        fn new(f: F) -> Self {
+        pub(super) fn new(f: F) -> Self {
             Counted {
                 f,
                 f64_evals: Cell::new(0),
@@ -1073,7 +1073,7 @@ mod accounts {
 
         /// The calls made, as `Evaluations` (the first `under_test` analytic calls give the
         /// quantity under test, not counted there).
-        fn made(&self, under_test: usize) -> Evaluations {
+        pub(super) fn made(&self, under_test: usize) -> Evaluations {
             Evaluations {
                 f64_evals: self.f64_evals.get(),
                 dual_evals: self.dual_evals.get(),
@@ -3702,5 +3702,160 @@ mod adjoint {
                 other => panic!("{other:?}"),
             }
         }
+    }
+}
+
+mod witness_paths {
+    //! Each way the finite-difference witness can settle an entry, reached on a map built for
+    //! it, gives its documented outcome — its note counting the entries (or the column) it
+    //! concerns, or the verdict naming the evidence — and the report's evaluations are the
+    //! calls made on the way. Three outputs `c_i·g(x)` of one input, so that counts are not 1.
+
+    use super::accounts::Counted;
+    use jacobian_oracle::dual::dual_jacobian;
+    use jacobian_oracle::report::{NotJudgeable, Note};
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    #[derive(Debug, Clone, Copy)]
+    enum Kind {
+        /// `x + sin x`: at 1e20 the derivative varies across every stencil.
+        XSin,
+        /// `relu(x) − relu(−x) = x`, each ReLU's dual taking its zero branch at 0.
+        Relus,
+        /// `|x|`, its dual taking the `+` branch at 0.
+        Abs,
+        /// `eˣ`: near 709.78, `f(x + h)` overflows.
+        Exp,
+        /// `x/2`: at `f64::MAX`, `x + h` overflows.
+        Half,
+        /// `sin(1e6·x)`: varies on a scale far below `max(1, |x|)`.
+        Fast,
+    }
+
+    struct Map {
+        kind: Kind,
+        c: [f64; 3],
+        /// The analytic derivative of `g`, or `None` for the dual reference's own.
+        analytic: Option<f64>,
+    }
+
+    fn g<D: DualNum<Primitive = f64> + Copy>(kind: Kind, t: D) -> D {
+        let relu = |a: D| if a.re() > 0.0 { a } else { D::zero() };
+        match kind {
+            Kind::XSin => t + t.sin(),
+            Kind::Relus => relu(t) - relu(-t),
+            Kind::Abs => {
+                if t.re() >= 0.0 {
+                    t
+                } else {
+                    -t
+                }
+            }
+            Kind::Exp => t.exp(),
+            Kind::Half => t * 0.5,
+            Kind::Fast => (t * 1e6).sin(),
+        }
+    }
+
+    impl VectorFn for Map {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn output_dim(&self) -> usize {
+            3
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let v = g(self.kind, x[0]);
+            DVector::from_fn(3, |i, _| v * self.c[i])
+        }
+    }
+
+    impl AnalyticJacobian for Map {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            match self.analytic {
+                Some(a) => DMatrix::from_fn(3, 1, |i, _| self.c[i] * a),
+                None => dual_jacobian(self, x).unwrap().jacobian,
+            }
+        }
+    }
+
+    fn check(
+        kind: Kind,
+        x: f64,
+        analytic: Option<f64>,
+    ) -> Result<jacobian_oracle::Agreement, CheckError> {
+        let f = Counted::new(Map {
+            kind,
+            c: [0.9, -0.5, 0.75],
+            analytic,
+        });
+        let result = Oracle::default().check(&f, &DVector::from_element(1, x));
+        if let Ok(a) = &result {
+            // (dual_jacobian inside the analytic side is one more dual pass.)
+            let mut made = f.made(1);
+            if analytic.is_none() {
+                made.dual_evals -= 1;
+            }
+            assert_eq!(a.evaluations.f64_evals, made.f64_evals, "{kind:?}: {a:?}");
+            assert_eq!(
+                a.evaluations.second_order_evals, made.second_order_evals,
+                "{kind:?}: {a:?}"
+            );
+        }
+        result
+    }
+
+    fn notes(kind: Kind, x: f64) -> Vec<Note> {
+        check(kind, x, None)
+            .unwrap_or_else(|e| panic!("{kind:?} at {x:e}: {e}"))
+            .notes
+    }
+
+    fn cannot_judge(kind: Kind, analytic: f64) -> Box<jacobian_oracle::report::CannotJudge> {
+        match check(kind, 0.0, Some(analytic)) {
+            Err(CheckError::CannotJudge(c)) => c,
+            other => panic!("{kind:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_way_the_witness_settles_is_noted_and_counted() {
+        // The dual derivative varies across every stencil: no verdict from finite
+        // differences, for each of the three entries.
+        assert_eq!(
+            notes(Kind::XSin, 1e20),
+            [Note::FiniteDifferencesNotConverged { entries: 3 }]
+        );
+        // Right at a kink (the dual's branch), or at a branch boundary of eval.
+        assert_eq!(notes(Kind::Abs, 0.0), [Note::NonSmooth { entries: 3 }]);
+        assert_eq!(notes(Kind::Relus, 0.0), [Note::NonSmooth { entries: 3 }]);
+        // f(x + h) overflows, or x + h does: one column without finite differences.
+        assert_eq!(
+            notes(Kind::Exp, 709.78),
+            [Note::FiniteDifferencesUnavailable { columns: 1 }]
+        );
+        assert_eq!(
+            notes(Kind::Half, f64::MAX),
+            [Note::FiniteDifferencesUnavailable { columns: 1 }]
+        );
+        // sin(1e6·x): the default step spans about a radian; a smaller one agrees.
+        assert_eq!(notes(Kind::Fast, 0.3), [Note::RefinedStep { entries: 3 }]);
+    }
+
+    #[test]
+    fn where_the_witness_cannot_vouch_the_verdict_names_its_evidence() {
+        // The other branch of |x| at 0: the one-sided differences, +c and −c.
+        let c = cannot_judge(Kind::Abs, -1.0);
+        assert_eq!(c.reason, NotJudgeable::NonSmooth, "{c}");
+        assert_eq!((c.witnesses.row, c.witnesses.col), (0, 0), "{c}");
+        assert_eq!(c.one_sided, (0.9, -0.9), "{c}");
+        // The true slope of relu(x) − relu(−x) = x at 0, where the dual says 0: the dual
+        // values either side, both the slope.
+        let c = cannot_judge(Kind::Relus, 1.0);
+        assert_eq!(c.reason, NotJudgeable::BranchBoundary, "{c}");
+        assert_eq!(c.one_sided, (0.9, 0.9), "{c}");
+        assert_eq!(c.witnesses.dual, 0.0, "{c}");
     }
 }
