@@ -1468,6 +1468,15 @@ mod boundaries {
                     let t = m.tolerance;
                     assert_eq!((m.witnesses.row, m.witnesses.col), (r, c), "{m}");
                     assert_eq!(m.witnesses.dual, d, "{m}");
+                    assert_eq!(m.witnesses.analytic, far, "{m}");
+                    assert_eq!(m.abs_error, (far - d).abs(), "{m}");
+                    let rel = if d != 0.0 {
+                        (far - d).abs() / d.abs()
+                    } else {
+                        f64::INFINITY
+                    };
+                    assert_eq!(m.rel_error, rel, "{m}");
+                    assert_eq!(m.wrong_entries, 1, "{m}");
                     assert_eq!(t.relative, DEFAULT_ULPS * f64::EPSILON * d.abs(), "{m}");
                     assert_eq!(t.matrix, MATRIX_ULPS * f64::EPSILON * amax, "{m}");
                     assert_eq!(t.floor, f64::MIN_POSITIVE, "{m}");
