@@ -3868,3 +3868,162 @@ mod witness_paths {
         assert_eq!(c.witnesses.dual, 0.0, "{c}");
     }
 }
+
+mod eval_derivative {
+    //! Where `eval`'s own derivative is wrong (a power computed on the real parts alone, so
+    //! the dual derivative is 0 where the slope is not), the report is `EvalDerivative`,
+    //! naming the entry with the largest gap between the dual value and finite differences
+    //! in units of their estimate (the largest of the entries' gaps each found alone) and
+    //! counting every disagreeing entry; it says whether the analytic value agrees with finite
+    //! differences by the documented test
+    //! `|fd − a| ≤ fd_safety·estimate + ulps·ε·|a| + f64::MIN_POSITIVE`, at its exact boundary.
+
+    use jacobian_oracle::report::EvalDerivative;
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// `f_i = c_i·x₀^p_i + x₁`, the power on real parts alone (no derivative) where `flat_i`,
+    /// with analytic `∂f_0/∂x_0 = a0` and the true slopes elsewhere.
+    #[derive(Clone, Copy)]
+    struct Flat {
+        c: [f64; 3],
+        p: [i32; 3],
+        flat: [bool; 3],
+        a0: Option<f64>,
+    }
+
+    impl VectorFn for Flat {
+        fn input_dim(&self) -> usize {
+            2
+        }
+        fn output_dim(&self) -> usize {
+            3
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            DVector::from_fn(3, |i, _| {
+                let power = if self.flat[i] {
+                    D::from(x[0].re().powi(self.p[i]))
+                } else {
+                    x[0].powi(self.p[i])
+                };
+                power * self.c[i] + x[1]
+            })
+        }
+    }
+
+    impl AnalyticJacobian for Flat {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let mut j = DMatrix::from_fn(3, 2, |i, k| {
+                if k == 0 {
+                    self.c[i] * f64::from(self.p[i]) * x[0].powi(self.p[i] - 1)
+                } else {
+                    1.0
+                }
+            });
+            if let Some(a) = self.a0 {
+                j[(0, 0)] = a;
+            }
+            j
+        }
+    }
+
+    fn report(oracle: &Oracle, f: &Flat, x: &DVector<f64>) -> Box<EvalDerivative> {
+        match oracle.check(f, x) {
+            Err(CheckError::EvalDerivative(e)) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_eval_derivative_is_named_and_the_analytic_side_weighed_at_the_boundary() {
+        let oracle = Oracle::default();
+        let all = Flat {
+            c: [0.5, -3.0, 1.25],
+            p: [2, 4, 3],
+            flat: [true; 3],
+            a0: None,
+        };
+        let mut boundaries = 0;
+        for x0 in [0.75, -2.0, 13.0] {
+            let x = DVector::from_vec(vec![x0, 0.4]);
+            // Each row flat alone: its entry, its finite difference and its gap.
+            let gaps: Vec<f64> = (0..3)
+                .map(|r| {
+                    let mut flat = [false; 3];
+                    flat[r] = true;
+                    let e = report(&oracle, &Flat { flat, ..all }, &x);
+                    assert_eq!((e.witnesses.row, e.witnesses.col), (r, 0), "{e}");
+                    assert_eq!(e.disagreeing_entries, 1, "{e}");
+                    assert!(e.analytic_agrees_with_fd, "{e}");
+                    let fd = e
+                        .witnesses
+                        .finite_difference
+                        .expect("finite differences ran");
+                    (fd.value - e.witnesses.dual).abs() / fd.error_estimate.max(f64::MIN_POSITIVE)
+                })
+                .collect();
+            let worst = (0..3).fold(0, |w, r| if gaps[r] > gaps[w] { r } else { w });
+            let e = report(&oracle, &all, &x);
+            assert_eq!(
+                (e.witnesses.row, e.witnesses.col),
+                (worst, 0),
+                "{gaps:?}: {e}"
+            );
+            assert_eq!(e.disagreeing_entries, 3, "{e}");
+            // Entry (0, 0)'s finite difference, row 0 flat alone, and the analytic value at
+            // the boundary of agreeing with it.
+            let alone = Flat {
+                flat: [true, false, false],
+                ..all
+            };
+            let fd = report(&oracle, &alone, &x)
+                .witnesses
+                .finite_difference
+                .expect("finite differences ran");
+            let agrees = |a: f64| {
+                (fd.value - a).abs()
+                    <= oracle.fd_safety() * fd.error_estimate
+                        + oracle.ulps() * f64::EPSILON * a.abs()
+                        + f64::MIN_POSITIVE
+            };
+            for side in [1.0f64, -1.0] {
+                let out = |a: f64| {
+                    if side > 0.0 {
+                        a.next_up()
+                    } else {
+                        a.next_down()
+                    }
+                };
+                let back = |a: f64| {
+                    if side > 0.0 {
+                        a.next_down()
+                    } else {
+                        a.next_up()
+                    }
+                };
+                let mut inside = fd.value + side * oracle.fd_safety() * fd.error_estimate;
+                while !agrees(inside) {
+                    inside = back(inside);
+                }
+                while agrees(out(inside)) {
+                    inside = out(inside);
+                }
+                for (a, want) in [(inside, true), (out(inside), false)] {
+                    let e = report(
+                        &oracle,
+                        &Flat {
+                            a0: Some(a),
+                            ..alone
+                        },
+                        &x,
+                    );
+                    assert_eq!(e.witnesses.finite_difference, Some(fd), "{e}");
+                    assert_eq!(e.analytic_agrees_with_fd, want, "a = {a:e}: {e}");
+                }
+                boundaries += 1;
+            }
+        }
+        assert_eq!(boundaries, 6);
+    }
+}
