@@ -4027,3 +4027,116 @@ mod eval_derivative {
         assert_eq!(boundaries, 6);
     }
 }
+
+mod validation {
+    //! Every check refuses an unusable oracle at the exact edge of each setting's documented
+    //! range (`ulps` finite and ≥ 1, `sensitivity_safety` finite and ≥ 0, `fd_safety` finite
+    //! and ≥ 1), naming the setting and its value, and accepts the edge itself; a map that
+    //! declares no input or no output is refused before anything is evaluated.
+
+    use jacobian_oracle::catalogue::SigmoidLayer;
+    use jacobian_oracle::{Agreement, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// Every entry point on a small sigmoid layer, as `Ok(())` or its error.
+    fn every_check(oracle: &Oracle) -> Vec<(&'static str, Result<(), CheckError>)> {
+        let layer = SigmoidLayer::new(DMatrix::from_row_slice(2, 2, &[0.5, -1.0, 2.0, 0.25]));
+        let x = DVector::from_vec(vec![0.3, -0.7]);
+        let u = DVector::from_vec(vec![1.0, -0.5]);
+        let j = jacobian_oracle::AnalyticJacobian::jacobian(&layer, &x);
+        let plain = |r: Result<Agreement, CheckError>| r.map(|_| ());
+        vec![
+            ("check", plain(oracle.check(&layer, &x))),
+            ("check_jvp", plain(oracle.check_jvp(&layer, &x))),
+            (
+                "check_jvp_along",
+                plain(oracle.check_jvp_along(&layer, &x, &x)),
+            ),
+            ("check_vjp", plain(oracle.check_vjp(&layer, &x))),
+            (
+                "check_vjp_along",
+                plain(oracle.check_vjp_along(&layer, &x, &u)),
+            ),
+            ("check_adjoint", oracle.check_adjoint(&layer, &x)),
+            (
+                "check_projected",
+                plain(oracle.check_projected(&layer, &x, 2)),
+            ),
+            (
+                "check_black_box",
+                plain(oracle.check_black_box(|p| layer.eval(p), &j, &x)),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_check_refuses_a_setting_just_outside_its_range() {
+        type Setter = fn(Oracle, f64) -> Oracle;
+        let settings: [(&str, Setter, f64); 3] = [
+            ("ulps", Oracle::with_ulps, 1.0),
+            ("sensitivity_safety", Oracle::with_sensitivity_safety, 0.0),
+            ("fd_safety", Oracle::with_fd_safety, 1.0),
+        ];
+        for (name, set, edge) in settings {
+            for value in [edge.next_down(), f64::NEG_INFINITY, f64::INFINITY, f64::NAN] {
+                let oracle = set(Oracle::default(), value);
+                for (check, result) in every_check(&oracle) {
+                    match result {
+                        Err(CheckError::InvalidOracle {
+                            parameter,
+                            value: v,
+                        }) => {
+                            assert_eq!(parameter, name, "{check}");
+                            assert_eq!(v.to_bits(), value.to_bits(), "{check}");
+                        }
+                        other => panic!("{check} with {name} = {value:e}: {other:?}"),
+                    }
+                }
+            }
+            // The edge is usable (the checks may pass or find what they find, but the oracle
+            // is not refused).
+            for (check, result) in every_check(&set(Oracle::default(), edge)) {
+                assert!(
+                    !matches!(result, Err(CheckError::InvalidOracle { .. })),
+                    "{check} with {name} = {edge}: {result:?}"
+                );
+            }
+        }
+    }
+
+    /// A map of the declared dimensions whose evaluation is a test failure.
+    struct Empty(usize, usize);
+
+    impl VectorFn for Empty {
+        fn input_dim(&self) -> usize {
+            self.0
+        }
+        fn output_dim(&self) -> usize {
+            self.1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, _: &DVector<D>) -> DVector<D> {
+            panic!("an empty map is evaluated")
+        }
+    }
+
+    impl jacobian_oracle::AnalyticJacobian for Empty {
+        fn jacobian(&self, _: &DVector<f64>) -> DMatrix<f64> {
+            panic!("an empty map's Jacobian is asked for")
+        }
+    }
+
+    #[test]
+    fn a_map_without_inputs_or_outputs_is_refused_unevaluated() {
+        for (n, m) in [(0, 3), (3, 0), (0, 0)] {
+            let result = Oracle::default().check(&Empty(n, m), &DVector::zeros(n));
+            assert_eq!(
+                result.unwrap_err(),
+                CheckError::EmptyMap {
+                    input_dim: n,
+                    output_dim: m
+                }
+            );
+        }
+    }
+}
