@@ -3369,6 +3369,9 @@ mod vjp_rows {
         fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
             self.layer.eval(x)
         }
+        fn rust_expr(&self) -> Option<String> {
+            self.layer.rust_expr()
+        }
     }
 
     impl AnalyticVjp for Planted<'_> {
@@ -3441,6 +3444,8 @@ mod vjp_rows {
             };
             let (t, w) = (m_report.tolerance, m_report.witnesses);
             assert_eq!((w.row, w.col), (0, at), "{m_report}");
+            assert_eq!(m_report.map_expr, layer.rust_expr(), "{m_report}");
+            assert_eq!(m_report.direction.as_ref(), Some(&u), "{m_report}");
             let j = at;
             // The rows, from the public passes.
             let c = second_order_column(&layer, x, j).unwrap();
@@ -3671,6 +3676,28 @@ mod adjoint {
             }
         }
         assert_eq!(boundaries, 12);
+    }
+
+    #[test]
+    fn tangents_shrink_where_even_unscaled_ones_overflow() {
+        let oracle = Oracle::default();
+        let n = 5;
+        // |x| < 1: the scaled and unscaled tangents are the same.
+        let x = DVector::from_element(n, 0.1);
+        let probe = Layer::new(weights(1, n, 1.0));
+        oracle.check_adjoint(&probe, &x).unwrap();
+        let v0 = probe.vs.borrow()[0].clone();
+        // A row near f64::MAX/1.6 with v0's signs: J·v0 overflows, Jᵀu does not.
+        let w = DMatrix::from_fn(1, n, |_, j| 0.6 * f64::MAX * v0[j].signum());
+        let f = Layer::new(w);
+        oracle.check_adjoint(&f, &x).unwrap();
+        let vs = f.vs.borrow();
+        // Pair 0: scaled, unscaled (the same), then shrunk by 2^−(⌈log₂ 5⌉ + 2) = 2^−5.
+        assert_eq!(vs[0], v0);
+        assert_eq!(vs[1], v0);
+        assert_eq!(vs[2], &v0 * 2f64.powi(-5));
+        assert!(f.right_jvp(&x, &vs[0]).iter().any(|e| !e.is_finite()));
+        assert!(f.right_jvp(&x, &vs[2]).iter().all(|e| e.is_finite()));
     }
 
     #[test]
@@ -4138,5 +4165,138 @@ mod validation {
                 }
             );
         }
+    }
+}
+
+mod view_inputs {
+    //! What the views refuse and how they name it: a direction of the wrong length or with a
+    //! non-finite entry, and an `eval` that returns another length on one scalar type only
+    //! (named as the other checks name it: `f64`, `DualSVec64<8>`, `Dual64`); and the adjoint
+    //! check's tangents fall back to the documented shrunk scale where even unscaled ones
+    //! overflow `Jv`.
+
+    use jacobian_oracle::catalogue::SigmoidLayer;
+    use jacobian_oracle::{AnalyticVjp, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    #[test]
+    fn directions_of_the_wrong_length_or_not_finite_are_refused() {
+        let layer = SigmoidLayer::new(DMatrix::from_row_slice(
+            2,
+            3,
+            &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75],
+        ));
+        let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+        let oracle = Oracle::default();
+        assert_eq!(
+            oracle
+                .check_jvp_along(&layer, &x, &DVector::zeros(2))
+                .unwrap_err(),
+            CheckError::DirectionLength {
+                expected: 3,
+                found: 2
+            }
+        );
+        assert_eq!(
+            oracle
+                .check_vjp_along(&layer, &x, &DVector::zeros(3))
+                .unwrap_err(),
+            CheckError::DirectionLength {
+                expected: 2,
+                found: 3
+            }
+        );
+        let v = DVector::from_vec(vec![1.0, f64::NAN, 1.0]);
+        match oracle.check_jvp_along(&layer, &x, &v).unwrap_err() {
+            CheckError::NonFiniteDirection { index: 1, value } => assert!(value.is_nan()),
+            other => panic!("{other:?}"),
+        }
+        let u = DVector::from_vec(vec![f64::NEG_INFINITY, 1.0]);
+        assert_eq!(
+            oracle.check_vjp_along(&layer, &x, &u).unwrap_err(),
+            CheckError::NonFiniteDirection {
+                index: 0,
+                value: f64::NEG_INFINITY
+            }
+        );
+    }
+
+    /// The layer, with one more output when `eval` runs on a scalar type whose name contains
+    /// `wrong_on`, and its VJP's first entry off by `off`.
+    struct Longer {
+        layer: SigmoidLayer,
+        wrong_on: &'static str,
+        off: f64,
+    }
+
+    impl VectorFn for Longer {
+        fn input_dim(&self) -> usize {
+            self.layer.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.layer.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let out = self.layer.eval(x);
+            let name = std::any::type_name::<D>();
+            let exact = name == "f64";
+            if (self.wrong_on == "f64" && exact)
+                || (self.wrong_on != "f64" && name.contains(self.wrong_on))
+            {
+                out.push(D::zero())
+            } else {
+                out
+            }
+        }
+    }
+
+    impl AnalyticVjp for Longer {
+        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            let mut r = self.layer.vjp(x, u);
+            r[0] += self.off;
+            r
+        }
+    }
+
+    #[test]
+    fn an_eval_of_another_length_is_named_with_its_scalar_type() {
+        let layer = SigmoidLayer::new(DMatrix::from_row_slice(
+            2,
+            3,
+            &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75],
+        ));
+        let x = DVector::from_vec(vec![0.3, -1.2, 0.7]);
+        let u = DVector::from_vec(vec![1.0, -0.5]);
+        let mut named = Vec::new();
+        for wrong_on in ["f64", "DualVec", "Dual2"] {
+            // (The rounding model's pass runs only for an entry outside the first parts.)
+            let f = Longer {
+                layer: layer.clone(),
+                wrong_on,
+                off: if wrong_on == "Dual2" { 1e-3 } else { 0.0 },
+            };
+            match Oracle::default().check_vjp_along(&f, &x, &u) {
+                Err(CheckError::EvalLength {
+                    expected,
+                    found,
+                    scalar,
+                }) => {
+                    assert_eq!((expected, found), (2, 3), "{wrong_on}");
+                    named.push((wrong_on, scalar));
+                }
+                other => panic!("{wrong_on}: {other:?}"),
+            }
+        }
+        let rounding_model =
+            std::any::type_name::<num_dual::Dual2<jacobian_oracle::rounding::Bounded>>();
+        assert_eq!(
+            named,
+            [
+                ("f64", "f64"),
+                ("DualVec", "DualSVec64<8>"),
+                ("Dual2", rounding_model),
+            ]
+        );
     }
 }
