@@ -2344,6 +2344,37 @@ fn the_floor_of_a_product_is_its_directions_weight() {
     assert_eq!(floor, weight(&direction.expect("named")), "JVP");
     let (floor, direction) = floor_of(o.check_vjp(&f, &x));
     assert_eq!(floor, weight(&direction.expect("named")), "VJP");
+
+    // A projection's floor, the weight of the largest of its directions, is read off what
+    // passes: a zero map whose analytic entries are each within the floor (0.9·MIN_POSITIVE,
+    // so the full check passes) passes every projection too, for any number of them (blocks
+    // of four directions and the rest) — with only one floor per projected entry, sums of 16
+    // such entries along directions of size ~1 would not.
+    struct Subnormal(usize);
+    impl VectorFn for Subnormal {
+        fn input_dim(&self) -> usize {
+            self.0
+        }
+        fn output_dim(&self) -> usize {
+            2
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            DVector::from_fn(2, |_, _| x[0] * 0.0)
+        }
+    }
+    impl AnalyticJacobian for Subnormal {
+        fn jacobian(&self, _: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::from_element(2, self.0, 0.9 * f64::MIN_POSITIVE)
+        }
+    }
+    let n = 16;
+    let x = DVector::from_fn(n, |j, _| 0.1 * j as f64);
+    o.check(&Subnormal(n), &x).unwrap();
+    for k in [1, 3, 4, 5, 8, 9] {
+        if let Err(e) = o.check_projected(&Subnormal(n), &x, k) {
+            panic!("{k} projections: {e}");
+        }
+    }
 }
 
 /// Where `f` oscillates far faster than any step the finite differences try (`t·sin(k t²)`
