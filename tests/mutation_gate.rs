@@ -4331,3 +4331,48 @@ mod view_inputs {
         );
     }
 }
+
+/// `Bounded`'s plain surface: it prints as `value ± bound`, its real part is its value (a map
+/// that branches on `re()` takes the same branch on the rounding model as on `f64`), and
+/// `abs_sub` is `max(a − b, 0)` with the `0` exact — no rounding bound where `a ≤ b`.
+#[test]
+fn bounded_prints_branches_and_clamps_as_f64_does() {
+    use jacobian_oracle::VectorFn;
+    use jacobian_oracle::dual::{dual_column, second_order_column};
+    use jacobian_oracle::rounding::Bounded;
+    use nalgebra::DVector;
+    use num_dual::{DualNum, DualStruct};
+    use num_traits::Signed;
+
+    let a = Bounded::exact(0.1) + Bounded::exact(0.2);
+    assert!(a.bound() > 0.0);
+    assert_eq!(format!("{a}"), format!("{} ± {:e}", a.value(), a.bound()));
+    assert_eq!(DualStruct::re(&a), a.value());
+    assert_eq!(DualStruct::re(&-a), -a.value());
+    let zero = a.abs_sub(&a);
+    assert_eq!((zero.value(), zero.bound()), (0.0, 0.0));
+    let below = a.abs_sub(&(a + Bounded::exact(1.0)));
+    assert_eq!((below.value(), below.bound()), (0.0, 0.0));
+    let above = Bounded::exact(1.0).abs_sub(&a);
+    assert_eq!(above.value(), 1.0 - a.value());
+    assert!(above.bound() >= a.bound());
+
+    /// `x²` where `x > 0`, else `−x`: a branch on the real part.
+    struct Branch;
+    impl VectorFn for Branch {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn output_dim(&self) -> usize {
+            1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            x.map(|t| if t.re() > 0.0 { t * t } else { -t })
+        }
+    }
+    for x in [-2.0, 0.5, 3.0] {
+        let x = DVector::from_element(1, x);
+        let c = second_order_column(&Branch, &x, 0).unwrap();
+        assert_eq!(c.derivative, dual_column(&Branch, &x, 0).unwrap(), "{x}");
+    }
+}
