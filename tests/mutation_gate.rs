@@ -2525,6 +2525,20 @@ mod stencils {
         for x in [f64::MAX, f64::INFINITY, f64::NAN] {
             assert_eq!(step(x), None, "{x:e}");
         }
+        // A given step is made representable, and refused where it vanishes, is negative or
+        // not finite, or a point overflows.
+        let mut f = |p: &DVector<f64>| p.map(|v| v * v);
+        let eval: &mut Eval<'_> = &mut f;
+        let x = DVector::from_vec(vec![1.0]);
+        let f0 = eval(&x);
+        let s = Stencil::with_step(eval, &x, 0, &f0, 0.1).expect("a step of 0.1");
+        assert_eq!(s.h, (1.0 + 0.1) - 1.0);
+        for h in [0.0, -0.1, 1e-30, f64::INFINITY, f64::NAN] {
+            assert!(Stencil::with_step(eval, &x, 0, &f0, h).is_none(), "{h:e}");
+        }
+        let far = DVector::from_vec(vec![f64::MAX / 2.0]);
+        let f_far = eval(&far);
+        assert!(Stencil::with_step(eval, &far, 0, &f_far, f64::MAX / 1.5).is_none());
     }
 
     #[test]
