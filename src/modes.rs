@@ -1180,8 +1180,8 @@ fn projections<F: VectorFn + ?Sized>(
     // is not finite.
     let (first, first_products) = first;
     // (On plain slices: nalgebra's element iterators are strided, and slower.)
-    let same =
-        |u: &DMatrix<f64>, v: &DMatrix<f64>| u.shape() == v.shape() && u.as_slice() == v.as_slice();
+    // (Every scale's directions are n×k: the same shape.)
+    let same = |u: &DMatrix<f64>, v: &DMatrix<f64>| u.as_slice() == v.as_slice();
     let finite = |m: &DMatrix<f64>| m.as_slice().iter().all(|e| e.is_finite());
     // The directions last tried and their products.
     let mut formed = Some((first.clone(), first_products));
