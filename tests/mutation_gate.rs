@@ -4390,3 +4390,41 @@ fn bounded_prints_branches_and_clamps_as_f64_does() {
         assert_eq!(c.derivative, dual_column(&Branch, &x, 0).unwrap(), "{x}");
     }
 }
+
+/// The spherical Bessel functions on the rounding model give `f64`'s values to the bit, on
+/// both sides of their small-argument branch (`|x| < ε`, where the series stands in for
+/// `sin x / x` and its kin) and at it, with a finite bound.
+#[test]
+fn spherical_bessel_functions_on_bounded_numbers_are_f64_s() {
+    use jacobian_oracle::rounding::Bounded;
+    use num_dual::DualNum;
+
+    let eps = f64::EPSILON;
+    for x in [
+        0.0,
+        1e-17,
+        -1e-17,
+        0.9 * eps,
+        -0.9 * eps,
+        eps,
+        1.5 * eps,
+        0.3,
+        -2.0,
+        7.5,
+    ] {
+        let b = Bounded::exact(x);
+        for (name, got, want) in [
+            ("j0", b.sph_j0(), x.sph_j0()),
+            ("j1", b.sph_j1(), x.sph_j1()),
+            ("j2", b.sph_j2(), x.sph_j2()),
+        ] {
+            // (The same operations on the values: the same bits.)
+            assert_eq!(
+                got.value().to_bits(),
+                want.to_bits(),
+                "{name}({x:e}) = {got} against {want:e}"
+            );
+            assert!(got.bound().is_finite(), "{name}({x:e}) = {got}");
+        }
+    }
+}
