@@ -2648,6 +2648,27 @@ mod stencils {
         s.scatter(eval, &x).unwrap();
         assert!(s.residual_noise(0) > 0.01 * s.h);
         assert!(s.one_sided_noise(0) < 1e-18);
+        // Noise on one side only (through an offset of 10⁴ there, an exact line on the other):
+        // the quieter side is the one-sided noise, whichever side it is.
+        for noisy_right in [true, false] {
+            let mut half = |x: &DVector<f64>| {
+                x.map(|t| {
+                    if (t > 0.0) == noisy_right {
+                        (t + 1e4) - 1e4
+                    } else {
+                        t
+                    }
+                })
+            };
+            let eval: &mut Eval<'_> = &mut half;
+            let f0 = eval(&x);
+            let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+            s.extend(eval, &x, &[-2, 2]).unwrap();
+            s.scatter(eval, &x).unwrap();
+            let (residual, one_sided) = (s.residual_noise(0), s.one_sided_noise(0));
+            assert!(residual > 1e-14, "{noisy_right}: {residual:e}");
+            assert!(one_sided < 1e-18, "{noisy_right}: {one_sided:e}");
+        }
     }
 }
 
