@@ -4449,3 +4449,101 @@ fn spherical_bessel_functions_on_bounded_numbers_are_f64_s() {
         }
     }
 }
+
+mod worst_fd {
+    //! A passing check's finite-difference statistic is the documented comparison of the
+    //! entry closest to its bound: `|fd − dual|` against `estimate + (ulps·ε·|dual| +
+    //! f64::MIN_POSITIVE)/fd_safety`, the largest ratio (the first of equal ones) — with each
+    //! entry's finite difference read off the mismatch of a check where that entry alone is
+    //! planted wrong (the witness sees only `f` and the dual value, so it is the same there).
+
+    use jacobian_oracle::report::EntryStat;
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// `f_i(x) = c_i·sin(k_i·x₀) + x₀²·x₁` (two inputs, three outputs), with row `wrong`'s
+    /// first entry off by a tenth.
+    struct Waves {
+        wrong: Option<usize>,
+    }
+
+    const C: [f64; 3] = [1.5, -0.25, 3.0];
+    const K: [f64; 3] = [0.7, 3.0, -1.3];
+
+    impl VectorFn for Waves {
+        fn input_dim(&self) -> usize {
+            2
+        }
+        fn output_dim(&self) -> usize {
+            3
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            DVector::from_fn(3, |i, _| (x[0] * K[i]).sin() * C[i] + x[0] * x[0] * x[1])
+        }
+    }
+
+    impl AnalyticJacobian for Waves {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let mut j = DMatrix::from_fn(3, 2, |i, k| {
+                if k == 0 {
+                    C[i] * K[i] * (K[i] * x[0]).cos() + 2.0 * x[0] * x[1]
+                } else {
+                    x[0] * x[0]
+                }
+            });
+            if let Some(r) = self.wrong {
+                j[(r, 0)] += 0.1;
+            }
+            j
+        }
+    }
+
+    #[test]
+    fn the_worst_finite_difference_is_the_largest_documented_ratio() {
+        // Per-column witnesses (two columns: no directional witness).
+        let oracle = Oracle::default();
+        let mut read = 0;
+        for x0 in [0.4, -1.7, 5.0] {
+            let x = DVector::from_vec(vec![x0, 0.6]);
+            let passing = oracle.check(&Waves { wrong: None }, &x).unwrap();
+            let mut want: Option<EntryStat> = None;
+            for r in 0..3 {
+                let m = match oracle.check(&Waves { wrong: Some(r) }, &x) {
+                    Err(CheckError::Mismatch(m)) => m,
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!((m.witnesses.row, m.witnesses.col), (r, 0), "{m}");
+                let fd = m
+                    .witnesses
+                    .finite_difference
+                    .expect("finite differences ran");
+                let d = m.witnesses.dual;
+                let stat = EntryStat {
+                    row: r,
+                    col: 0,
+                    abs_error: (fd.value - d).abs(),
+                    bound: fd.error_estimate
+                        + (oracle.ulps() * f64::EPSILON * d.abs() + f64::MIN_POSITIVE)
+                            / oracle.fd_safety(),
+                };
+                if want.is_none_or(|w| stat.ratio() > w.ratio()) {
+                    want = Some(stat);
+                }
+            }
+            // Column 0's worst is the check's worst where it is worse than column 1's; column
+            // 1 (x₀², exact differences up to rounding) is read the same way.
+            let got = passing.worst_fd.expect("finite differences ran");
+            if got.col == 0 {
+                assert_eq!(Some(got), want, "x₀ = {x0}");
+                read += 1;
+            } else {
+                assert!(
+                    got.ratio() >= want.unwrap().ratio(),
+                    "x₀ = {x0}: {got:?} {want:?}"
+                );
+            }
+        }
+        assert!(read >= 2, "column 0 was the worst at {read} points");
+    }
+}
