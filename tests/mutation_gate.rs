@@ -744,6 +744,86 @@ mod black_box_accounts {
     }
 
     #[test]
+    fn of_several_wrong_entries_the_mismatch_names_the_largest_ratio() {
+        // Each wrong entry alone gives its gap, its tolerance and its analytic noise; with
+        // all of them wrong, the one named is the largest gap/(tolerance + noise), reported
+        // with its own numbers, and every one counted.
+        let mut named = 0;
+        for (case, same) in cases()
+            .into_iter()
+            .flat_map(|c| [(c.clone(), false), (c, true)])
+        {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let (m, n) = case.w.shape();
+            let right = layer.jacobian(&case.x);
+            // Three entries where f_i moves with x_j (a flat one cannot be judged).
+            let moving: Vec<usize> = (0..m * n)
+                .filter(|&k| right[(k % m, k / m)].abs() > 0.05)
+                .collect();
+            if moving.len() < 3 {
+                continue;
+            }
+            let entries: Vec<((usize, usize), f64)> = [
+                (moving[0], 1e-3),
+                (moving[moving.len() / 2], 3e-2),
+                (moving[moving.len() - 1], 7e-3),
+            ]
+            .iter()
+            .map(|&(k, rel)| ((k % m, k / m), rel))
+            .collect();
+            // Offsets relative to each entry, or the same for all (so that the largest gap
+            // and the largest ratio need not be the same entry).
+            let plant_one = |e: ((usize, usize), f64), j: &mut DMatrix<f64>| {
+                let ((r, c), rel) = e;
+                j[(r, c)] += if same {
+                    0.01
+                } else {
+                    rel * (j[(r, c)].abs() + 0.1)
+                };
+            };
+            let mut alone = Vec::new();
+            for &e in &entries {
+                let (result, _, _) = run(&layer, |j| plant_one(e, j), &case.x);
+                match result {
+                    Err(CheckError::Mismatch(mm)) => alone.push(mm),
+                    other => panic!("{case:?}: {other:?}"),
+                }
+            }
+            let ratio = |mm: &Mismatch| mm.abs_error / mm.tolerance.total;
+            let worst = (0..alone.len()).fold(0, |w, k| {
+                if ratio(&alone[k]) > ratio(&alone[w]) {
+                    k
+                } else {
+                    w
+                }
+            });
+            let (result, _, _) = run(
+                &layer,
+                |j| entries.iter().for_each(|&e| plant_one(e, j)),
+                &case.x,
+            );
+            let all = match result {
+                Err(CheckError::Mismatch(mm)) => mm,
+                other => panic!("{case:?}: {other:?}"),
+            };
+            let w = &alone[worst];
+            // (The analytic side's measured noise is measured on the whole planted formula:
+            // not compared.)
+            // (A black box has no dual value: NaN, unequal to itself.)
+            let seen = |mm: &Mismatch| {
+                let t = mm.witnesses;
+                (t.row, t.col, t.analytic, t.finite_difference, mm.abs_error)
+            };
+            assert_eq!(seen(&all), seen(w), "{case:?}: {all}");
+            assert_eq!(all.tolerance.terms, w.tolerance.terms, "{case:?}: {all}");
+            assert_eq!(all.wrong_entries, entries.len(), "{all}");
+            assert!(right[(all.witnesses.row, all.witnesses.col)] != all.witnesses.analytic);
+            named += 1;
+        }
+        assert!(named >= 12, "{named}");
+    }
+
+    #[test]
     fn a_clean_black_box_counts_its_calls_and_agrees_within_its_bound() {
         for case in cases() {
             let layer = SigmoidLayer::new(case.w.clone());
