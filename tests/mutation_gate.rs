@@ -4627,3 +4627,55 @@ mod worst_fd {
         assert!(read >= 2, "column 0 was the worst at {read} points");
     }
 }
+
+/// `fd::adaptive` as documented: central differences at `h_k = 2^{e−3−k}` (`2^e ≤ max(1, |x_j|)
+/// < 2^{e+1}`), extrapolated to remove `h²`, `h⁴` and `h⁶` — exact, to rounding, for a
+/// polynomial of degree 8 — each output's estimate at one of those steps, within its error
+/// estimate of the true derivative and far sharper than one central difference; `None` where a
+/// point overflows or an output has another length.
+#[test]
+fn adaptive_differences_extrapolate_as_documented() {
+    use jacobian_oracle::fd::{ADAPTIVE_STEPS, Eval, adaptive};
+    use nalgebra::DVector;
+
+    // p(t) = t⁸/8 − 3t⁷ + t⁵/2 − 2t³ + t, and sin, exp·3, as three outputs of one input.
+    let p = |t: f64| t.powi(8) / 8.0 - 3.0 * t.powi(7) + t.powi(5) / 2.0 - 2.0 * t.powi(3) + t;
+    let dp = |t: f64| t.powi(7) - 21.0 * t.powi(6) + 2.5 * t.powi(4) - 6.0 * t.powi(2) + 1.0;
+    let mut f = |x: &DVector<f64>| DVector::from_vec(vec![p(x[0]), x[0].sin(), 3.0 * x[0].exp()]);
+    let mut checked = 0;
+    for x0 in [0.3, -0.75, 1.5, 2.25, -6.5, 40.0] {
+        let eval: &mut Eval<'_> = &mut f;
+        let x = DVector::from_vec(vec![x0]);
+        let f0 = eval(&x);
+        let delta = f0.map(|v| 4.0 * f64::EPSILON * v.abs());
+        let d = adaptive(eval, &x, 0, &f0, &delta).unwrap();
+        let exact = [dp(x0), x0.cos(), 3.0 * x0.exp()];
+        let e = f64::max(1.0, x0.abs()).log2().floor() as i32;
+        let steps: Vec<f64> = (0..ADAPTIVE_STEPS)
+            .map(|k| 2f64.powi(e - 3 - k as i32))
+            .collect();
+        for (i, (est, want)) in d.iter().zip(exact).enumerate() {
+            let what = format!("output {i} at {x0}: {est:?} against {want:e}");
+            assert!(steps.contains(&est.step), "{what}: steps {steps:?}");
+            assert!((est.value - want).abs() <= est.error_estimate, "{what}");
+            // Sharper than one central difference at the default step (about 1e-10
+            // relative, and far worse for the polynomial's large derivatives) — where the
+            // steps, an eighth of |x| down, resolve the function (not sin at 40).
+            if x0.abs() < 10.0 {
+                assert!(est.error_estimate <= 1e-11 * want.abs().max(1.0), "{what}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 18);
+    // Overflowing points, another length.
+    let eval: &mut Eval<'_> = &mut f;
+    let far = DVector::from_vec(vec![f64::MAX]);
+    let f_far = DVector::from_vec(vec![0.0, 0.0, 0.0]);
+    assert!(adaptive(eval, &far, 0, &f_far, &f_far).is_none());
+    let mut short = |x: &DVector<f64>| x.clone();
+    let eval: &mut Eval<'_> = &mut short;
+    let x = DVector::from_vec(vec![0.5]);
+    let f0 = DVector::from_vec(vec![0.5, 0.0]);
+    assert!(adaptive(eval, &x, 0, &f0, &f0).is_none());
+}
