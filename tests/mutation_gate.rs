@@ -824,6 +824,76 @@ mod black_box_accounts {
     }
 
     #[test]
+    fn a_passing_entry_s_bound_is_its_documented_sum() {
+        // The bound of the worst passing entry is `fd_safety·estimate + ulps·ε·|a| +
+        // f64::MIN_POSITIVE`: doubling the safety adds `fd_safety·estimate`, doubling the
+        // ulps adds `ulps·ε·|a|` (the witness decides the same way: the same gap), and the
+        // estimate read off the first difference gives the whole bound.
+        let (mut read, mut seen) = (0, 0);
+        for case in cases() {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let jacobian = layer.jacobian(&case.x);
+            let worst = |o: Oracle| {
+                o.check_black_box(|p| layer.eval(p), &jacobian, &case.x)
+                    .unwrap_or_else(|e| panic!("{case:?}: {e}"))
+                    .worst_analytic
+            };
+            let plain = Oracle::default().with_analytic_noise(false);
+            let (s, u) = (plain.fd_safety(), plain.ulps());
+            let base = worst(plain);
+            let safer = worst(plain.with_fd_safety(2.0 * s));
+            let finer = worst(plain.with_ulps(2.0 * u));
+            let at = (base.row, base.col);
+            if (safer.row, safer.col) != at || (finer.row, finer.col) != at {
+                // Another entry became the worst: its terms weigh differently.
+                continue;
+            }
+            if base.abs_error != safer.abs_error || base.abs_error != finer.abs_error {
+                // The witness settled on another estimate (the safety or the guard decide
+                // between its steps): not the same entry's terms.
+                continue;
+            }
+            let a = jacobian[at];
+            // (Within the rounding of the bounds themselves.)
+            let scale = 8.0 * f64::EPSILON * safer.bound.max(finer.bound);
+            let close = |x: f64, y: f64| (x - y).abs() <= scale;
+            let ulps_part = u * f64::EPSILON * a.abs();
+            assert!(
+                close(finer.bound - base.bound, ulps_part),
+                "{case:?}: {base:?} {finer:?}"
+            );
+            let estimate = (safer.bound - base.bound) / s;
+            assert!(
+                close(base.bound, s * estimate + ulps_part + f64::MIN_POSITIVE),
+                "{case:?}: {base:?} {safer:?}"
+            );
+            // The ulps part is seen: it is more than the rounding of the bounds.
+            seen += usize::from(ulps_part > 4.0 * scale);
+            read += 1;
+        }
+        assert!(read >= 12 && seen >= 6, "{read} {seen}");
+    }
+
+    #[test]
+    fn of_equal_entries_the_first_is_the_worst() {
+        // Two equal outputs: equal entries, equal witnesses, equal ratios — the first in
+        // column-major order is reported.
+        for case in cases().into_iter().take(8) {
+            let layer = SigmoidLayer::new(case.w.clone());
+            let twice = |p: &DVector<f64>| {
+                let z = layer.eval(p);
+                DVector::from_fn(2, |_, _| z[0])
+            };
+            let j = layer.jacobian(&case.x);
+            let jacobian = DMatrix::from_fn(2, j.ncols(), |_, c| j[(0, c)]);
+            let a = Oracle::default()
+                .check_black_box(twice, &jacobian, &case.x)
+                .unwrap_or_else(|e| panic!("{case:?}: {e}"));
+            assert_eq!(a.worst_analytic.row, 0, "{case:?}: {a:?}");
+        }
+    }
+
+    #[test]
     fn a_clean_black_box_counts_its_calls_and_agrees_within_its_bound() {
         for case in cases() {
             let layer = SigmoidLayer::new(case.w.clone());
