@@ -568,10 +568,26 @@ fn scalar_name<D: 'static>() -> &'static str {
     }
 }
 
-/// Seeds of the deterministic directions (distinct streams for JVP, VJP, projections).
-const JVP_SEED: u64 = 0x4A56_5000;
-const VJP_SEED: u64 = 0x564A_5000;
-const PROJECTION_SEED: u64 = 0x5052_4F4A;
+/// Seed of the tangents `v` of [`Oracle::check_jvp`]: its `k`-th is
+/// [`direction`]`(n, JVP_SEED + k, Some(x))` (at the first scale whose products are finite;
+/// see [`Oracle::check_projected`]). [`Oracle::check_adjoint`]'s `k`-th pair draws its tangent
+/// from seed `JVP_SEED + 97 + k`. Public so that a failure can be reproduced along the same
+/// directions elsewhere.
+///
+/// ```
+/// use jacobian_oracle::modes::{JVP_SEED, PROJECTION_SEED, VJP_SEED};
+/// // Distinct streams for the JVP, VJP and projection checks.
+/// assert!(JVP_SEED != VJP_SEED && VJP_SEED != PROJECTION_SEED);
+/// ```
+pub const JVP_SEED: u64 = 0x4A56_5000;
+/// Seed of the cotangents `u` of [`Oracle::check_vjp`]: its `k`-th is
+/// [`direction`]`(m, VJP_SEED + k, None)`; [`Oracle::check_adjoint`]'s `k`-th pair draws its
+/// cotangent from seed `VJP_SEED + 97 + k`.
+pub const VJP_SEED: u64 = 0x564A_5000;
+/// Seed of the directions of [`Oracle::check_projected`]: its `p`-th is
+/// [`direction`]`(n, PROJECTION_SEED + p, Some(x))` (at the first scale whose products are
+/// finite).
+pub const PROJECTION_SEED: u64 = 0x5052_4F4A;
 
 /// Puts the caller's `x` back into a report made on a view (whose input is `t`).
 fn with_x(err: CheckError, x: &DVector<f64>) -> CheckError {

@@ -4749,3 +4749,142 @@ fn adaptive_differences_extrapolate_as_documented() {
     let f0 = DVector::from_vec(vec![0.5, 0.0]);
     assert!(adaptive(eval, &x, 0, &f0, &f0).is_none());
 }
+
+mod seeds {
+    //! The directions each view check uses are the documented ones (`modes::JVP_SEED`,
+    //! `VJP_SEED`, `PROJECTION_SEED`): read off the tangents and cotangents the rules are
+    //! called with, and, for the projections, off the points the per-projection finite
+    //! differences evaluate (`x ± h·v_p`, `h` the default step at `t = 0`).
+
+    use jacobian_oracle::fd::step;
+    use jacobian_oracle::modes::{DIRECTIONS, JVP_SEED, PROJECTION_SEED, VJP_SEED, direction};
+    use jacobian_oracle::{AnalyticJacobian, AnalyticJvp, AnalyticVjp, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+    use std::cell::RefCell;
+
+    /// `W·tanh(x)`, recording the directions its rules see and the points `eval::<f64>` sees.
+    struct Seen {
+        w: DMatrix<f64>,
+        vs: RefCell<Vec<DVector<f64>>>,
+        us: RefCell<Vec<DVector<f64>>>,
+        points: RefCell<Vec<DVector<f64>>>,
+    }
+
+    impl Seen {
+        fn new(m: usize, n: usize) -> Seen {
+            Seen {
+                w: DMatrix::from_fn(m, n, |i, j| ((i * 3 + j * 5) % 7) as f64 / 3.0 - 1.0),
+                vs: RefCell::new(Vec::new()),
+                us: RefCell::new(Vec::new()),
+                points: RefCell::new(Vec::new()),
+            }
+        }
+        fn j(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::from_fn(self.w.nrows(), self.w.ncols(), |i, j| {
+                self.w[(i, j)] * (1.0 - x[j].tanh() * x[j].tanh())
+            })
+        }
+    }
+
+    impl VectorFn for Seen {
+        fn input_dim(&self) -> usize {
+            self.w.ncols()
+        }
+        fn output_dim(&self) -> usize {
+            self.w.nrows()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            if std::any::type_name::<D>() == "f64" {
+                self.points.borrow_mut().push(x.map(|e| e.re()));
+            }
+            let t = x.map(|e| e.tanh());
+            DVector::from_fn(self.w.nrows(), |i, _| {
+                (0..self.w.ncols()).fold(D::zero(), |s, j| s + t[j] * self.w[(i, j)])
+            })
+        }
+    }
+
+    impl AnalyticJacobian for Seen {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            self.j(x)
+        }
+    }
+
+    impl AnalyticJvp for Seen {
+        fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+            self.vs.borrow_mut().push(v.clone());
+            self.j(x) * v
+        }
+    }
+
+    impl AnalyticVjp for Seen {
+        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            self.us.borrow_mut().push(u.clone());
+            self.j(x).transpose() * u
+        }
+    }
+
+    #[test]
+    fn the_views_use_their_documented_directions() {
+        let (m, n) = (3, 5);
+        let x = DVector::from_fn(n, |j, _| 0.7 * j as f64 - 1.3);
+        let oracle = Oracle::default();
+        let f = Seen::new(m, n);
+        oracle.check_jvp(&f, &x).unwrap();
+        let want: Vec<_> = (0..DIRECTIONS as u64)
+            .map(|k| direction(n, JVP_SEED + k, Some(&x)))
+            .collect();
+        assert_eq!(*f.vs.borrow(), want, "check_jvp");
+        oracle.check_vjp(&f, &x).unwrap();
+        let want: Vec<_> = (0..DIRECTIONS as u64)
+            .map(|k| direction(m, VJP_SEED + k, None))
+            .collect();
+        assert_eq!(*f.us.borrow(), want, "check_vjp");
+        let f = Seen::new(m, n);
+        oracle.check_adjoint(&f, &x).unwrap();
+        let pairs: Vec<_> = (0..DIRECTIONS as u64)
+            .map(|k| {
+                (
+                    direction(m, VJP_SEED + 97 + k, None),
+                    direction(n, JVP_SEED + 97 + k, Some(&x)),
+                )
+            })
+            .collect();
+        let seen: Vec<_> =
+            f.us.borrow()
+                .iter()
+                .cloned()
+                .zip(f.vs.borrow().iter().cloned())
+                .collect();
+        assert_eq!(seen, pairs, "check_adjoint");
+        // The projections, each differentiated along itself (no directional witness): every
+        // point besides x is x + s·h·v_p for one of the documented v_p.
+        for k in [1, 3, 4, 6, 9] {
+            let f = Seen::new(m, n);
+            oracle
+                .with_directional_witness(false)
+                .check_projected(&f, &x, k)
+                .unwrap();
+            let h = step(0.0).unwrap();
+            let vs: Vec<_> = (0..k as u64)
+                .map(|p| direction(n, PROJECTION_SEED + p, Some(&x)))
+                .collect();
+            let mut used = vec![false; k];
+            for point in f.points.borrow().iter().filter(|p| **p != x) {
+                let d = (point - &x) / h;
+                let p = vs
+                    .iter()
+                    .position(|v| {
+                        // d = s·v for a stencil multiple s ∈ {±1, ±2, ±4, ...}: parallel, to
+                        // the rounding of x + s·h·v.
+                        let s = d.dot(v) / v.dot(v);
+                        (&d - v * s).amax() <= 1e-6 * d.amax()
+                    })
+                    .unwrap_or_else(|| panic!("k = {k}: {d} is along no documented direction"));
+                used[p] = true;
+            }
+            assert!(used.iter().all(|&u| u), "k = {k}: {used:?}");
+        }
+    }
+}
