@@ -1504,13 +1504,11 @@ fn all_checks(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// The seeds of the oracle's own directions (`src/modes.rs`, private): `check_adjoint`'s pair
-/// `k` is `v = direction(n, JVP_SEED + 97 + k, Some(x))` (unscaled, then shrunk, if `Jv` is not
-/// finite),
-/// `u = direction(m, VJP_SEED + 97 + k, None)`. [`all_checks`] verifies them against the
-/// directions the map is called with.
-const JVP_SEED: u64 = 0x4A56_5000;
-const VJP_SEED: u64 = 0x564A_5000;
+// The seeds of the oracle's own directions (`jacobian_oracle::modes`): `check_adjoint`'s pair
+// `k` is `v = direction(n, JVP_SEED + 97 + k, Some(x))` (unscaled, then shrunk, if `Jv` is not
+// finite), `u = direction(m, VJP_SEED + 97 + k, None)`. [`all_checks`] verifies them against
+// the directions the map is called with.
+use jacobian_oracle::modes::{JVP_SEED, VJP_SEED};
 
 /// What `check_adjoint` must return, by running its loop on the map's own products (the
 /// identity's arithmetic is the same, so its outcome is exact) and predicting the
