@@ -2449,6 +2449,9 @@ fn the_floor_of_a_product_is_its_directions_weight() {
         fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
             self.0.eval(x)
         }
+        fn rust_expr(&self) -> Option<String> {
+            self.0.rust_expr()
+        }
     }
     impl AnalyticJacobian for Negated {
         fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
@@ -2475,8 +2478,14 @@ fn the_floor_of_a_product_is_its_directions_weight() {
             .sum::<f64>()
             .max(f64::MIN_POSITIVE)
     };
+    let expr = f.rust_expr();
+    assert!(expr.is_some());
+    // (Every report also carries the map's expression, through the view it was found on.)
     let floor_of = |r: Result<jacobian_oracle::Agreement, CheckError>| match r {
-        Err(CheckError::Mismatch(m)) => (m.tolerance.floor, m.direction.clone()),
+        Err(CheckError::Mismatch(m)) => {
+            assert_eq!(m.map_expr, expr, "{m}");
+            (m.tolerance.floor, m.direction.clone())
+        }
         other => panic!("{other:?}"),
     };
     let o = Oracle::default();
@@ -4758,6 +4767,7 @@ mod seeds {
 
     use jacobian_oracle::fd::step;
     use jacobian_oracle::modes::{DIRECTIONS, JVP_SEED, PROJECTION_SEED, VJP_SEED, direction};
+    use jacobian_oracle::report::Note;
     use jacobian_oracle::{AnalyticJacobian, AnalyticJvp, AnalyticVjp, Oracle, VectorFn};
     use nalgebra::{DMatrix, DVector};
     use num_dual::DualNum;
@@ -4825,18 +4835,27 @@ mod seeds {
         }
     }
 
+    /// No note of the finite differences (precision loss is the analytic side's).
+    fn fd_quiet(notes: &[Note]) -> bool {
+        notes
+            .iter()
+            .all(|n| matches!(n, Note::PrecisionLoss { .. } | Note::AnalyticNoise { .. }))
+    }
+
     #[test]
     fn the_views_use_their_documented_directions() {
         let (m, n) = (3, 5);
         let x = DVector::from_fn(n, |j, _| 0.7 * j as f64 - 1.3);
         let oracle = Oracle::default();
         let f = Seen::new(m, n);
-        oracle.check_jvp(&f, &x).unwrap();
+        let a = oracle.check_jvp(&f, &x).unwrap();
+        assert!(fd_quiet(&a.notes), "{:?}", a.notes);
         let want: Vec<_> = (0..DIRECTIONS as u64)
             .map(|k| direction(n, JVP_SEED + k, Some(&x)))
             .collect();
         assert_eq!(*f.vs.borrow(), want, "check_jvp");
-        oracle.check_vjp(&f, &x).unwrap();
+        let a = oracle.check_vjp(&f, &x).unwrap();
+        assert!(fd_quiet(&a.notes), "{:?}", a.notes);
         let want: Vec<_> = (0..DIRECTIONS as u64)
             .map(|k| direction(m, VJP_SEED + k, None))
             .collect();
@@ -4862,10 +4881,16 @@ mod seeds {
         // point besides x is x + s·h·v_p for one of the documented v_p.
         for k in [1, 3, 4, 6, 9] {
             let f = Seen::new(m, n);
-            oracle
+            let a = oracle
                 .with_directional_witness(false)
                 .check_projected(&f, &x, k)
                 .unwrap();
+            // A smooth map at a moderate point: the finite differences agree at once, nothing
+            // of theirs to note (a view that evaluated f elsewhere than its reference would be
+            // explained away as a non-converged or non-smooth entry, noted).
+            assert!(fd_quiet(&a.notes), "k = {k}: {:?}", a.notes);
+            let a = oracle.check_projected(&Seen::new(m, n), &x, k).unwrap();
+            assert!(fd_quiet(&a.notes), "k = {k}: {:?}", a.notes);
             let h = step(0.0).unwrap();
             let vs: Vec<_> = (0..k as u64)
                 .map(|p| direction(n, PROJECTION_SEED + p, Some(&x)))
