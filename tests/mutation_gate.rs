@@ -4877,6 +4877,11 @@ mod seeds {
                 .zip(f.vs.borrow().iter().cloned())
                 .collect();
         assert_eq!(seen, pairs, "check_adjoint");
+        // Projections of a taller map: J·V in blocks of eight rows and four directions.
+        for k in [4, 5, 9] {
+            let a = oracle.check_projected(&Seen::new(17, n), &x, k).unwrap();
+            assert!(fd_quiet(&a.notes), "17 rows, k = {k}: {:?}", a.notes);
+        }
         // The projections, each differentiated along itself (no directional witness): every
         // point besides x is x + s·h·v_p for one of the documented v_p.
         for k in [1, 3, 4, 6, 9] {
@@ -4910,6 +4915,62 @@ mod seeds {
                 used[p] = true;
             }
             assert!(used.iter().all(|&u| u), "k = {k}: {used:?}");
+        }
+    }
+}
+
+/// `Stencil::one_sided` and `quadratic_residual` on closed forms: a cubic's second-order
+/// one-sided differences are `f' − h²f'''/3` on both sides, each with the truncation estimate
+/// `|s(h) − s(2h)|/3 = h²|f'''|/3`; the least-squares quadratic through a quadratic plus the
+/// discrete orthogonal polynomials of degree 3 and 4 on five points leaves exactly those as
+/// residual, whose root mean square over `N − 3` degrees of freedom is `c·√(Σ p²/2)`.
+#[test]
+fn one_sided_differences_and_quadratic_residuals_are_their_closed_forms() {
+    use jacobian_oracle::fd::{Eval, Stencil, quadratic_residual};
+    use nalgebra::DVector;
+
+    let (a, b, c) = (0.75, -2.0, 3.5);
+    let mut cubic = |x: &DVector<f64>| x.map(|t| a * t * t * t + b * t * t + c * t);
+    let eval: &mut Eval<'_> = &mut cubic;
+    for x0 in [0.0, 0.625, -1.25] {
+        let x = DVector::from_vec(vec![x0]);
+        let f0 = eval(&x);
+        let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+        s.widen(eval, &x).unwrap();
+        let h = s.h;
+        let slope = 3.0 * a * x0 * x0 + 2.0 * b * x0 + c;
+        let third = 6.0 * a;
+        for (side, (value, estimate)) in ["forward", "backward"].iter().zip(s.one_sided(0)) {
+            let want = slope - h * h * third / 3.0;
+            // Rounding: a few ulps of f over h.
+            let rounding = 64.0 * f64::EPSILON * (1.0 + f0[0].abs()) / h;
+            assert!(
+                (value - want).abs() <= rounding,
+                "{side} at {x0}: {value} {want}"
+            );
+            let truncation = h * h * third.abs();
+            assert!(
+                (estimate - truncation).abs() <= rounding,
+                "{side} at {x0}: {estimate:e} {truncation:e}"
+            );
+        }
+    }
+    let p3 = [-1.0, 2.0, 0.0, -2.0, 1.0];
+    let p4 = [1.0, -4.0, 6.0, -4.0, 1.0];
+    for (noise, sum_sq) in [(p3, 10.0f64), (p4, 70.0)] {
+        for scale in [1.0, 1e-3, 1e-200] {
+            let points: Vec<(f64, f64)> = (0..5)
+                .map(|k| {
+                    let t = k as f64 - 2.0;
+                    (t, scale * (1.0 - 0.5 * t + 0.25 * t * t + 0.125 * noise[k]))
+                })
+                .collect();
+            let want = scale * 0.125 * (sum_sq / 2.0).sqrt();
+            let got = quadratic_residual(&points);
+            assert!(
+                (got - want).abs() <= 1e-12 * want,
+                "{noise:?} at {scale:e}: {got:e} {want:e}"
+            );
         }
     }
 }
