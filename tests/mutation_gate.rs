@@ -4974,3 +4974,82 @@ fn one_sided_differences_and_quadratic_residuals_are_their_closed_forms() {
         }
     }
 }
+
+/// `fd::adaptive` is the algorithm its documentation describes, step by step, recomputed
+/// here to the bit: central differences over the widths actually stepped at `h_k`, the
+/// Richardson table to order 3 (each entry `fine + (fine − coarse)/(4^p − 1)`, its rounding
+/// `r_fine·(1 + 1/c) + r_coarse/c` from `2Δ_i/width`), and for each output the extrapolant
+/// with the smallest estimate `|v − next of the same order| + |v − next of the lower order| +
+/// rounding` (the first of equal ones), at the step of its smallest-step difference.
+#[test]
+fn adaptive_differences_are_the_documented_richardson_table() {
+    use jacobian_oracle::fd::{ADAPTIVE_STEPS, AdaptiveEstimate, Eval, adaptive};
+    use nalgebra::DVector;
+
+    let mut f = |x: &DVector<f64>| {
+        DVector::from_vec(vec![
+            x[0].sin() * x[1],
+            (0.5 * x[0]).exp() - x[1] * x[0] * x[0],
+            1.0 / (1.0 + x[0] * x[0]),
+        ])
+    };
+    for (x0, j) in [(0.3, 0), (-1.7, 0), (12.5, 0), (0.3, 1), (1e-3, 0)] {
+        let eval: &mut Eval<'_> = &mut f;
+        let x = DVector::from_vec(vec![x0, 0.8]);
+        let f0 = eval(&x);
+        let delta = f0.map(|v| 4.0 * f64::EPSILON * v.abs() + 1e-18);
+        let got = adaptive(eval, &x, j, &f0, &delta).unwrap();
+        // The documented algorithm.
+        let top = 2f64.powi(x[j].abs().max(1.0).log2().floor() as i32 - 3);
+        let (mut widths, mut diffs) = (Vec::new(), Vec::new());
+        for k in 0..ADAPTIVE_STEPS {
+            let h = top * 2f64.powi(-(k as i32));
+            let moved = |d: f64| {
+                let mut p = x.clone();
+                p[j] += d;
+                (p[j] - x[j], p)
+            };
+            let ((plus, pp), (minus, pm)) = (moved(h), moved(-h));
+            let width = plus - minus;
+            widths.push(width);
+            diffs.push((eval(&pp) - eval(&pm)) / width);
+        }
+        for (i, g) in got.iter().enumerate() {
+            let mut table: Vec<Vec<(f64, f64)>> = vec![
+                (0..ADAPTIVE_STEPS)
+                    .map(|k| (diffs[k][i], 2.0 * delta[i] / widths[k]))
+                    .collect(),
+            ];
+            for p in 1..=3 {
+                let c = 4f64.powi(p as i32) - 1.0;
+                let last = &table[p - 1];
+                let next = (0..last.len() - 1)
+                    .map(|k| {
+                        let ((coarse, rc), (fine, rf)) = (last[k], last[k + 1]);
+                        (fine + (fine - coarse) / c, rf * (1.0 + 1.0 / c) + rc / c)
+                    })
+                    .collect();
+                table.push(next);
+            }
+            let mut want = AdaptiveEstimate {
+                value: f64::NAN,
+                error_estimate: f64::INFINITY,
+                step: f64::NAN,
+            };
+            for p in 1..=3 {
+                for k in 0..table[p].len() - 1 {
+                    let (v, r) = table[p][k];
+                    let e = (v - table[p][k + 1].0).abs() + (v - table[p - 1][k + 1].0).abs() + r;
+                    if e < want.error_estimate {
+                        want = AdaptiveEstimate {
+                            value: v,
+                            error_estimate: e,
+                            step: widths[k + p] / 2.0,
+                        };
+                    }
+                }
+            }
+            assert_eq!(*g, want, "output {i} at x_{j} = {x0}");
+        }
+    }
+}
