@@ -4621,8 +4621,9 @@ mod worst_fd {
     use nalgebra::{DMatrix, DVector};
     use num_dual::DualNum;
 
-    /// `f_i(x) = c_i·sin(k_i·x₀) + x₀²·x₁` (two inputs, three outputs), with row `wrong`'s
-    /// first entry off by a tenth.
+    /// `f_i(x) = c_i·sin(k_i·x₀) + x₀²·x₁ + x₂/4` (three inputs, as many as the directional
+    /// witness has directions: the per-column witness runs), with row `wrong`'s first entry
+    /// off by a tenth.
     struct Waves {
         wrong: Option<usize>,
     }
@@ -4632,24 +4633,24 @@ mod worst_fd {
 
     impl VectorFn for Waves {
         fn input_dim(&self) -> usize {
-            2
+            3
         }
         fn output_dim(&self) -> usize {
             3
         }
         fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-            DVector::from_fn(3, |i, _| (x[0] * K[i]).sin() * C[i] + x[0] * x[0] * x[1])
+            DVector::from_fn(3, |i, _| {
+                (x[0] * K[i]).sin() * C[i] + x[0] * x[0] * x[1] + x[2] * 0.25
+            })
         }
     }
 
     impl AnalyticJacobian for Waves {
         fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-            let mut j = DMatrix::from_fn(3, 2, |i, k| {
-                if k == 0 {
-                    C[i] * K[i] * (K[i] * x[0]).cos() + 2.0 * x[0] * x[1]
-                } else {
-                    x[0] * x[0]
-                }
+            let mut j = DMatrix::from_fn(3, 3, |i, k| match k {
+                0 => C[i] * K[i] * (K[i] * x[0]).cos() + 2.0 * x[0] * x[1],
+                1 => x[0] * x[0],
+                _ => 0.25,
             });
             if let Some(r) = self.wrong {
                 j[(r, 0)] += 0.1;
@@ -4660,11 +4661,11 @@ mod worst_fd {
 
     #[test]
     fn the_worst_finite_difference_is_the_largest_documented_ratio() {
-        // Per-column witnesses (two columns: no directional witness).
+        // Per-column witnesses (three columns, not more than the directions).
         let oracle = Oracle::default();
         let mut read = 0;
         for x0 in [0.4, -1.7, 5.0] {
-            let x = DVector::from_vec(vec![x0, 0.6]);
+            let x = DVector::from_vec(vec![x0, 0.6, -0.4]);
             let passing = oracle.check(&Waves { wrong: None }, &x).unwrap();
             let mut want: Option<EntryStat> = None;
             for r in 0..3 {
@@ -4896,6 +4897,13 @@ mod seeds {
             assert!(fd_quiet(&a.notes), "k = {k}: {:?}", a.notes);
             let a = oracle.check_projected(&Seen::new(m, n), &x, k).unwrap();
             assert!(fd_quiet(&a.notes), "k = {k}: {:?}", a.notes);
+            // The documented common case: f(x) and two evaluations along one combination of
+            // the projections (two more where Richardson is needed).
+            assert!(
+                [3, 5].contains(&a.evaluations.f64_evals),
+                "k = {k}: {:?}",
+                a.evaluations
+            );
             let h = step(0.0).unwrap();
             let vs: Vec<_> = (0..k as u64)
                 .map(|p| direction(n, PROJECTION_SEED + p, Some(&x)))
@@ -5051,5 +5059,82 @@ fn adaptive_differences_are_the_documented_richardson_table() {
             }
             assert_eq!(*g, want, "output {i} at x_{j} = {x0}");
         }
+    }
+}
+
+mod sensitivity_part {
+    //! The rounding-sensitivity and terms parts of an entry outside its first parts are their
+    //! documented formulas, recomputed from the public passes: `safety·|∂²f_i/∂x_j² /
+    //! ∂f_i/∂x_j|·max(Δf_i, b(f_i))` with `Δf_i = forward_error(f_i, Σ_k |D_ik|·|x_k|, n)` and
+    //! `b(f_i)` the running bound of `f_i` (a pass on bounded numbers), and `2·b(D_ij)`; the
+    //! total their sum with the first parts. On a square computed through an offset of `10⁴`
+    //! (whose running bound far exceeds the forward model) and on a plain product.
+
+    use jacobian_oracle::dual::{dual_jacobian, second_order_column};
+    use jacobian_oracle::rounding::Bounded;
+    use jacobian_oracle::tolerance::forward_error;
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// `f = (((x₀ + 10⁴) − 10⁴)², x₀·x₁)`, with entry `(0, 0)` planted far off.
+    struct Offset;
+
+    impl VectorFn for Offset {
+        fn input_dim(&self) -> usize {
+            2
+        }
+        fn output_dim(&self) -> usize {
+            2
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let t = (x[0] + 1e4) - 1e4;
+            DVector::from_vec(vec![t * t, x[0] * x[1]])
+        }
+    }
+
+    impl AnalyticJacobian for Offset {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::from_row_slice(2, 2, &[2.0 * x[0] + 1.0, 0.0, x[1], x[0]])
+        }
+    }
+
+    #[test]
+    fn sensitivity_and_terms_parts_are_their_formulas() {
+        let oracle = Oracle::default().with_analytic_noise(false);
+        let mut bound_wins = 0;
+        for x0 in [0.3, -1.7, 2.5] {
+            let x = DVector::from_vec(vec![x0, 0.8]);
+            let m = match oracle.check(&Offset, &x) {
+                Err(CheckError::Mismatch(m)) => m,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!((m.witnesses.row, m.witnesses.col), (0, 0), "{m}");
+            let t = m.tolerance;
+            let d = dual_jacobian(&Offset, &x).unwrap();
+            let f0 = Offset.eval(&x);
+            let (i, j, n) = (0, 0, 2);
+            let mut row_x = 0.0;
+            for k in 0..n {
+                if x[k] != 0.0 {
+                    row_x += d.jacobian[(i, k)].abs() * x[k].abs();
+                }
+            }
+            let delta = forward_error(f0[i], row_x, n);
+            let bound = Offset.eval(&x.map(Bounded::exact))[i].bound();
+            let c = second_order_column(&Offset, &x, j).unwrap();
+            let dij = d.jacobian[(i, j)];
+            let sensitivity =
+                oracle.sensitivity_safety() * (c.curvature[i] / dij).abs() * delta.max(bound);
+            assert_eq!(t.sensitivity, sensitivity, "{m}");
+            assert_eq!(t.terms, 2.0 * c.derivative_bound[i], "{m}");
+            assert_eq!(
+                t.total,
+                t.relative + t.matrix + t.floor + t.sensitivity + t.terms,
+                "{m}"
+            );
+            bound_wins += usize::from(bound > delta);
+        }
+        assert_eq!(bound_wins, 3);
     }
 }
