@@ -4943,7 +4943,8 @@ fn one_sided_differences_and_quadratic_residuals_are_their_closed_forms() {
     for x0 in [0.0, 0.625, -1.25] {
         let x = DVector::from_vec(vec![x0]);
         let f0 = eval(&x);
-        let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+        // A step of 1/64: the truncation (h²·|f'''|/3 ≈ 1e-4) far above the rounding.
+        let mut s = Stencil::with_step(eval, &x, 0, &f0, 1.0 / 64.0).unwrap();
         s.widen(eval, &x).unwrap();
         let h = s.h;
         let slope = 3.0 * a * x0 * x0 + 2.0 * b * x0 + c;
@@ -4956,7 +4957,7 @@ fn one_sided_differences_and_quadratic_residuals_are_their_closed_forms() {
                 (value - want).abs() <= rounding,
                 "{side} at {x0}: {value} {want}"
             );
-            let truncation = h * h * third.abs();
+            let truncation = h * h * third.abs() / 3.0;
             assert!(
                 (estimate - truncation).abs() <= rounding,
                 "{side} at {x0}: {estimate:e} {truncation:e}"
