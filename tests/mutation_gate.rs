@@ -1867,6 +1867,21 @@ mod settings {
         assert!(!strict.analytic_noise());
         let m = mismatch(strict.check(&jittering, &x));
         assert_eq!(m.tolerance.analytic_noise, 0.0, "{m}");
+        // The black box too, with the jittering formula as a function of x: it passes
+        // thanks to the measured noise, and its worst entry is within the bound it reports
+        // (which includes that noise).
+        let jacobian_at = |p: &DVector<f64>| jittering.jacobian(p);
+        let a = Oracle::default()
+            .check_black_box_with(|p| jittering.eval(p), jacobian_at, &x)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            a.notes
+                .iter()
+                .any(|n| matches!(n, Note::AnalyticNoise { .. })),
+            "{a}"
+        );
+        let worst = a.worst_analytic;
+        assert!(worst.abs_error <= worst.bound, "{worst:?}");
         // And a smooth slip as large as the jitter is still caught with it on.
         let slip = Slipped {
             f: LinearLayer::new(matrix(4, 5, 1.0), vector(4, 0.5)),
@@ -5137,5 +5152,63 @@ mod sensitivity_part {
             bound_wins += usize::from(bound > delta);
         }
         assert_eq!(bound_wins, 3);
+    }
+}
+
+/// A stencil's residual noise is `quadratic_residual` over its documented points — `±h`,
+/// `±2h`, `x` itself and the scatter points, as `(offset/h, f − f(x))` — and its one-sided
+/// noise the smaller of the same fit over the points at `t ≥ 0` and at `t ≤ 0`: read off the
+/// points the stencil evaluates, on a noisy function (a sine through an offset of 10⁵).
+#[test]
+fn residual_noise_is_the_fit_over_the_documented_points() {
+    use jacobian_oracle::fd::{Eval, Stencil, quadratic_residual};
+    use nalgebra::DVector;
+    use std::cell::RefCell;
+
+    let seen: RefCell<Vec<(f64, f64)>> = RefCell::new(Vec::new());
+    let g = |t: f64| ((t.sin() + 1e5) - 1e5) * 3.0;
+    let mut f = |x: &DVector<f64>| {
+        seen.borrow_mut().push((x[0], g(x[0])));
+        DVector::from_element(1, g(x[0]))
+    };
+    for x0 in [0.4, -2.3] {
+        let eval: &mut Eval<'_> = &mut f;
+        let x = DVector::from_element(1, x0);
+        let f0 = eval(&x);
+        seen.borrow_mut().clear();
+        let mut s = Stencil::new(eval, &x, 0, &f0).unwrap();
+        s.extend(eval, &x, &[-2, 2]).unwrap();
+        s.scatter(eval, &x).unwrap();
+        let h = s.h;
+        let points: Vec<(f64, f64)> = seen
+            .borrow()
+            .iter()
+            .map(|&(p, v)| ((p - x0) / h, v - f0[0]))
+            .collect();
+        assert_eq!(points.len(), 4 + jacobian_oracle::fd::SCATTER_POINTS);
+        // The documented order: −2h, −h, h, 2h, x, then the scatter points.
+        let lattice = |k: f64| *points.iter().find(|p| (p.0 - k).abs() < 1e-9).unwrap();
+        let mut ordered: Vec<(f64, f64)> =
+            [-2.0, -1.0, 1.0, 2.0].iter().map(|&k| lattice(k)).collect();
+        ordered.push((0.0, 0.0));
+        ordered.extend(points[4..].iter().copied());
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        let all = quadratic_residual(&ordered);
+        assert!(all > 0.0, "{all:e}");
+        assert!(
+            close(s.residual_noise(0), all),
+            "{:e} {all:e}",
+            s.residual_noise(0)
+        );
+        let side = |keep: &dyn Fn(f64) -> bool| {
+            let kept: Vec<(f64, f64)> = ordered.iter().copied().filter(|p| keep(p.0)).collect();
+            quadratic_residual(&kept)
+        };
+        let one_sided = side(&|t| t >= 0.0).min(side(&|t| t <= 0.0));
+        assert!(
+            close(s.one_sided_noise(0), one_sided),
+            "{:e} {one_sided:e}",
+            s.one_sided_noise(0)
+        );
     }
 }
