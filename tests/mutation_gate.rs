@@ -10,7 +10,13 @@
 //!   calls it made (`accounts`, `black_box_accounts`), an analytic entry at the last float
 //!   within its tolerance passes and the next is caught (`boundaries`), every setting changes
 //!   what it is documented to change (`settings`), and the rounding model is its documented
-//!   first-order model (`running_error_bounds`, `forward_error_is_its_documented_model`).
+//!   first-order model (`running_error_bounds`, `forward_error_is_its_documented_model`);
+//! * the oracle's formulas and reports recomputed outside it from their documented
+//!   definitions and the public passes: a passing check's statistics (`statistics`,
+//!   `worst_fd`), the sensitivity, terms and row-resolved parts (`sensitivity_part`,
+//!   `vjp_rows`), each way the witness settles (`witness_paths`, `eval_derivative`), the view
+//!   checks' directions, scales and adjoint identity (`direction_stream`, `seeds`,
+//!   `view_scales`, `adjoint`), the public dual passes and `fd`'s closed forms.
 //!
 //! What it lets through, the second stage judges again with the behavioural test files
 //! (`tests/mutation_deep.rs`).
