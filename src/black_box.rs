@@ -185,18 +185,8 @@ impl Oracle {
             .filter(|_| self.analytic_noise())
             .map(|a| NoiseCredit::new(x, Precision::F64, a, None, n));
         for j in 0..n {
-            // (Counted as made: none where the step or a point overflows.)
-            let mut calls = 0;
-            let first = Stencil::new(
-                &mut |p: &DVector<f64>| {
-                    calls += 1;
-                    eval(p)
-                },
-                x,
-                j,
-                &f0,
-            );
-            stats.evaluations.f64_evals += calls;
+            let first =
+                Stencil::new_counted(&mut eval, x, j, &f0, &mut stats.evaluations.f64_evals);
             let Some(mut stencil) = first else {
                 let w = witnesses(0, j, jacobian[(0, j)], None);
                 stats.unjudged(w, NotJudgeable::NotConverged, (f64::NAN, f64::NAN));

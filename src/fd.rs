@@ -210,6 +210,22 @@ impl Stencil {
         Stencil::with_step(eval, x, j, f0, step(x[j])?)
     }
 
+    /// [`Stencil::new`] with the evaluations it made added to `evaluations` (none where the
+    /// step or a point overflows).
+    pub(crate) fn new_counted(
+        eval: &mut Eval<'_>,
+        x: &DVector<f64>,
+        j: usize,
+        f0: &DVector<f64>,
+        evaluations: &mut usize,
+    ) -> Option<Stencil> {
+        let mut counted = |p: &DVector<f64>| {
+            *evaluations += 1;
+            eval(p)
+        };
+        Stencil::new(&mut counted, x, j, f0)
+    }
+
     /// As [`Stencil::new`], with the step `h` given; it is made representable as
     /// `(x_j + h) − x_j`.
     ///

@@ -535,18 +535,13 @@ impl<F: VectorFn + ?Sized> CheckContext<'_, F> {
             return None;
         }
         let f = self.f;
-        // (Counted as made: none where the step or a point overflows.)
-        let mut calls = 0;
-        let s = Stencil::new(
-            &mut |p: &DVector<f64>| {
-                calls += 1;
-                f.eval::<f64>(p)
-            },
+        let s = Stencil::new_counted(
+            &mut |p: &DVector<f64>| f.eval::<f64>(p),
             self.x,
             j,
             self.f0,
+            &mut self.stats.evaluations.f64_evals,
         );
-        self.stats.evaluations.f64_evals += calls;
         if s.is_none() {
             self.stats.fd_unavailable_cols += 1;
         }
