@@ -690,6 +690,10 @@ pub enum NotJudgeable {
     /// boundary of `eval` — a ReLU exactly at 0 whose kinks cancel in `f`, or `|a|` at `a = 0`
     /// inside a smooth function, which dual numbers differentiate as `signum(0) = +1` whatever
     /// the branch. The dual value at `x` is then no reference for the analytic one.
+    ///
+    /// The move: the dual reference at `x + δ∘s`, then at `x − δ∘s`, with
+    /// `δ_l = 10⁻⁹·max(|x_l|, 1)` and `s_l = ±(1 + 0.37·(l mod 3))`, `+` for even `l`, `−`
+    /// for odd (irregular sizes and alternating signs, so that no smooth `eval` jumps).
     BranchBoundary,
     /// A black box only ([`crate::Oracle::check_black_box`], where finite differences are the
     /// sole reference): they give no verdict on the entry — no step resolves the derivative
@@ -750,7 +754,7 @@ pub struct CannotJudge {
     pub witnesses: Witnesses,
     /// One-sided (forward, backward) second-order differences at the entry — or, for
     /// [`NotJudgeable::BranchBoundary`] (the kink shows in `eval`'s branches rather than in
-    /// `f`), the dual values at `x` moved by `±1e-9` relative.
+    /// `f`), the dual values at `x + δ∘s` and `x − δ∘s` ([`NotJudgeable::BranchBoundary`]).
     pub one_sided: (f64, f64),
     /// The input `x`.
     pub x: DVector<f64>,
@@ -899,6 +903,13 @@ pub enum Note {
     },
     /// Entries where finite differences did not converge as the step shrank (the function
     /// varies on a scale below the smallest step tried); the dual reference decided alone.
+    ///
+    /// Also where they converged away from the dual value but the dual derivative varies
+    /// across their stencil by as much as the gap: before blaming `eval`, the oracle samples
+    /// column `j` of the dual reference at sixteen points `x + o_k·e_j`,
+    /// `o_k = (4u_k − 2)·h·(1 + √2·10⁻⁷·(k + 1))`, `u_k = frac(0.618033988749895·k + 0.3)`,
+    /// `k = 0, …, 15`, over the span `±2h` of the stencil at the default step
+    /// `h = `[`crate::fd::step`]`(x_j)`.
     FiniteDifferencesNotConverged {
         /// How many entries.
         entries: usize,

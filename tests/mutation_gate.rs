@@ -5216,3 +5216,117 @@ fn residual_noise_is_the_fit_over_the_documented_points() {
         );
     }
 }
+
+mod sample_points {
+    //! Before it blames `eval`, the witness samples the dual derivative where its documented
+    //! tests say (`report::Note::FiniteDifferencesNotConverged`,
+    //! `report::NotJudgeable::BranchBoundary`): sixteen points across the stencil of the
+    //! default step, then `x ± δ∘s`. A map whose dual derivative is wrong in one column
+    //! reaches both tests; every point it is evaluated at on dual numbers is recorded and
+    //! compared with the documented formulas, in the documented order.
+
+    use jacobian_oracle::fd::step;
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+    use std::cell::RefCell;
+
+    /// `f_0 = c·x_j³` on real parts alone (a dual derivative of 0) `+ Σ_l x_l`, and
+    /// `f_1 = Σ_l x_l²`; the analytic Jacobian is the true one.
+    struct Flat {
+        j: usize,
+        c: f64,
+        /// The points of the dual passes, in order.
+        dual_points: RefCell<Vec<Vec<f64>>>,
+    }
+
+    impl VectorFn for Flat {
+        fn input_dim(&self) -> usize {
+            4
+        }
+        fn output_dim(&self) -> usize {
+            2
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            if std::any::type_name::<D>() != "f64" {
+                self.dual_points
+                    .borrow_mut()
+                    .push(x.iter().map(|v| v.re()).collect());
+            }
+            let sum = x.iter().fold(D::zero(), |s, &v| s + v);
+            let squares = x.iter().fold(D::zero(), |s, &v| s + v * v);
+            let flat = D::from(x[self.j].re().powi(3) * self.c);
+            DVector::from_vec(vec![flat + sum, squares])
+        }
+    }
+
+    impl AnalyticJacobian for Flat {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::from_fn(2, 4, |i, l| match i {
+                0 if l == self.j => 3.0 * self.c * x[l] * x[l] + 1.0,
+                0 => 1.0,
+                _ => 2.0 * x[l],
+            })
+        }
+    }
+
+    /// The documented points across the stencil of step `h` in column `j`
+    /// (`report::Note::FiniteDifferencesNotConverged`).
+    fn across(x: &[f64], j: usize, h: f64) -> Vec<Vec<f64>> {
+        (0..16)
+            .map(|k| {
+                let u = (k as f64 * 0.618_033_988_749_895 + 0.3).fract();
+                let stretch = 1.0 + std::f64::consts::SQRT_2 * 1e-7 * (k as f64 + 1.0);
+                let mut p = x.to_vec();
+                p[j] += (4.0 * u - 2.0) * h * stretch;
+                p
+            })
+            .collect()
+    }
+
+    /// The documented points `x + δ∘s` and `x − δ∘s` (`report::NotJudgeable::BranchBoundary`).
+    fn nearby(x: &[f64]) -> Vec<Vec<f64>> {
+        [1.0, -1.0]
+            .iter()
+            .map(|sign| {
+                x.iter()
+                    .enumerate()
+                    .map(|(l, &xl)| {
+                        let s = if l % 2 == 0 { 1.0 } else { -1.0 } * (1.0 + 0.37 * (l % 3) as f64);
+                        xl + sign * s * 1e-9 * xl.abs().max(1.0)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_dual_derivative_is_sampled_at_the_documented_points() {
+        let mut cases = 0;
+        for (x, j, c) in [
+            (vec![0.3, -2.5, 1.7, 40.0], 2, 0.8),
+            (vec![-7.25, 0.05, -0.6, 3.0], 0, -1.5),
+            (vec![1.1, 2.2, -3.3, 0.45], 3, 2.0),
+        ] {
+            let f = Flat {
+                j,
+                c,
+                dual_points: RefCell::new(Vec::new()),
+            };
+            let report = match Oracle::default().check(&f, &DVector::from_vec(x.clone())) {
+                Err(CheckError::EvalDerivative(e)) => e,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!((report.witnesses.row, report.witnesses.col), (0, j));
+            let h = step(x[j]).expect("a finite step");
+            // The last passes, in order: across the stencil, then either side.
+            let mut want = across(&x, j, h);
+            want.extend(nearby(&x));
+            let points = f.dual_points.borrow();
+            let last = &points[points.len().saturating_sub(want.len())..];
+            assert_eq!(last, want.as_slice(), "x = {x:?}, h = {h:e}");
+            cases += 1;
+        }
+        assert_eq!(cases, 3);
+    }
+}
