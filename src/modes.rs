@@ -580,6 +580,10 @@ fn scalar_name<D: 'static>() -> &'static str {
 /// assert!(JVP_SEED != VJP_SEED && VJP_SEED != PROJECTION_SEED);
 /// ```
 pub const JVP_SEED: u64 = 0x4A56_5000;
+/// Seed of the directional witness ([`Oracle::with_directional_witness`]): its `p`-th
+/// direction is [`direction`]`(n, WITNESS_SEED + p, Some(x))`, `p = 0, 1, 2` (one, `p = 0`,
+/// combining a projection view's lanes).
+pub const WITNESS_SEED: u64 = 0x00D1_2EC7;
 /// Seed of the cotangents `u` of [`Oracle::check_vjp`]: its `k`-th is
 /// [`direction`]`(m, VJP_SEED + k, None)`; [`Oracle::check_adjoint`]'s `k`-th pair draws its
 /// cotangent from seed `VJP_SEED + 97 + k`.

@@ -139,6 +139,20 @@ impl Oracle {
     /// entry its own finite difference. `false` runs the per-column witness on every column
     /// (`2n` evaluations and more; every entry's finite-difference statistics).
     ///
+    /// The comparison, exactly: along `v_p` = [`crate::modes::direction`]`(n,
+    /// `[`crate::modes::WITNESS_SEED`]` + p, Some(x))`, `p = 0, 1, 2` (taken only where
+    /// `n > 3`), the dual product `(D v_p)_i` (summed column by column) is held against the
+    /// differences of `t ↦ f(x + t·v_p)` at the default step `h = `[`crate::fd::step`]`(0)`:
+    /// the central difference within `fd_safety·δ_i/h + g_i + a_i`, else Richardson's value
+    /// with `±2h` within `fd_safety·e_i + g_i + a_i`, `e_i` its truncation estimate plus
+    /// `1.5·δ_i/h`. Here `δ_i = `[`crate::tolerance::forward_error`]`(f_i, Σ_k |D_ik|·|x_k|, n)`
+    /// is the rounding of `f_i`, `g_i = ulps·ε·|(D v_p)_i| + `[`crate::tolerance::UNDERFLOW_FLOOR`]
+    /// the guard, and `a_i = n·ε·Σ_k |D_ik|·max_p |v_pk|` the products' own rounding. A
+    /// passing check's [`crate::Agreement::worst_fd`] is then the comparison with the largest
+    /// `|difference − (D v_p)_i| / (estimate + (g_i + a_i)/fd_safety)` (`col` 0; the first of
+    /// equal ratios, direction by direction, row by row), the estimate being `δ_i/h` for the
+    /// central difference.
+    ///
     /// ```
     /// use jacobian_oracle::Oracle;
     /// use jacobian_oracle::catalogue::SigmoidLayer;

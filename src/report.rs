@@ -1049,7 +1049,9 @@ pub struct Agreement {
     pub worst_rel_error: f64,
     /// The entry closest to its finite-difference error estimate (dual vs finite
     /// differences), if finite differences ran. Its `bound` is the estimate without the
-    /// safety factor, so its ratio may exceed 1 and still pass.
+    /// safety factor, so its ratio may exceed 1 and still pass. Where the directional witness
+    /// vouched, the comparison along a direction closest to its bound (`col` 0; see
+    /// [`crate::Oracle::with_directional_witness`]).
     pub worst_fd: Option<EntryStat>,
     /// Notes: precision loss, noisy or unavailable finite differences, non-smooth points.
     pub notes: Vec<Note>,

@@ -5330,3 +5330,203 @@ mod sample_points {
         assert_eq!(cases, 3);
     }
 }
+
+mod directional_witness {
+    //! The directional witness recomputed from its documented definition
+    //! (`Oracle::with_directional_witness`): along each of the three directions
+    //! `modes::direction(n, WITNESS_SEED + p, Some(x))`, every output's central difference at
+    //! the default step of `t ↦ f(x + t·v)` (else Richardson's value with `±2h`) against the
+    //! dual product `(Dv)_i`, held to its documented estimate, guard and the products' rounding
+    //! allowance; a passing check's `worst_fd` is the comparison with the largest ratio (the
+    //! first of equal ones), to the bit.
+
+    use jacobian_oracle::dual::dual_jacobian;
+    use jacobian_oracle::fd::Stencil;
+    use jacobian_oracle::modes::{WITNESS_SEED, direction};
+    use jacobian_oracle::report::EntryStat;
+    use jacobian_oracle::tolerance::{UNDERFLOW_FLOOR, forward_error};
+    use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    /// `f_0 = Σ_k c_k·x_k + x_0·x_1`, `f_1 = f_2 = s·sin(a·Σ_k w_k·x_k)` (a repeated row: equal
+    /// comparisons), `f_3 = Σ_k x_k²/4`, `f_4 = 0` (held to the guard's floor alone) — `curved`: `f_0` and `f_3` through `cos(a·)` too, so
+    /// that every comparison takes Richardson's value; the analytic Jacobian is the true one.
+    struct Mixed {
+        n: usize,
+        a: f64,
+        s: f64,
+        curved: bool,
+    }
+
+    impl Mixed {
+        fn c(k: usize) -> f64 {
+            [0.5, -1.25, 2.0, 0.75, -0.3, 1.1][k % 6]
+        }
+        fn w(k: usize) -> f64 {
+            [0.9, 0.4, -0.7, 1.3, 0.2, -0.5][k % 6]
+        }
+    }
+
+    impl VectorFn for Mixed {
+        fn input_dim(&self) -> usize {
+            self.n
+        }
+        fn output_dim(&self) -> usize {
+            5
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let lin = (0..self.n).fold(D::zero(), |s, k| s + x[k] * Self::c(k));
+            let arg = (0..self.n).fold(D::zero(), |s, k| s + x[k] * Self::w(k));
+            let wave = (arg * self.a).sin() * self.s;
+            let sq = (0..self.n).fold(D::zero(), |s, k| s + x[k] * x[k]);
+            let (first, last) = (lin + x[0] * x[1], sq * 0.25);
+            if self.curved {
+                let bend = |v: D| (v * self.a).cos();
+                DVector::from_vec(vec![bend(first), wave, wave, bend(last), D::zero()])
+            } else {
+                DVector::from_vec(vec![first, wave, wave, last, D::zero()])
+            }
+        }
+    }
+
+    impl AnalyticJacobian for Mixed {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            dual_jacobian(self, x).expect("finite").jacobian
+        }
+    }
+
+    /// `n` inputs, `m` outputs, 0 everywhere.
+    struct Zeros(usize, usize);
+
+    impl VectorFn for Zeros {
+        fn input_dim(&self) -> usize {
+            self.0
+        }
+        fn output_dim(&self) -> usize {
+            self.1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, _: &DVector<D>) -> DVector<D> {
+            DVector::from_element(self.1, D::zero())
+        }
+    }
+
+    impl AnalyticJacobian for Zeros {
+        fn jacobian(&self, _: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::zeros(self.1, self.0)
+        }
+    }
+
+    /// The documented witness: the comparison with the largest ratio (the first of equal
+    /// ones), whether it took Richardson's value, and whether every comparison agreed.
+    fn witness<F: VectorFn>(oracle: &Oracle, f: &F, x: &DVector<f64>) -> (EntryStat, bool, bool) {
+        let n = x.len();
+        let f0 = f.eval(x);
+        let d = dual_jacobian(f, x).expect("finite").jacobian;
+        let m = d.nrows();
+        let dirs: Vec<DVector<f64>> = (0..3)
+            .map(|p| direction(n, WITNESS_SEED + p, Some(x)))
+            .collect();
+        // The products and their rounding allowance, summed column by column.
+        let mut dv = vec![vec![0.0; m]; 3];
+        let mut abs = vec![0.0; m];
+        let mut sums = vec![0.0; m];
+        for k in 0..n {
+            let w = dirs.iter().fold(0.0f64, |w, v| w.max(v[k].abs()));
+            for i in 0..m {
+                for p in 0..3 {
+                    dv[p][i] += d[(i, k)] * dirs[p][k];
+                }
+                abs[i] += d[(i, k)].abs() * w;
+                sums[i] += d[(i, k)].abs() * x[k].abs();
+            }
+        }
+        let gamma = n as f64 * f64::EPSILON;
+        let mut worst: Option<(EntryStat, bool)> = None;
+        let mut all_agree = true;
+        for (v, dvp) in dirs.iter().zip(&dv) {
+            let mut along = |t: &DVector<f64>| f.eval::<f64>(&(x + v * t[0]));
+            let mut stencil =
+                Stencil::new(&mut along, &DVector::zeros(1), 0, &f0).expect("a stencil");
+            for i in 0..m {
+                let value = dvp[i];
+                let allowance = abs[i] * gamma;
+                let delta = forward_error(f0[i], sums[i], n);
+                let guard = oracle.ulps() * f64::EPSILON * value.abs() + UNDERFLOW_FLOOR;
+                let stat = |fd: f64, estimate: f64| EntryStat {
+                    row: i,
+                    col: 0,
+                    abs_error: (fd - value).abs(),
+                    bound: estimate + (guard + allowance) / oracle.fd_safety(),
+                };
+                let d1 = stencil.central(i, 1);
+                let rounding = delta / stencil.h;
+                let (s, richardson) = if d1.is_finite()
+                    && (d1 - value).abs() <= oracle.fd_safety() * rounding + (guard + allowance)
+                {
+                    (stat(d1, rounding), false)
+                } else {
+                    stencil
+                        .extend(&mut along, &DVector::zeros(1), &[-2, 2])
+                        .expect("finite");
+                    let (r, truncation) = stencil.richardson(i);
+                    let s = stat(r, truncation + 1.5 * delta / stencil.h);
+                    all_agree &= s.abs_error <= oracle.fd_safety() * s.bound;
+                    (s, true)
+                };
+                if worst.is_none_or(|(w, _)| s.ratio() > w.ratio()) {
+                    worst = Some((s, richardson));
+                }
+            }
+        }
+        let (w, richardson) = worst.expect("five outputs");
+        (w, richardson, all_agree)
+    }
+
+    #[test]
+    fn the_worst_comparison_along_directions_is_the_documented_one() {
+        let oracle = Oracle::default();
+        let (mut richardson, mut repeated, mut cases) = (0, 0, 0);
+        for (n, a, s, curved) in [
+            (4, 1.0, 1.0, false),
+            (5, 30.0, 2.0, false),
+            (6, 80.0, 0.5, false),
+            (7, 12.0, -3.0, false),
+            (5, 40.0, 1.5, true),
+            (4, 150.0, -0.75, true),
+            (6, 300.0, 1.0, true),
+            (8, 60.0, -2.0, true),
+        ] {
+            for t in [0.3, -1.7, 6.0, 0.05] {
+                let x = DVector::from_fn(n, |k, _| t * (1.0 + 0.3 * k as f64) - 0.2 * k as f64);
+                let f = Mixed { n, a, s, curved };
+                let (want, rich, agree) = witness(&oracle, &f, &x);
+                if !agree {
+                    continue;
+                }
+                let got = oracle
+                    .check(&f, &x)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .worst_fd
+                    .expect("finite differences ran");
+                assert_eq!(got, want, "n = {n}, a = {a}, x = {x:?}");
+                richardson += usize::from(rich);
+                repeated += usize::from(want.row == 1);
+                cases += 1;
+            }
+        }
+        // A map that is 0 everywhere: every comparison is exact, each held to the guard's
+        // floor alone; the first is the worst.
+        let x = DVector::from_element(5, 0.0);
+        let (want, _, agree) = witness(&oracle, &Zeros(5, 3), &x);
+        assert!(agree);
+        assert_eq!((want.row, want.abs_error), (0, 0.0));
+        let got = oracle.check(&Zeros(5, 3), &x).expect("agrees").worst_fd;
+        assert_eq!(got, Some(want));
+        // Both ways of agreeing, and the first of two equal rows, were the worst somewhere.
+        assert!(
+            cases >= 24 && richardson >= 4 && repeated >= 4,
+            "{cases} cases, {richardson} by Richardson, {repeated} on the repeated row"
+        );
+    }
+}

@@ -40,7 +40,7 @@ pub(crate) const PROJECTION_WITNESS_DIRECTIONS: usize = 1;
 
 /// Seed of the directions ([`crate::modes::direction`]): distinct from those of the JVP, VJP
 /// and projection checks.
-const SEED: u64 = 0x00D1_2EC7;
+const SEED: u64 = crate::modes::WITNESS_SEED;
 
 /// What the directional witness saw when it vouched: the comparison closest to its bound
 /// (its `col` is 0: the comparison is along a direction, not a column).
