@@ -4014,6 +4014,11 @@ mod witness_paths {
         Half,
         /// `sin(1e6·x)`: varies on a scale far below `max(1, |x|)`.
         Fast,
+        /// `x`, its `f64` path sloped `1 + 1e-6` except within `5e-6` of 0.3 (a constant to
+        /// dual numbers and to the rounding model): at 0.3, every stencil's lattice sees the
+        /// other slope, its scattered points near the centre do not — noise only measuring
+        /// `f` shows.
+        Shelf,
     }
 
     struct Map {
@@ -4038,6 +4043,10 @@ mod witness_paths {
             Kind::Exp => t.exp(),
             Kind::Half => t * 0.5,
             Kind::Fast => (t * 1e6).sin(),
+            Kind::Shelf => {
+                let off = t.re() - 0.3;
+                t + D::from(if off.abs() >= 5e-6 { 1e-6 * off } else { 0.0 })
+            }
         }
     }
 
@@ -4122,6 +4131,12 @@ mod witness_paths {
         );
         // sin(1e6·x): the default step spans about a radian; a smaller one agrees.
         assert_eq!(notes(Kind::Fast, 0.3), [Note::RefinedStep { entries: 3 }]);
+        // Differences off by more than any rounding model says, at every larger step too:
+        // they agree at the default step once the noise of f is measured.
+        assert_eq!(
+            notes(Kind::Shelf, 0.3),
+            [Note::NoisyFiniteDifferences { entries: 3 }]
+        );
     }
 
     #[test]
