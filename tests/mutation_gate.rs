@@ -4156,8 +4156,8 @@ mod witness_paths {
 }
 
 mod eval_derivative {
-    //! Where `eval`'s own derivative is wrong (a power computed on the real parts alone, so
-    //! the dual derivative is 0 where the slope is not), the report is `EvalDerivative`,
+    //! Where `eval`'s own derivative is wrong (a power computed on the real parts alone, with
+    //! a dual derivative of its own), the report is `EvalDerivative`,
     //! naming the entry with the largest gap between the dual value and finite differences
     //! in units of their estimate (the largest of the entries' gaps each found alone) and
     //! counting every disagreeing entry; it says whether the analytic value agrees with finite
@@ -4169,12 +4169,14 @@ mod eval_derivative {
     use nalgebra::{DMatrix, DVector};
     use num_dual::DualNum;
 
-    /// `f_i = c_i·x₀^p_i + x₁`, the power on real parts alone (no derivative) where `flat_i`,
-    /// with analytic `∂f_0/∂x_0 = a0` and the true slopes elsewhere.
+    /// `f_i = c_i·x₀^p_i + x₁`, the power on real parts alone where `flat_i` (its dual
+    /// derivative `s_i` instead, whatever the slope), with analytic `∂f_0/∂x_0 = a0` and the
+    /// true slopes elsewhere.
     #[derive(Clone, Copy)]
     struct Flat {
         c: [f64; 3],
         p: [i32; 3],
+        s: [f64; 3],
         flat: [bool; 3],
         a0: Option<f64>,
     }
@@ -4189,7 +4191,8 @@ mod eval_derivative {
         fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
             DVector::from_fn(3, |i, _| {
                 let power = if self.flat[i] {
-                    D::from(x[0].re().powi(self.p[i]))
+                    let tangent = (x[0] - D::from(x[0].re())) * (self.s[i] / self.c[i]);
+                    D::from(x[0].re().powi(self.p[i])) + tangent
                 } else {
                     x[0].powi(self.p[i])
                 };
@@ -4224,14 +4227,17 @@ mod eval_derivative {
     #[test]
     fn a_wrong_eval_derivative_is_named_and_the_analytic_side_weighed_at_the_boundary() {
         let oracle = Oracle::default();
-        let all = Flat {
-            c: [0.5, -3.0, 1.25],
-            p: [2, 4, 3],
-            flat: [true; 3],
-            a0: None,
-        };
         let mut boundaries = 0;
-        for x0 in [0.75, -2.0, 13.0] {
+        for x0 in [0.75f64, -2.0, 13.0] {
+            // Row 0's dual derivative near minus its slope x₀ (a gap of 2|x₀|, and a small
+            // |fd + dual|: a sign slip in the gap would name another row).
+            let all = Flat {
+                c: [0.5, -3.0, 1.25],
+                p: [2, 4, 3],
+                s: [-x0 * (1.0 - 1e-6), 40.0, -6.0],
+                flat: [true; 3],
+                a0: None,
+            };
             let x = DVector::from_vec(vec![x0, 0.4]);
             // Each row flat alone: its entry, its finite difference and its gap.
             let gaps: Vec<f64> = (0..3)
@@ -4739,6 +4745,42 @@ mod worst_fd {
             }
         }
         assert!(read >= 2, "column 0 was the worst at {read} points");
+    }
+
+    /// `(g(x), g(x), g(x))`, `g = c·sin(k·x₀) + x₀²·x₁`: three equal rows.
+    struct Repeated;
+
+    impl VectorFn for Repeated {
+        fn input_dim(&self) -> usize {
+            2
+        }
+        fn output_dim(&self) -> usize {
+            3
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let g = (x[0] * K[0]).sin() * C[0] + x[0] * x[0] * x[1];
+            DVector::from_element(3, g)
+        }
+    }
+
+    impl AnalyticJacobian for Repeated {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            let d0 = C[0] * K[0] * (K[0] * x[0]).cos() + 2.0 * x[0] * x[1];
+            DMatrix::from_fn(3, 2, |_, k| if k == 0 { d0 } else { x[0] * x[0] })
+        }
+    }
+
+    #[test]
+    fn of_equal_rows_the_first_is_the_worst() {
+        for x0 in [0.4, -1.7, 5.0] {
+            let x = DVector::from_vec(vec![x0, 0.6]);
+            let got = Oracle::default()
+                .check(&Repeated, &x)
+                .unwrap()
+                .worst_fd
+                .expect("finite differences ran");
+            assert_eq!(got.row, 0, "x₀ = {x0}: {got:?}");
+        }
     }
 }
 
