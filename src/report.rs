@@ -896,7 +896,12 @@ pub enum Note {
         entries: usize,
     },
     /// Entries where finite differences agreed only at a smaller step than the default (the
-    /// function varies on a scale much smaller than `max(1, |x_j|)`).
+    /// function varies on a scale much smaller than `max(1, |x_j|)`), or at a larger one.
+    ///
+    /// Where the default step `h = `[`crate::fd::step`]`(x_j)` does not explain an entry, the
+    /// witness differentiates column `j` at the steps `h_k = (x_j + 8^k·h) − x_j`, `k = 5, 4,
+    /// …, 1` and `k = −1, −2, …, −6` (each at `x ± h_k` and `x ± 2h_k`, with scattered points
+    /// that measure the noise of `f`; a side ends at its first step that cannot be evaluated).
     RefinedStep {
         /// How many entries.
         entries: usize,

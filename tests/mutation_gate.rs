@@ -4139,6 +4139,66 @@ mod witness_paths {
         );
     }
 
+    /// `f` with the points of its `f64` calls recorded.
+    struct Recorded<F> {
+        f: F,
+        points: std::cell::RefCell<Vec<f64>>,
+    }
+
+    impl<F: VectorFn> VectorFn for Recorded<F> {
+        fn input_dim(&self) -> usize {
+            self.f.input_dim()
+        }
+        fn output_dim(&self) -> usize {
+            self.f.output_dim()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            if std::any::type_name::<D>() == "f64" {
+                self.points.borrow_mut().push(x[0].re());
+            }
+            self.f.eval(x)
+        }
+    }
+
+    impl<F: AnalyticJacobian> AnalyticJacobian for Recorded<F> {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            self.f.jacobian(x)
+        }
+    }
+
+    #[test]
+    fn the_escalation_differentiates_at_its_documented_steps() {
+        // sin(1e6·x) needs a smaller step: the escalation runs at every step
+        // (`report::Note::RefinedStep`), each at x ± h_k and x ± 2h_k.
+        for x0 in [0.3, -2.75, 40.0] {
+            let f = Recorded {
+                f: Map {
+                    kind: Kind::Fast,
+                    c: [0.9, -0.5, 0.75],
+                    analytic: None,
+                },
+                points: std::cell::RefCell::new(Vec::new()),
+            };
+            let notes = Oracle::default()
+                .check(&f, &DVector::from_element(1, x0))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .notes;
+            assert_eq!(notes, [Note::RefinedStep { entries: 3 }], "at {x0}");
+            let h = jacobian_oracle::fd::step(x0).expect("a step");
+            let points = f.points.borrow();
+            for k in (-6..=5).filter(|&k| k != 0) {
+                let hk = (x0 + 8f64.powi(k) * h) - x0;
+                for m in [-2.0, -1.0, 1.0, 2.0] {
+                    let p = x0 + m * hk;
+                    assert!(
+                        points.contains(&p),
+                        "x = {x0}: no call at x + {m}·h_{k} = {p:e}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn where_the_witness_cannot_vouch_the_verdict_names_its_evidence() {
         // The other branch of |x| at 0: the one-sided differences, +c and −c.
