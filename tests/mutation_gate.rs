@@ -3744,6 +3744,58 @@ mod vjp_rows {
             "{sensitive} {rows_relative}"
         );
     }
+
+    /// `f = 0` on `ℝ²` into `ℝ³`, with every VJP off by `by` in entry 0.
+    struct Zero {
+        by: f64,
+    }
+
+    impl VectorFn for Zero {
+        fn input_dim(&self) -> usize {
+            2
+        }
+        fn output_dim(&self) -> usize {
+            3
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, _: &DVector<D>) -> DVector<D> {
+            DVector::from_element(3, D::zero())
+        }
+    }
+
+    impl AnalyticVjp for Zero {
+        fn vjp(&self, _: &DVector<f64>, _: &DVector<f64>) -> DVector<f64> {
+            DVector::from_vec(vec![self.by, 0.0])
+        }
+    }
+
+    #[test]
+    fn a_vjp_entry_of_a_zero_map_is_held_to_its_floor() {
+        // Every part but the floor is 0: the total is the floor, Σ_i |u_i|·f64::MIN_POSITIVE
+        // at least, whatever the rows resolve.
+        for by in [1e-300, 1e-3, -2.0] {
+            let m = match Oracle::default()
+                .check_vjp(&Zero { by }, &DVector::from_vec(vec![0.5, -1.0]))
+            {
+                Err(CheckError::Mismatch(m)) => m,
+                other => panic!("{other:?}"),
+            };
+            let t = m.tolerance;
+            assert_eq!((m.witnesses.row, m.witnesses.col), (0, 0), "{m}");
+            assert_eq!(
+                (
+                    t.relative,
+                    t.matrix,
+                    t.sensitivity,
+                    t.terms,
+                    t.analytic_noise
+                ),
+                (0.0, 0.0, 0.0, 0.0, 0.0),
+                "{m}"
+            );
+            assert!(t.floor >= f64::MIN_POSITIVE, "{m}");
+            assert_eq!(t.total, t.floor, "{m}");
+        }
+    }
 }
 
 mod adjoint {

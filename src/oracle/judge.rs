@@ -433,7 +433,8 @@ impl EntryTolerance {
         t.relative = t.relative.max(p.relative);
         t.sensitivity = p.sensitivity;
         t.terms = t.terms.max(p.terms);
-        t.total = t.relative + t.matrix + t.sensitivity + t.terms + t.analytic_noise + t.floor;
+        // (No analytic noise yet: it is the last part, added after these.)
+        t.total = t.relative + t.matrix + t.sensitivity + t.terms + t.floor;
     }
 }
 
