@@ -5257,12 +5257,14 @@ mod sensitivity_part {
     //! ∂f_i/∂x_j|·max(Δf_i, b(f_i))` with `Δf_i = forward_error(f_i, Σ_k |D_ik|·|x_k|, n)` and
     //! `b(f_i)` the running bound of `f_i` (a pass on bounded numbers), and `2·b(D_ij)`; the
     //! total their sum with the first parts. On a square computed through an offset of `10⁴`
-    //! (whose running bound far exceeds the forward model) and on a plain product.
+    //! (whose running bound far exceeds the forward model) and on a plain product; and, for a
+    //! Jacobian computed in `f32`, in units of `f32::EPSILON` (`jacobian_oracle::precision`):
+    //! each `f32::EPSILON / f64::EPSILON` times as large.
 
     use jacobian_oracle::dual::{dual_jacobian, second_order_column};
     use jacobian_oracle::rounding::Bounded;
     use jacobian_oracle::tolerance::forward_error;
-    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use jacobian_oracle::{AnalyticJacobian, AnalyticJacobianF32, CheckError, Oracle, VectorFn};
     use nalgebra::{DMatrix, DVector};
     use num_dual::DualNum;
 
@@ -5288,16 +5290,36 @@ mod sensitivity_part {
         }
     }
 
+    impl AnalyticJacobianF32 for Offset {
+        fn jacobian_f32(&self, x: &DVector<f32>) -> DMatrix<f32> {
+            DMatrix::from_row_slice(2, 2, &[2.0 * x[0] + 1.0, 0.0, x[1], x[0]])
+        }
+    }
+
     #[test]
     fn sensitivity_and_terms_parts_are_their_formulas() {
         let oracle = Oracle::default().with_analytic_noise(false);
         let mut bound_wins = 0;
-        for x0 in [0.3, -1.7, 2.5] {
-            let x = DVector::from_vec(vec![x0, 0.8]);
-            let m = match oracle.check(&Offset, &x) {
+        let f32_units = f64::from(f32::EPSILON) / f64::EPSILON;
+        // (Points representable in f32: the f32 check rounds x first.)
+        for (x0, single) in [
+            (0.3, false),
+            (-1.7, false),
+            (2.5, false),
+            (0.375, true),
+            (-1.75, true),
+        ] {
+            let x = DVector::from_vec(vec![x0, 0.8125]);
+            let result = if single {
+                oracle.check_f32(&Offset, &x)
+            } else {
+                oracle.check(&Offset, &x)
+            };
+            let m = match result {
                 Err(CheckError::Mismatch(m)) => m,
                 other => panic!("{other:?}"),
             };
+            let units = if single { f32_units } else { 1.0 };
             assert_eq!((m.witnesses.row, m.witnesses.col), (0, 0), "{m}");
             let t = m.tolerance;
             let d = dual_jacobian(&Offset, &x).unwrap();
@@ -5313,10 +5335,12 @@ mod sensitivity_part {
             let bound = Offset.eval(&x.map(Bounded::exact))[i].bound();
             let c = second_order_column(&Offset, &x, j).unwrap();
             let dij = d.jacobian[(i, j)];
-            let sensitivity =
-                oracle.sensitivity_safety() * (c.curvature[i] / dij).abs() * delta.max(bound);
+            let sensitivity = oracle.sensitivity_safety()
+                * (c.curvature[i] / dij).abs()
+                * delta.max(bound)
+                * units;
             assert_eq!(t.sensitivity, sensitivity, "{m}");
-            assert_eq!(t.terms, 2.0 * c.derivative_bound[i], "{m}");
+            assert_eq!(t.terms, 2.0 * c.derivative_bound[i] * units, "{m}");
             assert_eq!(
                 t.total,
                 t.relative + t.matrix + t.floor + t.sensitivity + t.terms,
@@ -5324,7 +5348,7 @@ mod sensitivity_part {
             );
             bound_wins += usize::from(bound > delta);
         }
-        assert_eq!(bound_wins, 3);
+        assert_eq!(bound_wins, 5);
     }
 }
 
