@@ -1050,7 +1050,10 @@ pub struct Agreement {
     /// of equal ratios, the first in column-major order).
     pub worst_analytic: EntryStat,
     /// The largest relative analytic-vs-dual error among entries that are well-conditioned
-    /// (passed on the ulps tolerance alone, `dual` normal and nonzero).
+    /// (passed on the ulps tolerance alone, `|dual|` at least the underflow floor over `ε` of
+    /// the analytic side's precision: `f64::MIN_POSITIVE / f64::EPSILON ≈ 1e-292`, or
+    /// `f32::MIN_POSITIVE / f32::EPSILON ≈ 1e-31` for [`crate::Oracle::check_f32`]; below it,
+    /// relative precision is lost to underflow).
     pub worst_rel_error: f64,
     /// The entry closest to its finite-difference error estimate (dual vs finite
     /// differences), if finite differences ran. Its `bound` is the estimate without the

@@ -3101,6 +3101,35 @@ mod statistics {
             "{losses} {ties} {conditioned}"
         );
     }
+
+    #[test]
+    fn only_entries_large_enough_for_relative_precision_give_the_worst_relative_error() {
+        // |D| at least f64::MIN_POSITIVE/ε (about 1e-292) counts; 3e-300 and 2e-295 do not,
+        // though their relative errors (8ε and 6ε, within the ulps part) are the largest.
+        let mut w = DMatrix::from_fn(4, 4, |r, c| 0.25 + 0.5 * r as f64 - 0.375 * c as f64);
+        w[(0, 0)] = 3e-300;
+        w[(2, 1)] = -2e-295;
+        let layer = LinearLayer::new(w.clone(), DVector::zeros(4));
+        let mut analytic = w.clone();
+        analytic[(0, 0)] *= 1.0 + 8.0 * f64::EPSILON;
+        analytic[(2, 1)] *= 1.0 + 6.0 * f64::EPSILON;
+        analytic[(1, 3)] *= 1.0 + 2.0 * f64::EPSILON;
+        let want = rel_error((analytic[(1, 3)] - w[(1, 3)]).abs(), w[(1, 3)]);
+        assert!(want > 0.0);
+        let x = DVector::from_vec(vec![0.5, -1.25, 2.0, 0.75]);
+        let f = Planted {
+            layer: &layer,
+            jacobian: analytic,
+        };
+        // Deferred behind the directional witness, and judged entry by entry.
+        for oracle in [
+            Oracle::default(),
+            Oracle::default().with_directional_witness(false),
+        ] {
+            let got = oracle.check(&f, &x).unwrap();
+            assert_eq!(got.worst_rel_error, want, "{got}");
+        }
+    }
 }
 
 mod direction_stream {
