@@ -4027,6 +4027,60 @@ mod adjoint {
         assert!(f.right_jvp(&x, &vs[2]).iter().all(|e| e.is_finite()));
     }
 
+    /// `f(x) = W·x`, its rules exact, the tangents it sees.
+    struct Linear {
+        w: DMatrix<f64>,
+        vs: RefCell<Vec<DVector<f64>>>,
+    }
+
+    impl VectorFn for Linear {
+        fn input_dim(&self) -> usize {
+            self.w.ncols()
+        }
+        fn output_dim(&self) -> usize {
+            self.w.nrows()
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            DVector::from_fn(self.w.nrows(), |i, _| {
+                (0..self.w.ncols()).fold(D::zero(), |s, j| s + x[j] * self.w[(i, j)])
+            })
+        }
+    }
+
+    impl AnalyticJvp for Linear {
+        fn jvp(&self, _: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
+            self.vs.borrow_mut().push(v.clone());
+            &self.w * v
+        }
+    }
+
+    impl AnalyticVjp for Linear {
+        fn vjp(&self, _: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
+            self.w.transpose() * u
+        }
+    }
+
+    #[test]
+    fn every_pair_falls_back_to_its_own_unscaled_tangent() {
+        use jacobian_oracle::modes::{DIRECTIONS, JVP_SEED, direction};
+        // x₀ = 1e306 scales every tangent's first entry past what J·v can hold (W's first
+        // column is 1e3): each pair k falls back to direction(n, JVP_SEED + 97 + k, None).
+        let n = 3;
+        let x = DVector::from_vec(vec![1e306, 0.5, -2.0]);
+        let f = Linear {
+            w: DMatrix::from_row_slice(2, n, &[1e3, 1.0, -0.5, -1e3, 0.25, 2.0]),
+            vs: RefCell::new(Vec::new()),
+        };
+        Oracle::default().check_adjoint(&f, &x).unwrap();
+        let vs = f.vs.borrow();
+        assert_eq!(vs.len(), 2 * DIRECTIONS, "{vs:?}");
+        for k in 0..DIRECTIONS {
+            let seed = JVP_SEED + 97 + k as u64;
+            assert_eq!(vs[2 * k], direction(n, seed, Some(&x)), "pair {k}");
+            assert_eq!(vs[2 * k + 1], direction(n, seed, None), "pair {k}");
+        }
+    }
+
     #[test]
     fn a_wrong_side_is_reported_with_its_pair() {
         let oracle = Oracle::default();
