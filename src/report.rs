@@ -693,7 +693,10 @@ pub enum NotJudgeable {
     ///
     /// The move: the dual reference at `x + δ∘s`, then at `x − δ∘s`, with
     /// `δ_l = 10⁻⁹·max(|x_l|, 1)` and `s_l = ±(1 + 0.37·(l mod 3))`, `+` for even `l`, `−`
-    /// for odd (irregular sizes and alternating signs, so that no smooth `eval` jumps).
+    /// for odd (irregular sizes and alternating signs, so that no smooth `eval` jumps). It
+    /// jumps if either value is more than half the gap `G = |fd − d|` from the dual value `d`
+    /// at `x` (the test that follows [`Note::FiniteDifferencesNotConverged`]'s, where the
+    /// derivative does not vary across the stencil).
     BranchBoundary,
     /// A black box only ([`crate::Oracle::check_black_box`], where finite differences are the
     /// sole reference): they give no verdict on the entry — no step resolves the derivative
@@ -914,7 +917,10 @@ pub enum Note {
     /// column `j` of the dual reference at sixteen points `x + o_k·e_j`,
     /// `o_k = (4u_k − 2)·h·(1 + √2·10⁻⁷·(k + 1))`, `u_k = frac(0.618033988749895·k + 0.3)`,
     /// `k = 0, …, 15`, over the span `±2h` of the stencil at the default step
-    /// `h = `[`crate::fd::step`]`(x_j)`.
+    /// `h = `[`crate::fd::step`]`(x_j)`. With `G = |fd − d|` the gap between the default step's
+    /// finite difference and the dual value `d`, and `[lo, hi]` the samples' range, the
+    /// derivative varies across the stencil if `hi − lo > G/2`, or if the samples sit apart
+    /// from `d` (`max(|hi − d|, |lo − d|) > G/2`) with `fd` outside `[lo − G/2, hi + G/2]`.
     FiniteDifferencesNotConverged {
         /// How many entries.
         entries: usize,

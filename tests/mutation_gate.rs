@@ -5806,3 +5806,168 @@ mod directional_witness {
         );
     }
 }
+
+mod dual_outliers {
+    //! The witness's last two tests, by their documented rules
+    //! (`report::Note::FiniteDifferencesNotConverged`, `report::NotJudgeable::BranchBoundary`),
+    //! on a map whose `f64` path is the line `c·t` while its dual derivative is `c + 10` at `x`
+    //! itself and `c + B + W·sin(ωt)` everywhere else: the samples across the stencil and
+    //! either side of `x` are computed here from their documented points, the verdict
+    //! predicted from the rules — no verdict from finite differences (so the analytic slope
+    //! `c` is wrong against the dual `c + 10`: a `Mismatch`), a branch boundary
+    //! (`CannotJudge`), or a wrong dual derivative (`EvalDerivative`) — on cases placed well
+    //! inside each side of every threshold.
+
+    use jacobian_oracle::fd::step;
+    use jacobian_oracle::report::NotJudgeable;
+    use jacobian_oracle::{AnalyticJacobian, CheckError, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    const X: f64 = 0.3;
+    const C: f64 = 1.0;
+    const GAP: f64 = 10.0;
+    const OMEGA: f64 = 1.3e5;
+
+    struct Outlier {
+        /// `B` and `W`.
+        offset: f64,
+        wobble: f64,
+    }
+
+    impl Outlier {
+        fn slope(&self, t: f64) -> f64 {
+            if t == X {
+                C + GAP
+            } else {
+                C + self.offset + self.wobble * (OMEGA * t).sin()
+            }
+        }
+    }
+
+    impl VectorFn for Outlier {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn output_dim(&self) -> usize {
+            1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let t = x[0].re();
+            let tangent = x[0] - D::from(t);
+            DVector::from_element(1, D::from(C * t) + tangent * self.slope(t))
+        }
+    }
+
+    impl AnalyticJacobian for Outlier {
+        fn jacobian(&self, _: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::from_element(1, 1, C)
+        }
+    }
+
+    /// The documented samples across the stencil of step `h`.
+    fn across(h: f64) -> Vec<f64> {
+        (0..16)
+            .map(|k| {
+                let u = (k as f64 * 0.618_033_988_749_895 + 0.3).fract();
+                let stretch = 1.0 + std::f64::consts::SQRT_2 * 1e-7 * (k as f64 + 1.0);
+                X + (4.0 * u - 2.0) * h * stretch
+            })
+            .collect()
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Outcome {
+        Mismatch,
+        BranchBoundary,
+        EvalDerivative,
+    }
+
+    #[test]
+    fn the_last_tests_follow_their_documented_rules() {
+        let h = step(X).expect("a step");
+        let samples = across(h);
+        let sines: Vec<f64> = samples.iter().map(|&t| (OMEGA * t).sin()).collect();
+        let spread = sines.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+            - sines.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert!(spread > 0.5, "{spread}");
+        let (d, fd, half) = (C + GAP, C, GAP / 2.0);
+        let mut seen = Vec::new();
+        // (B, the samples' range): varying, quiet, apart with fd inside or outside (above
+        // them and below), near d.
+        for (offset, range) in [
+            (10.0, 7.0),
+            (10.0, 3.0),
+            (3.0, 1.0),
+            (16.0, 1.0),
+            (12.0, 1.0),
+            (7.0, 1.0),
+            (-2.0, 3.5),
+            (-8.0, 1.0),
+        ] {
+            let f = Outlier {
+                offset,
+                wobble: range / spread,
+            };
+            let values: Vec<f64> = samples.iter().map(|&t| f.slope(t)).collect();
+            let lo = values.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let apart = (hi - d).abs().max((lo - d).abs());
+            // Every quantity well away from its threshold: fd's rounding cannot tip it.
+            for (q, threshold) in [
+                (hi - lo, half),
+                (apart, half),
+                (fd - (lo - half), 0.0),
+                (hi + half - fd, 0.0),
+            ] {
+                assert!(
+                    (q - threshold).abs() > 0.1,
+                    "B = {offset}: {q} against {threshold}"
+                );
+            }
+            let varies = hi - lo > half || apart > half && !(lo - half..=hi + half).contains(&fd);
+            let near: Vec<f64> = [1.0, -1.0]
+                .iter()
+                .map(|s| f.slope(X + s * 1e-9 * X.abs().max(1.0)))
+                .collect();
+            let jumps = near.iter().any(|v| (v - d).abs() > half);
+            for v in &near {
+                assert!(((v - d).abs() - half).abs() > 0.1, "B = {offset}: {v}");
+            }
+            let want = if varies {
+                Outcome::Mismatch
+            } else if jumps {
+                Outcome::BranchBoundary
+            } else {
+                Outcome::EvalDerivative
+            };
+            let got = match Oracle::default().check(&f, &DVector::from_element(1, X)) {
+                Err(CheckError::Mismatch(m)) => {
+                    assert_eq!(m.witnesses.dual, d, "{m}");
+                    Outcome::Mismatch
+                }
+                Err(CheckError::CannotJudge(c)) if c.reason == NotJudgeable::BranchBoundary => {
+                    assert_eq!(c.one_sided, (near[0], near[1]), "{c}");
+                    Outcome::BranchBoundary
+                }
+                Err(CheckError::EvalDerivative(e)) => {
+                    assert_eq!(e.witnesses.dual, d, "{e}");
+                    Outcome::EvalDerivative
+                }
+                other => panic!("B = {offset}: {other:?}"),
+            };
+            assert_eq!(
+                got, want,
+                "B = {offset}, range {range}: [{lo}, {hi}], near {near:?}"
+            );
+            seen.push(got);
+        }
+        for o in [
+            Outcome::Mismatch,
+            Outcome::BranchBoundary,
+            Outcome::EvalDerivative,
+        ] {
+            assert!(seen.contains(&o), "{o:?} never reached: {seen:?}");
+        }
+    }
+}
