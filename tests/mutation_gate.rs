@@ -4154,6 +4154,9 @@ mod witness_paths {
         /// other slope, its scattered points near the centre do not — noise only measuring
         /// `f` shows.
         Shelf,
+        /// `(x + 10²⁰) − 10²⁰`: slope 1 on dual numbers, 0 on `f64` at every step tried near
+        /// 0.3 (the offset's ulp is 16 384).
+        Swamped,
     }
 
     struct Map {
@@ -4178,6 +4181,7 @@ mod witness_paths {
             Kind::Exp => t.exp(),
             Kind::Half => t * 0.5,
             Kind::Fast => (t * 1e6).sin(),
+            Kind::Swamped => (t + 1e20) - 1e20,
             Kind::Shelf => {
                 let off = t.re() - 0.3;
                 t + D::from(if off.abs() >= 5e-6 { 1e-6 * off } else { 0.0 })
@@ -4266,6 +4270,11 @@ mod witness_paths {
         );
         // sin(1e6·x): the default step spans about a radian; a smaller one agrees.
         assert_eq!(notes(Kind::Fast, 0.3), [Note::RefinedStep { entries: 3 }]);
+        // f64 differences flat at every step: no verdict, the dual reference decides.
+        assert_eq!(
+            notes(Kind::Swamped, 0.3),
+            [Note::FiniteDifferencesNotConverged { entries: 3 }]
+        );
         // Differences off by more than any rounding model says, at every larger step too:
         // they agree at the default step once the noise of f is measured.
         assert_eq!(
