@@ -1065,7 +1065,13 @@ pub struct Agreement {
     /// differences), if finite differences ran. Its `bound` is the estimate without the
     /// safety factor, so its ratio may exceed 1 and still pass. Where the directional witness
     /// vouched, the comparison along a direction closest to its bound (`col` 0; see
-    /// [`crate::Oracle::with_directional_witness`]).
+    /// [`crate::Oracle::with_directional_witness`]). Where the per-column witness vouched for
+    /// entry `(i, j)` at once: the central difference `D(h)` at `h = `[`crate::fd::step`]`(x_j)`
+    /// with the estimate `δ_i/h`, if `|D(h) − d| ≤ fd_safety·δ_i/h + g`; else Richardson's
+    /// value with `±2h`, with the estimate `|D(h) − D(2h)|/3 + 1.5·δ_i/h`, if within
+    /// `fd_safety·estimate + g` — `d` the dual value, `g = ulps·ε·|d| + `
+    /// [`crate::tolerance::UNDERFLOW_FLOOR`] and `δ_i = `[`crate::tolerance::forward_error`]`(f_i,
+    /// Σ_k |D_ik|·|x_k|, n)` (else the escalation's estimate).
     pub worst_fd: Option<EntryStat>,
     /// Notes: precision loss, noisy or unavailable finite differences, non-smooth points.
     pub notes: Vec<Note>,

@@ -5980,3 +5980,145 @@ mod dual_outliers {
         }
     }
 }
+
+mod first_estimates {
+    //! The per-column witness's first two comparisons at their exact boundaries, as documented
+    //! on `Agreement::worst_fd`: the central difference within `fd_safety·δ/h + g` of the
+    //! dual value vouches for it with the estimate `δ/h`, the next float beyond goes on to
+    //! Richardson's value; Richardson's within `fd_safety·(|D(h) − D(2h)|/3 + 1.5·δ/h) + g`
+    //! vouches with that estimate, the next float beyond goes on to the escalation — on a
+    //! line `c·t` whose dual slope is set to each float tried, recomputed here from the public
+    //! stencil and `forward_error`.
+
+    use jacobian_oracle::fd::{Eval, Stencil};
+    use jacobian_oracle::report::EntryStat;
+    use jacobian_oracle::tolerance::{UNDERFLOW_FLOOR, forward_error};
+    use jacobian_oracle::{AnalyticJacobian, Oracle, VectorFn};
+    use nalgebra::{DMatrix, DVector};
+    use num_dual::DualNum;
+
+    const C: f64 = 1.25;
+
+    /// `f(t) = c·t` with the dual slope `d` (and the analytic one `d`).
+    struct Slope(f64);
+
+    impl VectorFn for Slope {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn output_dim(&self) -> usize {
+            1
+        }
+        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
+            let t = x[0].re();
+            DVector::from_element(1, D::from(C * t) + (x[0] - D::from(t)) * self.0)
+        }
+    }
+
+    impl AnalyticJacobian for Slope {
+        fn jacobian(&self, _: &DVector<f64>) -> DMatrix<f64> {
+            DMatrix::from_element(1, 1, self.0)
+        }
+    }
+
+    /// The last float `d` outward from `centre` for which `within(d)` holds.
+    fn last_within(centre: f64, side: f64, within: &dyn Fn(f64) -> bool) -> f64 {
+        let out = |d: f64| {
+            if side > 0.0 {
+                d.next_up()
+            } else {
+                d.next_down()
+            }
+        };
+        let back = |d: f64| {
+            if side > 0.0 {
+                d.next_down()
+            } else {
+                d.next_up()
+            }
+        };
+        let mut d = centre;
+        let mut step = 1e-12 * centre.abs();
+        while within(d + side * step) {
+            d += side * step;
+            step *= 2.0;
+        }
+        while !within(d) {
+            d = back(d);
+        }
+        while within(out(d)) {
+            d = out(d);
+        }
+        d
+    }
+
+    #[test]
+    fn the_first_two_comparisons_hold_at_their_exact_boundaries() {
+        let oracle = Oracle::default();
+        let (safety, ulps) = (oracle.fd_safety(), oracle.ulps());
+        let mut boundaries = 0;
+        for x0 in [0.3, -2.75, 40.0] {
+            let x = DVector::from_element(1, x0);
+            let mut line = |p: &DVector<f64>| p.map(|t| C * t);
+            let eval: &mut Eval<'_> = &mut line;
+            let f0 = eval(&x);
+            let mut stencil = Stencil::new(eval, &x, 0, &f0).expect("a stencil");
+            let (h, d1) = (stencil.h, stencil.central(0, 1));
+            stencil.extend(eval, &x, &[-2, 2]).expect("finite");
+            let (r, truncation) = stencil.richardson(0);
+            let delta = |d: f64| forward_error(f0[0], d.abs() * x0.abs(), 1);
+            let guard = |d: f64| ulps * f64::EPSILON * d.abs() + UNDERFLOW_FLOOR;
+            let central = |d: f64| (d1 - d).abs() <= safety * (delta(d) / h) + guard(d);
+            let richardson_estimate = |d: f64| truncation + 1.5 * delta(d) / h;
+            let extrapolated =
+                |d: f64| !central(d) && (r - d).abs() <= safety * richardson_estimate(d) + guard(d);
+            let worst = |d: f64| oracle.check(&Slope(d), &x).ok().and_then(|a| a.worst_fd);
+            for side in [1.0, -1.0] {
+                // The central difference's boundary: its estimate, then Richardson's.
+                let d = last_within(d1, side, &central);
+                let stat = |value: f64, estimate: f64, d: f64| EntryStat {
+                    row: 0,
+                    col: 0,
+                    abs_error: (value - d).abs(),
+                    bound: estimate + guard(d) / safety,
+                };
+                assert_eq!(
+                    worst(d),
+                    Some(stat(d1, delta(d) / h, d)),
+                    "x = {x0}, d = {d:e}"
+                );
+                let beyond = if side > 0.0 {
+                    d.next_up()
+                } else {
+                    d.next_down()
+                };
+                assert!(extrapolated(beyond), "x = {x0}");
+                assert_eq!(
+                    worst(beyond),
+                    Some(stat(r, richardson_estimate(beyond), beyond)),
+                    "x = {x0}, d = {beyond:e}"
+                );
+                // Richardson's boundary: its estimate, then something else.
+                let d = last_within(beyond, side, &|d| central(d) || extrapolated(d));
+                assert!(extrapolated(d));
+                assert_eq!(
+                    worst(d),
+                    Some(stat(r, richardson_estimate(d), d)),
+                    "x = {x0}"
+                );
+                let beyond = if side > 0.0 {
+                    d.next_up()
+                } else {
+                    d.next_down()
+                };
+                assert_ne!(
+                    worst(beyond),
+                    Some(stat(r, richardson_estimate(beyond), beyond)),
+                    "x = {x0}, d = {beyond:e}"
+                );
+                boundaries += 2;
+            }
+        }
+        assert_eq!(boundaries, 12);
+    }
+}
