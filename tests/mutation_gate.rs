@@ -3130,6 +3130,47 @@ mod statistics {
             assert_eq!(got.worst_rel_error, want, "{got}");
         }
     }
+
+    #[test]
+    fn of_two_ratios_a_few_ulps_apart_the_larger_is_the_worst() {
+        // Entries (0, 0) and (1, 0) of D are 0 (the same tolerance): analytic t and the float
+        // two above it, ratios within 2ε of each other. And two well-conditioned entries
+        // within their ulps part, 2u/0.5 and 3u/(0.75 − u) (u = 2⁻⁵³), relative errors an ε
+        // apart: the later, larger one is the worst relative error.
+        let u = 2f64.powi(-53);
+        let mut w = DMatrix::from_fn(4, 4, |r, c| 0.25 + 0.5 * r as f64 - 0.375 * c as f64);
+        w[(0, 0)] = 0.0;
+        w[(1, 0)] = 0.0;
+        w[(2, 0)] = 0.5;
+        w[(3, 0)] = 0.75 - u;
+        let layer = LinearLayer::new(w.clone(), DVector::zeros(4));
+        let matrix = MATRIX_ULPS * f64::EPSILON * w.amax();
+        let t = 0.5 * (matrix + UNDERFLOW_FLOOR);
+        let mut analytic = w.clone();
+        analytic[(0, 0)] = t;
+        analytic[(1, 0)] = t.next_up().next_up();
+        analytic[(2, 0)] = 0.5 + 2.0 * u;
+        analytic[(3, 0)] = w[(3, 0)] + 3.0 * u;
+        let want = expected(&w, &analytic);
+        assert_eq!((want.worst.row, want.worst.col), (1, 0));
+        assert!(want.worst.ratio() < (t / want.worst.bound) * (1.0 + 4.0 * f64::EPSILON));
+        let (rel2, rel3) = (2.0 * u / 0.5, 3.0 * u / w[(3, 0)]);
+        assert!(rel3 > rel2 && rel3 < rel2 * (1.0 + 4.0 * f64::EPSILON));
+        assert_eq!(want.worst_rel_error, rel3);
+        let x = DVector::from_vec(vec![0.5, -1.25, 2.0, 0.75]);
+        let f = Planted {
+            layer: &layer,
+            jacobian: analytic,
+        };
+        for oracle in [
+            Oracle::default(),
+            Oracle::default().with_directional_witness(false),
+        ] {
+            let got = oracle.check(&f, &x).unwrap();
+            assert_eq!(got.worst_analytic, want.worst, "{got}");
+            assert_eq!(got.worst_rel_error, want.worst_rel_error, "{got}");
+        }
+    }
 }
 
 mod direction_stream {
