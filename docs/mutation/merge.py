@@ -16,6 +16,12 @@ identified across commits by its file, its description, and its rank among the m
 the same file and description in line order. Outcomes, best first: caught (or timeout: the
 tests did not finish), unviable, missed (by stage 2), stage1 (missed by stage 1, not yet
 judged by stage 2), unjudged. A mutant counts as caught if any run caught it.
+
+A rank identifies a mutant only while its group (file and description) keeps its size: where
+a group grew or shrank between a source's list and FINAL_LIST (an exclusion, or code added
+or removed), the ranks after the change name other mutants, so that source's outcomes for
+the group are not carried (the group is named on stderr; judge it again at FINAL_LIST's
+commit).
 """
 import collections
 import os
@@ -38,6 +44,11 @@ def keys(names):
     return out
 
 
+def sizes(names):
+    """How many mutants each (file, description) group holds."""
+    return collections.Counter((k[0], k[1]) for k in keys(names).values())
+
+
 def lines(path):
     if not os.path.exists(path):
         return []
@@ -47,22 +58,37 @@ def lines(path):
 def main(argv):
     final_list, out_path, rest = argv[0], argv[1], argv[2:]
     best = {}
+    final_sizes = sizes(lines(final_list))
+    # The groups whose size in the source being read differs from FINAL_LIST's.
+    moved = set()
 
     def add(key, status):
-        if key is not None and RANK[status] > RANK.get(best.get(key), 0):
+        if key is None or (key[0], key[1]) in moved:
+            return
+        if RANK[status] > RANK.get(best.get(key), 0):
             best[key] = status
+
+    def source(names, what):
+        moved.clear()
+        for group, count in sizes(names).items():
+            if final_sizes.get(group, 0) != count:
+                moved.add(group)
+                print(f"{what}: not carried (group resized): {group[0]}: {group[1]}", file=sys.stderr)
 
     while rest:
         arg = rest.pop(0)
         if arg == "--old":
-            old = [l.split("\t") for l in lines(rest.pop(0))]
+            path = rest.pop(0)
+            old = [l.split("\t") for l in lines(path)]
             k = keys([n for _, n in old])
+            source([n for _, n in old], path)
             for status, n in old:
                 if status != "unjudged":
                     add(k.get(n), status)
             continue
         outdir, listfile, stage = arg.split(":")
         k = keys(lines(listfile))
+        source(lines(listfile), outdir)
         for n in lines(f"{outdir}/caught.txt"):
             add(k.get(n), "caught")
         for n in lines(f"{outdir}/timeout.txt"):
