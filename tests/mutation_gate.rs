@@ -33,6 +33,29 @@ fn config() -> SuiteConfig {
     }
 }
 
+/// The float next to `a` on `side` (`+1`: up, `−1`: down).
+fn outward(a: f64, side: f64) -> f64 {
+    if side > 0.0 {
+        a.next_up()
+    } else {
+        a.next_down()
+    }
+}
+
+/// The last float on `side` for which `within` holds (a predicate true up to a boundary and
+/// false beyond it), searched from `guess` near the boundary: inward until it holds, then
+/// outward while the next float still holds it.
+fn last_within(guess: f64, side: f64, within: &dyn Fn(f64) -> bool) -> f64 {
+    let mut a = guess;
+    while !within(a) {
+        a = outward(a, -side);
+    }
+    while within(outward(a, side)) {
+        a = outward(a, side);
+    }
+    a
+}
+
 #[test]
 fn every_catalogue_map_passes() {
     let failed: Vec<String> = catalogue()
@@ -1645,29 +1668,9 @@ mod boundaries {
                     let total = t.total;
                     // The last float on each side whose distance to d is within the total.
                     for side in [1.0, -1.0] {
-                        let beyond = |a: f64| (a - d).abs() > total;
-                        let outward = |a: f64| {
-                            if side > 0.0 {
-                                a.next_up()
-                            } else {
-                                a.next_down()
-                            }
-                        };
-                        let inward = |a: f64| {
-                            if side > 0.0 {
-                                a.next_down()
-                            } else {
-                                a.next_up()
-                            }
-                        };
-                        let mut inside = d + side * total;
-                        while beyond(inside) {
-                            inside = inward(inside);
-                        }
-                        while !beyond(outward(inside)) {
-                            inside = outward(inside);
-                        }
-                        let outside = outward(inside);
+                        let inside =
+                            super::last_within(d + side * total, side, &|a| (a - d).abs() <= total);
+                        let outside = super::outward(inside, side);
                         if let Err(e) = check(inside) {
                             panic!(
                                 "({r}, {c}) = {inside:e}, |A − D| = {:e} ≤ {total:e}: {e}",
@@ -4012,22 +4015,11 @@ mod adjoint {
                     let (_, _, t, gap) = with(a);
                     gap <= t
                 };
-                let step = |a: f64, out: bool| {
-                    if (side * u[0] > 0.0) == out {
-                        a.next_up()
-                    } else {
-                        a.next_down()
-                    }
-                };
+                // (Outward in (Jv)_0 is outward in the gap times the sign of u_0.)
+                let out = side * u[0].signum();
                 let (_, _, t0, _) = with(jv[0]);
-                let mut inside = jv[0] + side * t0 / u[0].abs() * u[0].signum();
-                while !within(inside) {
-                    inside = step(inside, false);
-                }
-                while within(step(inside, true)) {
-                    inside = step(inside, true);
-                }
-                let outside = step(inside, true);
+                let inside = super::last_within(jv[0] + out * t0 / u[0].abs(), out, &within);
+                let outside = super::outward(inside, out);
                 for (a, adjudicated) in [(inside, false), (outside, true)] {
                     let g = Layer::new(w.clone());
                     g.jv0.set(Some(a));
@@ -4525,28 +4517,9 @@ mod eval_derivative {
                         + f64::MIN_POSITIVE
             };
             for side in [1.0f64, -1.0] {
-                let out = |a: f64| {
-                    if side > 0.0 {
-                        a.next_up()
-                    } else {
-                        a.next_down()
-                    }
-                };
-                let back = |a: f64| {
-                    if side > 0.0 {
-                        a.next_down()
-                    } else {
-                        a.next_up()
-                    }
-                };
-                let mut inside = fd.value + side * oracle.fd_safety() * fd.error_estimate;
-                while !agrees(inside) {
-                    inside = back(inside);
-                }
-                while agrees(out(inside)) {
-                    inside = out(inside);
-                }
-                for (a, want) in [(inside, true), (out(inside), false)] {
+                let guess = fd.value + side * oracle.fd_safety() * fd.error_estimate;
+                let inside = super::last_within(guess, side, &agrees);
+                for (a, want) in [(inside, true), (super::outward(inside, side), false)] {
                     let e = report(
                         &oracle,
                         &Flat {
@@ -6031,6 +6004,7 @@ mod first_estimates {
     //! line `c·t` whose dual slope is set to each float tried, recomputed here from the public
     //! stencil and `forward_error`.
 
+    use super::{last_within, outward};
     use jacobian_oracle::fd::{Eval, Stencil};
     use jacobian_oracle::report::EntryStat;
     use jacobian_oracle::tolerance::{UNDERFLOW_FLOOR, forward_error};
@@ -6062,37 +6036,6 @@ mod first_estimates {
         }
     }
 
-    /// The last float `d` outward from `centre` for which `within(d)` holds.
-    fn last_within(centre: f64, side: f64, within: &dyn Fn(f64) -> bool) -> f64 {
-        let out = |d: f64| {
-            if side > 0.0 {
-                d.next_up()
-            } else {
-                d.next_down()
-            }
-        };
-        let back = |d: f64| {
-            if side > 0.0 {
-                d.next_down()
-            } else {
-                d.next_up()
-            }
-        };
-        let mut d = centre;
-        let mut step = 1e-12 * centre.abs();
-        while within(d + side * step) {
-            d += side * step;
-            step *= 2.0;
-        }
-        while !within(d) {
-            d = back(d);
-        }
-        while within(out(d)) {
-            d = out(d);
-        }
-        d
-    }
-
     #[test]
     fn the_first_two_comparisons_hold_at_their_exact_boundaries() {
         let oracle = Oracle::default();
@@ -6116,7 +6059,8 @@ mod first_estimates {
             let worst = |d: f64| oracle.check(&Slope(d), &x).ok().and_then(|a| a.worst_fd);
             for side in [1.0, -1.0] {
                 // The central difference's boundary: its estimate, then Richardson's.
-                let d = last_within(d1, side, &central);
+                let guess = d1 + side * (safety * delta(d1) / h + guard(d1));
+                let d = last_within(guess, side, &central);
                 let stat = |value: f64, estimate: f64, d: f64| EntryStat {
                     row: 0,
                     col: 0,
@@ -6128,11 +6072,7 @@ mod first_estimates {
                     Some(stat(d1, delta(d) / h, d)),
                     "x = {x0}, d = {d:e}"
                 );
-                let beyond = if side > 0.0 {
-                    d.next_up()
-                } else {
-                    d.next_down()
-                };
+                let beyond = outward(d, side);
                 assert!(extrapolated(beyond), "x = {x0}");
                 assert_eq!(
                     worst(beyond),
@@ -6140,18 +6080,15 @@ mod first_estimates {
                     "x = {x0}, d = {beyond:e}"
                 );
                 // Richardson's boundary: its estimate, then something else.
-                let d = last_within(beyond, side, &|d| central(d) || extrapolated(d));
+                let guess = r + side * (safety * richardson_estimate(r) + guard(r));
+                let d = last_within(guess, side, &|d| central(d) || extrapolated(d));
                 assert!(extrapolated(d));
                 assert_eq!(
                     worst(d),
                     Some(stat(r, richardson_estimate(d), d)),
                     "x = {x0}"
                 );
-                let beyond = if side > 0.0 {
-                    d.next_up()
-                } else {
-                    d.next_down()
-                };
+                let beyond = outward(d, side);
                 assert_ne!(
                     worst(beyond),
                     Some(stat(r, richardson_estimate(beyond), beyond)),
