@@ -3879,25 +3879,29 @@ mod adjoint {
     //! a wrong side is reported with the pair it was found along, both inner products, the
     //! tolerance and that side's mismatch.
 
-    use jacobian_oracle::{AnalyticJvp, AnalyticVjp, CheckError, Oracle, VectorFn};
+    use jacobian_oracle::{
+        AnalyticJacobian, AnalyticJvp, AnalyticVjp, CheckError, Oracle, VectorFn,
+    };
     use nalgebra::{DMatrix, DVector};
     use num_dual::DualNum;
     use std::cell::{Cell, RefCell};
 
     /// `f(x) = W·tanh(x)` (smooth, curved), its rules, with `jv0` replacing `(Jv)_0` of the
-    /// first JVP call and `vjp_off` added to every `(Jᵀu)_0`; the calls it sees.
-    struct Layer {
+    /// first JVP call and `vjp_off` (`jvp_off·v_0`) added to every `(Jᵀu)_0` (`(Jv)_0`); the
+    /// calls it sees: the directions its rules get and the points `eval::<f64>` gets.
+    pub(super) struct Layer {
         w: DMatrix<f64>,
         jv0: Cell<Option<f64>>,
         vjp_off: f64,
         jvp_off: f64,
         evals: Cell<usize>,
-        us: RefCell<Vec<DVector<f64>>>,
-        vs: RefCell<Vec<DVector<f64>>>,
+        pub(super) us: RefCell<Vec<DVector<f64>>>,
+        pub(super) vs: RefCell<Vec<DVector<f64>>>,
+        pub(super) points: RefCell<Vec<DVector<f64>>>,
     }
 
     impl Layer {
-        fn new(w: DMatrix<f64>) -> Layer {
+        pub(super) fn new(w: DMatrix<f64>) -> Layer {
             Layer {
                 w,
                 jv0: Cell::new(None),
@@ -3906,6 +3910,7 @@ mod adjoint {
                 evals: Cell::new(0),
                 us: RefCell::new(Vec::new()),
                 vs: RefCell::new(Vec::new()),
+                points: RefCell::new(Vec::new()),
             }
         }
         fn j(&self, x: &DVector<f64>) -> DMatrix<f64> {
@@ -3929,10 +3934,19 @@ mod adjoint {
         }
         fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
             self.evals.set(self.evals.get() + 1);
+            if std::any::type_name::<D>() == "f64" {
+                self.points.borrow_mut().push(x.map(|e| e.re()));
+            }
             let t = x.map(|e| e.tanh());
             DVector::from_fn(self.w.nrows(), |i, _| {
                 (0..self.w.ncols()).fold(D::zero(), |s, j| s + t[j] * self.w[(i, j)])
             })
+        }
+    }
+
+    impl AnalyticJacobian for Layer {
+        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+            self.j(x)
         }
     }
 
@@ -5060,74 +5074,20 @@ mod seeds {
     //! called with, and, for the projections, off the points the per-projection finite
     //! differences evaluate (`x ± h·v_p`, `h` the default step at `t = 0`).
 
+    use jacobian_oracle::Oracle;
     use jacobian_oracle::fd::step;
     use jacobian_oracle::modes::{DIRECTIONS, JVP_SEED, PROJECTION_SEED, VJP_SEED, direction};
     use jacobian_oracle::report::Note;
-    use jacobian_oracle::{AnalyticJacobian, AnalyticJvp, AnalyticVjp, Oracle, VectorFn};
     use nalgebra::{DMatrix, DVector};
-    use num_dual::DualNum;
-    use std::cell::RefCell;
 
-    /// `W·tanh(x)`, recording the directions its rules see and the points `eval::<f64>` sees.
-    struct Seen {
-        w: DMatrix<f64>,
-        vs: RefCell<Vec<DVector<f64>>>,
-        us: RefCell<Vec<DVector<f64>>>,
-        points: RefCell<Vec<DVector<f64>>>,
-    }
+    use super::adjoint::Layer;
 
-    impl Seen {
-        fn new(m: usize, n: usize) -> Seen {
-            Seen {
-                w: DMatrix::from_fn(m, n, |i, j| ((i * 3 + j * 5) % 7) as f64 / 3.0 - 1.0),
-                vs: RefCell::new(Vec::new()),
-                us: RefCell::new(Vec::new()),
-                points: RefCell::new(Vec::new()),
-            }
-        }
-        fn j(&self, x: &DVector<f64>) -> DMatrix<f64> {
-            DMatrix::from_fn(self.w.nrows(), self.w.ncols(), |i, j| {
-                self.w[(i, j)] * (1.0 - x[j].tanh() * x[j].tanh())
-            })
-        }
-    }
-
-    impl VectorFn for Seen {
-        fn input_dim(&self) -> usize {
-            self.w.ncols()
-        }
-        fn output_dim(&self) -> usize {
-            self.w.nrows()
-        }
-        fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &DVector<D>) -> DVector<D> {
-            if std::any::type_name::<D>() == "f64" {
-                self.points.borrow_mut().push(x.map(|e| e.re()));
-            }
-            let t = x.map(|e| e.tanh());
-            DVector::from_fn(self.w.nrows(), |i, _| {
-                (0..self.w.ncols()).fold(D::zero(), |s, j| s + t[j] * self.w[(i, j)])
-            })
-        }
-    }
-
-    impl AnalyticJacobian for Seen {
-        fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
-            self.j(x)
-        }
-    }
-
-    impl AnalyticJvp for Seen {
-        fn jvp(&self, x: &DVector<f64>, v: &DVector<f64>) -> DVector<f64> {
-            self.vs.borrow_mut().push(v.clone());
-            self.j(x) * v
-        }
-    }
-
-    impl AnalyticVjp for Seen {
-        fn vjp(&self, x: &DVector<f64>, u: &DVector<f64>) -> DVector<f64> {
-            self.us.borrow_mut().push(u.clone());
-            self.j(x).transpose() * u
-        }
+    /// `W·tanh(x)` with an `m×n` `W`, recording the directions its rules see and the points
+    /// `eval::<f64>` sees (`adjoint::Layer`).
+    fn layer(m: usize, n: usize) -> Layer {
+        Layer::new(DMatrix::from_fn(m, n, |i, j| {
+            ((i * 3 + j * 5) % 7) as f64 / 3.0 - 1.0
+        }))
     }
 
     /// No note of the finite differences (precision loss is the analytic side's).
@@ -5142,7 +5102,7 @@ mod seeds {
         let (m, n) = (3, 5);
         let x = DVector::from_fn(n, |j, _| 0.7 * j as f64 - 1.3);
         let oracle = Oracle::default();
-        let f = Seen::new(m, n);
+        let f = layer(m, n);
         let a = oracle.check_jvp(&f, &x).unwrap();
         assert!(fd_quiet(&a.notes), "{:?}", a.notes);
         let want: Vec<_> = (0..DIRECTIONS as u64)
@@ -5155,7 +5115,7 @@ mod seeds {
             .map(|k| direction(m, VJP_SEED + k, None))
             .collect();
         assert_eq!(*f.us.borrow(), want, "check_vjp");
-        let f = Seen::new(m, n);
+        let f = layer(m, n);
         oracle.check_adjoint(&f, &x).unwrap();
         let pairs: Vec<_> = (0..DIRECTIONS as u64)
             .map(|k| {
@@ -5174,13 +5134,13 @@ mod seeds {
         assert_eq!(seen, pairs, "check_adjoint");
         // Projections of a taller map: J·V in blocks of eight rows and four directions.
         for k in [4, 5, 9] {
-            let a = oracle.check_projected(&Seen::new(17, n), &x, k).unwrap();
+            let a = oracle.check_projected(&layer(17, n), &x, k).unwrap();
             assert!(fd_quiet(&a.notes), "17 rows, k = {k}: {:?}", a.notes);
         }
         // The projections, each differentiated along itself (no directional witness): every
         // point besides x is x + s·h·v_p for one of the documented v_p.
         for k in [1, 3, 4, 6, 9] {
-            let f = Seen::new(m, n);
+            let f = layer(m, n);
             let a = oracle
                 .with_directional_witness(false)
                 .check_projected(&f, &x, k)
@@ -5189,7 +5149,7 @@ mod seeds {
             // of theirs to note (a view that evaluated f elsewhere than its reference would be
             // explained away as a non-converged or non-smooth entry, noted).
             assert!(fd_quiet(&a.notes), "k = {k}: {:?}", a.notes);
-            let a = oracle.check_projected(&Seen::new(m, n), &x, k).unwrap();
+            let a = oracle.check_projected(&layer(m, n), &x, k).unwrap();
             assert!(fd_quiet(&a.notes), "k = {k}: {:?}", a.notes);
             // The documented common case: f(x) and two evaluations along one combination of
             // the projections (two more where Richardson is needed).
